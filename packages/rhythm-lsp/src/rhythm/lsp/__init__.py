@@ -1,0 +1,1 @@
+"""Rhythm's language server for .flow files."""

@@ -1,0 +1,1 @@
+"""Rhythm's worker: the @task registry, the Worker and the `rhythm worker` command."""
