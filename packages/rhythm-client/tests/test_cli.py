@@ -46,7 +46,9 @@ def test_migrate_with_flag_then_noop(fresh_url: str, tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "up to date" in second.stdout
     assert "applied" not in second.stdout
-    assert not (tmp_path / ".rhythm").exists(), "a configured URL must not start the embedded server"
+    assert not (tmp_path / ".rhythm").exists(), (
+        "a configured URL must not start the embedded server"
+    )
 
 
 def test_migrate_reads_environment(fresh_url: str, tmp_path: Path) -> None:
@@ -89,7 +91,10 @@ def test_embedded_server_when_nothing_is_configured(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql://postgres@127.0.0.1:1/nothing", "cannot connect to the database at 127.0.0.1:1/"),
+        (
+            "postgresql://postgres@127.0.0.1:1/nothing",
+            "cannot connect to the database at 127.0.0.1:1/",
+        ),
         (
             "postgresql://postgres@no-such-host.invalid:5432/db",
             "cannot connect to the database at no-such-host.invalid:5432/db",

@@ -41,7 +41,9 @@ def _write(folder: Path, name: str, sql: str) -> None:
 def test_ten_concurrent_runners_migrate_exactly_once(fresh_url: str, tmp_path: Path) -> None:
     # The second file would fail if it ran twice (duplicate table, duplicate primary key).
     _write(tmp_path, "0001_counter.sql", "CREATE TABLE rhythm.applied (id int PRIMARY KEY);")
-    _write(tmp_path, "0002_mark.sql", "INSERT INTO rhythm.applied VALUES (1); SELECT pg_sleep(0.2);")
+    _write(
+        tmp_path, "0002_mark.sql", "INSERT INTO rhythm.applied VALUES (1); SELECT pg_sleep(0.2);"
+    )
     barrier = threading.Barrier(10)
     results: list[list[int]] = []
     errors: list[BaseException] = []
@@ -82,11 +84,11 @@ def test_edited_migration_is_refused(fresh_url: str, tmp_path: Path) -> None:
     _write(tmp_path, "0001_a.sql", "CREATE TABLE rhythm.a (id int);")
     migrate(fresh_url, tmp_path)
     _write(tmp_path, "0001_a.sql", "CREATE TABLE rhythm.a (id bigint);")
-    with pytest.raises(MigrationError, match="0001_a.sql was changed after it was applied"):
+    with pytest.raises(MigrationError, match=r"0001_a\.sql was changed after it was applied"):
         migrate(fresh_url, tmp_path)
 
 
 def test_badly_named_migration_file_is_refused(tmp_path: Path) -> None:
     _write(tmp_path, "add-things.sql", "SELECT 1;")
-    with pytest.raises(MigrationError, match="must be named NNNN_name.sql"):
+    with pytest.raises(MigrationError, match=r"must be named NNNN_name\.sql"):
         load_migrations(tmp_path)

@@ -91,7 +91,7 @@ def migrate(url: str, folder: Path | None = None) -> list[Migration]:
             }
             for migration in available:
                 if migration.version in recorded:
-                    name, checksum = recorded[migration.version]
+                    _, checksum = recorded[migration.version]
                     if checksum != migration.checksum:
                         raise MigrationError(
                             f"migration {migration.filename} was changed after it was applied "
@@ -108,7 +108,9 @@ def migrate(url: str, folder: Path | None = None) -> list[Migration]:
                         )
                 except psycopg.Error as exc:
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                    raise MigrationError(f"migration {migration.filename} failed: {first}") from None
+                    raise MigrationError(
+                        f"migration {migration.filename} failed: {first}"
+                    ) from None
                 applied_now.append(migration)
         finally:
             if not conn.closed:
