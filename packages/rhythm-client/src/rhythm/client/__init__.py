@@ -1,10 +1,27 @@
 """Rhythm's client: Postgres store, migrations runner, Client/AsyncClient and the `rhythm` CLI."""
 
+from rhythm.client.client import AsyncClient, Client, init
 from rhythm.client.errors import (
     ConfigError,
     DatabaseUnavailable,
+    ExecutionNotFound,
+    InvalidInput,
     MigrationError,
     RhythmError,
+    WaitTimeout,
 )
+from rhythm.client.models import Execution
 
-__all__ = ["ConfigError", "DatabaseUnavailable", "MigrationError", "RhythmError"]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "ConfigError",
+    "DatabaseUnavailable",
+    "Execution",
+    "ExecutionNotFound",
+    "InvalidInput",
+    "MigrationError",
+    "RhythmError",
+    "WaitTimeout",
+    "init",
+]

@@ -17,3 +17,15 @@ class DatabaseUnavailable(RhythmError):
 
 class MigrationError(RhythmError):
     """The migrations on disk and the ones recorded in the database disagree, or one failed."""
+
+
+class InvalidInput(RhythmError, ValueError):
+    """An argument passed to the client is unusable (the message names the value)."""
+
+
+class ExecutionNotFound(RhythmError, LookupError):
+    """No execution has the given id."""
+
+
+class WaitTimeout(RhythmError, TimeoutError):
+    """An execution did not finish within the time a caller was willing to wait."""

@@ -176,6 +176,7 @@ class Arrow(Node):
 
     params: list[Pattern]
     body: Expr | Block
+    rest: Pattern | None = None  # `...rest`, the last parameter (added by the parser)
 
 
 AssignOp: TypeAlias = Literal["=", "+=", "-=", "*=", "/=", "%=", "**=", "??=", "||=", "&&="]

@@ -1,0 +1,415 @@
+"""Client (blocking) and AsyncClient (asyncio): the same surface over one shared core.
+
+client = Client()                       # URL: argument, $RHYTHM_DATABASE_URL, [tool.rhythm], embedded
+tid = client.tasks.run("send-email", {"to": "a@b.c"})
+ex = client.executions.wait(tid, timeout=30)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from rhythm.client import core
+from rhythm.client.database import connect, connect_async
+from rhythm.client.database import database_url as resolve_database_url
+from rhythm.client.errors import RhythmError, WaitTimeout
+from rhythm.client.migrations import migrate as run_migrations
+from rhythm.client.models import Execution
+from rhythm.client.queries import query
+
+DONE_CHANNEL = "rhythm_done"
+# wait() trusts NOTIFY, but re-reads the row this often anyway in case a notification was missed.
+WAIT_RECHECK_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 10.0
+Seconds = float | int | timedelta | None
+
+
+def _pool_kwargs() -> dict[str, Any]:
+    return {**core.CONNECTION_KWARGS, "row_factory": dict_row}
+
+
+# ---------------------------------------------------------------- blocking
+
+
+class Client:
+    """A blocking client. Thread-safe: it holds a small connection pool."""
+
+    def __init__(self, database_url: str | None = None, *, max_connections: int = 4) -> None:
+        self.database_url = resolve_database_url(database_url)
+        connect(self.database_url).close()  # unreachable database: one clear error, right here
+        self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+            self.database_url,
+            min_size=1,
+            max_size=max(1, max_connections),
+            kwargs=_pool_kwargs(),
+            timeout=POOL_TIMEOUT_SECONDS,
+            open=True,
+            name="rhythm-client",
+        )
+        self.tasks = Tasks(self)
+        self.executions = Executions(self)
+
+    def migrate(self) -> list[str]:
+        """Apply pending schema migrations; return the file names applied now."""
+        return [m.filename for m in run_migrations(self.database_url)]
+
+    def store_workflows(self, paths: Sequence[str | Path]) -> list[core.WorkflowDefinition]:
+        """Store .flow files in rhythm.workflow_definitions under (file stem, sha256 of source)."""
+        found = core.read_workflow_files(paths)
+        with self._pool.connection() as conn, conn.transaction():
+            for d in found:
+                conn.execute(
+                    query("store_workflow_definition"),
+                    {"name": d.name, "version_hash": d.version_hash, "source": d.source},
+                )
+        return found
+
+    def _one(self, call: core.Call) -> dict[str, Any] | None:
+        with self._pool.connection() as conn:
+            return conn.execute(query(call.query), call.params).fetchone()
+
+    def _all(self, call: core.Call) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn:
+            return conn.execute(query(call.query), call.params).fetchall()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Tasks:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def run(
+        self,
+        name: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        delay: Seconds = None,
+        idempotency_key: str | None = None,
+        retries: int | None = None,
+        timeout: Seconds = None,
+    ) -> str:
+        """Enqueue one task; return its execution id. Higher `priority` runs first; `delay`
+        (seconds) postpones it; the same `idempotency_key` always returns the same id."""
+        call = core.run_task(
+            name,
+            inputs,
+            queue=queue,
+            priority=priority,
+            delay=delay,
+            idempotency_key=idempotency_key,
+            retries=retries,
+            timeout=timeout,
+        )
+        with self._client._pool.connection() as conn:
+            row = conn.execute(query(call.query), call.params).fetchone()
+            if row is None:  # the idempotency key is taken: hand back that execution
+                row = conn.execute(query("id_by_idempotency_key"), call.params).fetchone()
+                if row is None:
+                    raise RhythmError(
+                        f"idempotency key {idempotency_key!r} vanished while enqueuing"
+                    )
+        return str(row["id"])
+
+    def run_many(
+        self,
+        name: str,
+        inputs: Iterable[dict[str, Any]],
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        delay: Seconds = None,
+        retries: int | None = None,
+        timeout: Seconds = None,
+    ) -> list[str]:
+        """Enqueue one task per inputs dict in a single round trip; return the ids in order."""
+        call = core.run_many(
+            name,
+            inputs,
+            queue=queue,
+            priority=priority,
+            delay=delay,
+            retries=retries,
+            timeout=timeout,
+        )
+        if call.params["ids"]:
+            self._client._one(call)
+        return [str(i) for i in call.params["ids"]]
+
+
+class Executions:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get(self, execution_id: str) -> Execution:
+        return core.execution_or_raise(self._client._one(core.get(execution_id)), execution_id)
+
+    def list(
+        self,
+        status: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+        *,
+        queue: str | None = None,
+    ) -> list[Execution]:
+        """Newest first."""
+        rows = self._client._all(core.list_executions(status, name, queue, limit))
+        return [Execution.from_row(r) for r in rows]
+
+    def cancel(self, execution_id: str) -> bool:
+        """Cancel a pending, running or suspended execution. True if this call cancelled it,
+        False if it had already finished. A running task's result is then discarded."""
+        call = core.cancel(execution_id)
+        with self._client._pool.connection() as conn, conn.transaction():
+            conn.execute(query("cancel_unqueue"), call.params)
+            row = conn.execute(query(call.query), call.params).fetchone()
+        return core.cancel_result(row, execution_id)
+
+    def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
+        """Block until the execution is completed, failed or cancelled (LISTEN/NOTIFY, no
+        polling); WaitTimeout (a TimeoutError) after `timeout` seconds."""
+        limit = core.check_wait_timeout(timeout)
+        call = core.get(execution_id)
+        deadline = None if limit is None else time.monotonic() + limit
+        with self._client._pool.connection() as conn:
+            conn.execute(f"LISTEN {DONE_CHANNEL}")
+            try:
+                wanted = str(call.params["id"])
+                while True:
+                    row = conn.execute(query(call.query), call.params).fetchone()
+                    ex = core.execution_or_raise(row, execution_id)
+                    if ex.finished:
+                        return ex
+                    remaining = WAIT_RECHECK_SECONDS
+                    if deadline is not None:
+                        remaining = min(remaining, deadline - time.monotonic())
+                        if remaining <= 0:
+                            raise WaitTimeout(
+                                f"execution {wanted} did not finish within {limit:g} s "
+                                f"(status: {ex.status})"
+                            )
+                    for note in conn.notifies(timeout=remaining):
+                        if wanted in core.ids_in(note.payload):
+                            break
+            finally:
+                conn.execute(f"UNLISTEN {DONE_CHANNEL}")
+
+
+# ---------------------------------------------------------------- asyncio
+
+
+class AsyncClient:
+    """The asyncio twin of Client: the same methods, awaited."""
+
+    def __init__(self, database_url: str | None = None, *, max_connections: int = 4) -> None:
+        self.database_url = resolve_database_url(database_url)
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]] = (
+            AsyncConnectionPool(
+                self.database_url,
+                min_size=1,
+                max_size=max(1, max_connections),
+                kwargs=_pool_kwargs(),
+                timeout=POOL_TIMEOUT_SECONDS,
+                open=False,
+                name="rhythm-async-client",
+            )
+        )
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+        self.tasks = AsyncTasks(self)
+        self.executions = AsyncExecutions(self)
+
+    async def _ready(self) -> AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]:
+        if not self._opened:
+            async with self._open_lock:
+                if not self._opened:
+                    await (await connect_async(self.database_url)).close()
+                    await self._pool.open()
+                    self._opened = True
+        return self._pool
+
+    async def migrate(self) -> list[str]:
+        applied = await asyncio.to_thread(run_migrations, self.database_url)
+        return [m.filename for m in applied]
+
+    async def store_workflows(self, paths: Sequence[str | Path]) -> list[core.WorkflowDefinition]:
+        found = core.read_workflow_files(paths)
+        async with (await self._ready()).connection() as conn, conn.transaction():
+            for d in found:
+                await conn.execute(
+                    query("store_workflow_definition"),
+                    {"name": d.name, "version_hash": d.version_hash, "source": d.source},
+                )
+        return found
+
+    async def _one(self, call: core.Call) -> dict[str, Any] | None:
+        async with (await self._ready()).connection() as conn:
+            return await (await conn.execute(query(call.query), call.params)).fetchone()
+
+    async def _all(self, call: core.Call) -> list[dict[str, Any]]:
+        async with (await self._ready()).connection() as conn:
+            return await (await conn.execute(query(call.query), call.params)).fetchall()
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        await self._ready()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class AsyncTasks:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def run(
+        self,
+        name: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        delay: Seconds = None,
+        idempotency_key: str | None = None,
+        retries: int | None = None,
+        timeout: Seconds = None,
+    ) -> str:
+        call = core.run_task(
+            name,
+            inputs,
+            queue=queue,
+            priority=priority,
+            delay=delay,
+            idempotency_key=idempotency_key,
+            retries=retries,
+            timeout=timeout,
+        )
+        async with (await self._client._ready()).connection() as conn:
+            row = await (await conn.execute(query(call.query), call.params)).fetchone()
+            if row is None:
+                cur = await conn.execute(query("id_by_idempotency_key"), call.params)
+                row = await cur.fetchone()
+                if row is None:
+                    raise RhythmError(
+                        f"idempotency key {idempotency_key!r} vanished while enqueuing"
+                    )
+        return str(row["id"])
+
+    async def run_many(
+        self,
+        name: str,
+        inputs: Iterable[dict[str, Any]],
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        delay: Seconds = None,
+        retries: int | None = None,
+        timeout: Seconds = None,
+    ) -> list[str]:
+        call = core.run_many(
+            name,
+            inputs,
+            queue=queue,
+            priority=priority,
+            delay=delay,
+            retries=retries,
+            timeout=timeout,
+        )
+        if call.params["ids"]:
+            await self._client._one(call)
+        return [str(i) for i in call.params["ids"]]
+
+
+class AsyncExecutions:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def get(self, execution_id: str) -> Execution:
+        row = await self._client._one(core.get(execution_id))
+        return core.execution_or_raise(row, execution_id)
+
+    async def list(
+        self,
+        status: str | None = None,
+        name: str | None = None,
+        limit: int = 50,
+        *,
+        queue: str | None = None,
+    ) -> list[Execution]:
+        rows = await self._client._all(core.list_executions(status, name, queue, limit))
+        return [Execution.from_row(r) for r in rows]
+
+    async def cancel(self, execution_id: str) -> bool:
+        call = core.cancel(execution_id)
+        async with (await self._client._ready()).connection() as conn, conn.transaction():
+            await conn.execute(query("cancel_unqueue"), call.params)
+            row = await (await conn.execute(query(call.query), call.params)).fetchone()
+        return core.cancel_result(row, execution_id)
+
+    async def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
+        limit = core.check_wait_timeout(timeout)
+        call = core.get(execution_id)
+        loop = asyncio.get_running_loop()
+        deadline = None if limit is None else loop.time() + limit
+        async with (await self._client._ready()).connection() as conn:
+            await conn.execute(f"LISTEN {DONE_CHANNEL}")
+            try:
+                wanted = str(call.params["id"])
+                while True:
+                    row = await (await conn.execute(query(call.query), call.params)).fetchone()
+                    ex = core.execution_or_raise(row, execution_id)
+                    if ex.finished:
+                        return ex
+                    remaining = WAIT_RECHECK_SECONDS
+                    if deadline is not None:
+                        remaining = min(remaining, deadline - loop.time())
+                        if remaining <= 0:
+                            raise WaitTimeout(
+                                f"execution {wanted} did not finish within {limit:g} s "
+                                f"(status: {ex.status})"
+                            )
+                    async for note in conn.notifies(timeout=remaining):
+                        if wanted in core.ids_in(note.payload):
+                            break
+            finally:
+                await conn.execute(f"UNLISTEN {DONE_CHANNEL}")
+
+
+def init(
+    database_url: str | None = None,
+    auto_migrate: bool = True,
+    workflows: Sequence[str | Path] = (),
+) -> Client:
+    """The one-call setup for apps: a Client, the schema migrated (unless auto_migrate=False),
+    and the given .flow files stored under (file stem, sha256 of source)."""
+    client = Client(database_url)
+    try:
+        if auto_migrate:
+            client.migrate()
+        if workflows:
+            client.store_workflows(workflows)
+    except BaseException:
+        client.close()
+        raise
+    return client

@@ -1,0 +1,156 @@
+"""The part of Client and AsyncClient that does no I/O: argument checks, query parameters and
+result decoding. Both clients call these and differ only in how they talk to Postgres."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rhythm.client import validation as v
+from rhythm.client.errors import ConfigError, ExecutionNotFound, InvalidInput
+from rhythm.client.ids import new_id
+from rhythm.client.models import Execution
+
+DEFAULT_QUEUE = "default"
+MAX_LIST_LIMIT = 10_000
+# Pool connections: autocommit (every statement is its own transaction) and no server-side
+# prepared statements, so every plan is made for the table sizes of the moment (a generic plan
+# cached while a table was empty would scan it sequentially forever after).
+CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A statement to run: the query's name in queries.sql and its parameters."""
+
+    query: str
+    params: dict[str, Any]
+
+
+def run_task(
+    name: object,
+    inputs: object,
+    *,
+    queue: object,
+    priority: object,
+    delay: object,
+    idempotency_key: object,
+    retries: object,
+    timeout: object,
+    parent_id: object = None,
+) -> Call:
+    return Call(
+        "enqueue_one",
+        {
+            "id": new_id(),
+            "type": "task",
+            "name": v.check_name(name),
+            "queue": v.check_name(DEFAULT_QUEUE if queue is None else queue, "queue"),
+            "priority": v.check_int(priority, "priority"),
+            "inputs": v.encode_inputs(inputs),
+            "delay": v.check_delay(delay),
+            "idempotency_key": v.check_key(idempotency_key),
+            "max_retries": v.check_retries(retries),
+            "timeout": v.check_timeout(timeout),
+            "parent_id": None if parent_id is None else v.parse_id(parent_id),
+            "version_hash": None,
+        },
+    )
+
+
+def run_many(
+    name: object,
+    inputs: object,
+    *,
+    queue: object,
+    priority: object,
+    delay: object,
+    retries: object,
+    timeout: object,
+) -> Call:
+    if isinstance(inputs, str | bytes) or not isinstance(inputs, Iterable):
+        raise InvalidInput(f"run_many expects a list of inputs dicts, got {inputs!r}")
+    items = list(inputs)
+    encoded = [v.encode_inputs(item, f"inputs[{i}]") for i, item in enumerate(items)]
+    return Call(
+        "enqueue_many",
+        {
+            "ids": [new_id() for _ in encoded],
+            "inputs": encoded,
+            "type": "task",
+            "name": v.check_name(name),
+            "queue": v.check_name(DEFAULT_QUEUE if queue is None else queue, "queue"),
+            "priority": v.check_int(priority, "priority"),
+            "delay": v.check_delay(delay),
+            "max_retries": v.check_retries(retries),
+            "timeout": v.check_timeout(timeout),
+        },
+    )
+
+
+def get(execution_id: object) -> Call:
+    return Call("get_execution", {"id": v.parse_id(execution_id)})
+
+
+def list_executions(status: object, name: object, queue: object, limit: object) -> Call:
+    return Call(
+        "list_executions",
+        {
+            "status": v.check_status(status),
+            "name": None if name is None else v.check_name(name),
+            "queue": None if queue is None else v.check_name(queue, "queue"),
+            "limit": v.check_int(limit, "limit", 1, MAX_LIST_LIMIT),
+        },
+    )
+
+
+def cancel(execution_id: object) -> Call:
+    return Call("cancel_execution", {"id": v.parse_id(execution_id)})
+
+
+def check_wait_timeout(timeout: object) -> float | None:
+    return v.check_seconds(timeout, "timeout", allow_zero=True)
+
+
+def execution_or_raise(row: dict[str, Any] | None, execution_id: object) -> Execution:
+    if row is None:
+        raise ExecutionNotFound(f"no execution with id {execution_id}")
+    return Execution.from_row(row)
+
+
+def cancel_result(row: dict[str, Any] | None, execution_id: object) -> bool:
+    if row is None or row["previous_status"] is None:
+        raise ExecutionNotFound(f"no execution with id {execution_id}")
+    return bool(row["cancelled"])
+
+
+def ids_in(payload: str) -> set[str]:
+    return set(payload.split(",")) if payload else set()
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    version_hash: str
+    source: str
+
+
+def read_workflow_files(paths: Sequence[str | Path]) -> list[WorkflowDefinition]:
+    """Each .flow file as (file stem, sha256 of its source, source)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    found: list[WorkflowDefinition] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.suffix != ".flow":
+            raise InvalidInput(f"{path}: workflow files must end in .flow")
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read workflow file: {exc.strerror or exc}") from None
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        found.append(WorkflowDefinition(path.stem, digest, source))
+    return found

@@ -1,0 +1,262 @@
+-- Every SQL statement Rhythm runs, each under a `-- name:` line; loaded by rhythm.client.queries.
+-- Parameters use psycopg's %(name)s style, so a literal percent sign must be written %%.
+
+-- name: enqueue_one
+-- Create one execution and make it ready (or schedule it after `delay` seconds). With an
+-- idempotency key already in use nothing is created and no row is returned.
+WITH created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, max_retries, timeout_seconds,
+         idempotency_key, parent_id, version_hash)
+    VALUES (%(id)s, %(type)s, %(name)s, %(queue)s, %(priority)s, %(inputs)s::jsonb,
+            %(max_retries)s, %(timeout)s, %(idempotency_key)s, %(parent_id)s, %(version_hash)s)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, queue, priority
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM created WHERE %(delay)s::float8 IS NULL
+), later AS (
+    INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
+    SELECT id, now() + make_interval(secs => %(delay)s::float8), queue, priority
+    FROM created WHERE %(delay)s::float8 IS NOT NULL
+)
+SELECT id FROM created;
+
+-- name: enqueue_many
+-- Create one execution per (id, inputs) pair in a single statement.
+WITH created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, max_retries, timeout_seconds)
+    SELECT i.id, %(type)s, %(name)s, %(queue)s, %(priority)s, i.inputs::jsonb,
+           %(max_retries)s, %(timeout)s
+    FROM unnest(%(ids)s::uuid[], %(inputs)s::text[]) AS i (id, inputs)
+    RETURNING id, queue, priority
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM created WHERE %(delay)s::float8 IS NULL
+), later AS (
+    INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
+    SELECT id, now() + make_interval(secs => %(delay)s::float8), queue, priority
+    FROM created WHERE %(delay)s::float8 IS NOT NULL
+)
+SELECT count(*) FROM created;
+
+-- name: id_by_idempotency_key
+SELECT id FROM rhythm.executions WHERE idempotency_key = %(idempotency_key)s;
+
+-- name: get_execution
+SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
+       idempotency_key, created_at, started_at, completed_at
+FROM rhythm.executions
+WHERE id = %(id)s;
+
+-- name: list_executions
+SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
+       idempotency_key, created_at, started_at, completed_at
+FROM rhythm.executions
+WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(name)s::text IS NULL OR name = %(name)s::text)
+  AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s;
+
+-- name: cancel_unqueue
+-- Step 1 of a cancel (one transaction): take the execution out of the ready and scheduled queues.
+-- Deleting the ready row first takes locks in the same order as a claim (ready, then executions).
+WITH unready AS (
+    DELETE FROM rhythm.ready WHERE execution_id = %(id)s
+)
+DELETE FROM rhythm.scheduled WHERE execution_id = %(id)s;
+
+-- name: cancel_execution
+-- Step 2: mark a pending, running or suspended execution cancelled and drop its lease (a worker
+-- still running it notices at its next lease renewal). `previous_status` is the status before
+-- this statement (NULL: no such execution).
+WITH cancelled AS (
+    UPDATE rhythm.executions
+    SET status = 'cancelled', completed_at = now()
+    WHERE id = %(id)s AND status IN ('pending', 'running', 'suspended')
+    RETURNING id
+), unleased AS (
+    DELETE FROM rhythm.leases WHERE execution_id IN (SELECT id FROM cancelled)
+)
+SELECT (SELECT count(*) FROM cancelled) AS cancelled,
+       (SELECT status FROM rhythm.executions WHERE id = %(id)s) AS previous_status;
+
+-- name: claim
+-- Take up to `limit` ready executions of the given queues, highest priority first, then oldest;
+-- delete them from the ready queue, mark them running and lease them to this worker.
+WITH picked AS (
+    -- Per queue, an ordered walk of the ready_claim index; then the best of those.
+    SELECT c.execution_id
+    FROM unnest(%(queues)s::text[]) AS q (name)
+    CROSS JOIN LATERAL (
+        SELECT r.execution_id, r.priority, r.seq
+        FROM rhythm.ready AS r
+        WHERE r.queue = q.name
+        ORDER BY r.priority DESC, r.seq
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    ) AS c
+    ORDER BY c.priority DESC, c.seq
+    LIMIT %(limit)s
+), taken AS (
+    DELETE FROM rhythm.ready AS r
+    WHERE r.execution_id = ANY (ARRAY(SELECT execution_id FROM picked))
+    RETURNING r.execution_id
+), started AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'running', attempt = e.attempt + 1, started_at = coalesce(e.started_at, now())
+    FROM taken
+    -- Not "status = 'pending'": the planner would walk every pending row through the status
+    -- index. A ready row implies pending; completed_at (unindexed) guards finished work anyway.
+    WHERE e.id = taken.execution_id AND e.completed_at IS NULL
+    RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
+              e.timeout_seconds
+), leased AS (
+    INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
+    SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
+    FROM started
+    ON CONFLICT (execution_id) DO UPDATE
+    SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
+        expires_at = EXCLUDED.expires_at
+)
+SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds
+FROM started
+ORDER BY priority DESC;
+
+-- name: complete
+-- Record the outputs of finished attempts. The attempt number fences out a worker whose lease
+-- lapsed; the status check never overwrites a cancellation.
+WITH done AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(outputs)s::text[])
+        AS d (id, attempt, output)
+), finished AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'completed', output = done.output::jsonb, error = NULL, completed_at = now()
+    FROM done
+    WHERE e.id = done.id AND e.attempt = done.attempt AND e.status = 'running'
+    RETURNING e.id
+), released AS (
+    DELETE FROM rhythm.leases AS l
+    USING done
+    WHERE l.execution_id = done.id AND l.attempt = done.attempt
+)
+SELECT id FROM finished;
+
+-- name: fail
+-- Record failed attempts: with a retry delay the execution goes back to pending and is scheduled
+-- after that many seconds; without one it is failed for good.
+WITH f AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(errors)s::text[],
+                         %(retry_delays)s::float8[])
+        AS f (id, attempt, error, retry_delay)
+), updated AS (
+    UPDATE rhythm.executions AS e
+    SET status = CASE WHEN f.retry_delay IS NULL THEN 'failed' ELSE 'pending' END,
+        error = f.error::jsonb,
+        completed_at = CASE WHEN f.retry_delay IS NULL THEN now() END
+    FROM f
+    WHERE e.id = f.id AND e.attempt = f.attempt AND e.status = 'running'
+    RETURNING e.id, e.queue, e.priority, f.retry_delay
+), retried AS (
+    INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
+    SELECT id, now() + make_interval(secs => retry_delay), queue, priority
+    FROM updated WHERE retry_delay IS NOT NULL
+), released AS (
+    DELETE FROM rhythm.leases AS l
+    USING f
+    WHERE l.execution_id = f.id AND l.attempt = f.attempt
+)
+SELECT id FROM updated;
+
+-- name: release
+-- Hand running executions back (graceful shutdown): ready again at once, attempt not counted.
+WITH r AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS r (id, attempt)
+), unleased AS (
+    DELETE FROM rhythm.leases AS l
+    USING r
+    WHERE l.execution_id = r.id AND l.attempt = r.attempt
+), back AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'pending', attempt = e.attempt - 1
+    FROM r
+    WHERE e.id = r.id AND e.attempt = r.attempt AND e.status = 'running'
+    RETURNING e.id, e.queue, e.priority
+)
+INSERT INTO rhythm.ready (execution_id, queue, priority)
+SELECT id, queue, priority FROM back
+RETURNING execution_id;
+
+-- name: renew_leases
+-- Extend every lease this worker holds; returns the ones it still holds (a missing one was
+-- cancelled or taken over).
+UPDATE rhythm.leases
+SET expires_at = now() + make_interval(secs => %(lease_seconds)s::float8)
+WHERE worker_id = %(worker_id)s
+RETURNING execution_id, attempt;
+
+-- name: reap_expired_leases
+-- Executions whose worker stopped renewing its lease go back to the ready queue; after
+-- `lost_worker_retries` such losses beyond their retries they fail.
+WITH lapsed AS (
+    DELETE FROM rhythm.leases AS l
+    WHERE l.execution_id IN (
+        SELECT execution_id FROM rhythm.leases
+        WHERE expires_at < now()
+        ORDER BY expires_at
+        LIMIT 500
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING l.execution_id, l.attempt, l.worker_id
+), updated AS (
+    UPDATE rhythm.executions AS e
+    SET status = CASE
+            WHEN e.attempt > coalesce(e.max_retries, 0) + %(lost_worker_retries)s THEN 'failed'
+            ELSE 'pending'
+        END,
+        error = jsonb_build_object(
+            'type', 'LeaseExpired',
+            'message', 'worker ' || lapsed.worker_id || ' stopped renewing its lease on attempt '
+                || e.attempt || ' (it was killed or lost its database connection)',
+            'traceback', NULL
+        ),
+        completed_at = CASE
+            WHEN e.attempt > coalesce(e.max_retries, 0) + %(lost_worker_retries)s THEN now()
+        END
+    FROM lapsed
+    WHERE e.id = lapsed.execution_id AND e.attempt = lapsed.attempt AND e.status = 'running'
+    RETURNING e.id, e.queue, e.priority, e.status
+), requeued AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM updated WHERE status = 'pending'
+)
+SELECT count(*) FROM updated;
+
+-- name: promote_scheduled
+-- Move due scheduled executions to the ready queue; also report how many seconds remain until
+-- the next one is due (NULL: nothing scheduled).
+WITH due AS (
+    DELETE FROM rhythm.scheduled AS s
+    WHERE s.execution_id IN (
+        SELECT execution_id FROM rhythm.scheduled
+        WHERE run_at <= now()
+        ORDER BY run_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING s.execution_id, s.queue, s.priority
+), promoted AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT execution_id, queue, priority FROM due
+    RETURNING execution_id
+)
+SELECT (SELECT count(*) FROM promoted) AS promoted,
+       (SELECT extract(epoch FROM min(run_at) - clock_timestamp())::float8
+        FROM rhythm.scheduled WHERE run_at > now()) AS next_due_in;
+
+-- name: store_workflow_definition
+INSERT INTO rhythm.workflow_definitions (name, version_hash, source)
+VALUES (%(name)s, %(version_hash)s, %(source)s)
+ON CONFLICT (name, version_hash) DO NOTHING;

@@ -1,0 +1,173 @@
+"""JSON.stringify / JSON.parse exactly as JavaScript, plus the bridges between .flow values and the
+plain JSON (Python dict/list/int/float/str/bool/None) the runtime stores."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rhythm.core.values import (
+    UNDEFINED,
+    BuiltinFunction,
+    Closure,
+    js_error,
+    number_to_string,
+    own_keys,
+    to_integer,
+    to_number,
+    to_string,
+)
+
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def quote(s: str) -> str:
+    """A JSON string literal as JavaScript writes it (non-ASCII kept, control characters escaped)."""
+    return _encode_str(s)
+
+
+def _is_omitted(v: Any) -> bool:
+    return v is UNDEFINED or type(v) is Closure or type(v) is BuiltinFunction
+
+
+def stringify(value: Any, space: Any = UNDEFINED) -> Any:
+    """JSON.stringify(value, null, space): a str, or UNDEFINED for undefined/functions."""
+    gap = ""
+    if type(space) is float:
+        gap = " " * int(min(10, max(0, to_integer(space))))
+    elif type(space) is str:
+        gap = space[:10]
+    if _is_omitted(value):
+        return UNDEFINED
+    out: list[str] = []
+    _write(value, gap, "", out, set())
+    return "".join(out)
+
+
+def _write(v: Any, gap: str, indent: str, out: list[str], stack: set[int]) -> None:
+    t = type(v)
+    if t is str:
+        out.append(_encode_str(v))
+    elif t is float:
+        out.append(number_to_string(v) if math.isfinite(v) else "null")
+    elif t is bool:
+        out.append("true" if v else "false")
+    elif v is None:
+        out.append("null")
+    elif t is list:
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        if not v:
+            out.append("[]")
+            return
+        stack.add(id(v))
+        inner = indent + gap
+        sep = ",\n" + inner if gap else ","
+        out.append("[\n" + inner if gap else "[")
+        for i, item in enumerate(v):
+            if i:
+                out.append(sep)
+            if _is_omitted(item):
+                out.append("null")
+            else:
+                _write(item, gap, inner, out, stack)
+        out.append("\n" + indent + "]" if gap else "]")
+        stack.discard(id(v))
+    elif t is dict:
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        keys = [k for k in own_keys(v) if not _is_omitted(v[k])]
+        if not keys:
+            out.append("{}")
+            return
+        stack.add(id(v))
+        inner = indent + gap
+        sep = ",\n" + inner if gap else ","
+        colon = ": " if gap else ":"
+        out.append("{\n" + inner if gap else "{")
+        for i, k in enumerate(keys):
+            if i:
+                out.append(sep)
+            out.append(_encode_str(k))
+            out.append(colon)
+            _write(v[k], gap, inner, out, stack)
+        out.append("\n" + indent + "}" if gap else "}")
+        stack.discard(id(v))
+    else:  # handles and stdlib objects: plain objects with no own keys
+        out.append("{}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Unexpected token {name[0]}")
+
+
+def parse(text: Any) -> Any:
+    """JSON.parse(text): numbers become floats; malformed text throws a SyntaxError."""
+    s = to_string(text)
+    try:
+        return json.loads(
+            s,
+            parse_int=float,
+            parse_float=float,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError) as e:
+        msg = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+        raise js_error("SyntaxError", f"JSON.parse: {msg} in {s[:40]!r}") from None
+
+
+def from_json(v: Any) -> Any:
+    """Plain JSON from the outside (inputs, task outputs, signal payloads) -> .flow values."""
+    t = type(v)
+    if t is float or t is str or t is bool or v is None:
+        return v
+    if t is int:
+        return float(v)
+    if t is list or t is tuple:
+        return [from_json(x) for x in v]
+    if t is dict:
+        return {str(k): from_json(x) for k, x in v.items()}
+    if isinstance(v, bool | int | float | str):
+        return from_json(t.__mro__[1](v)) if t not in (bool,) else bool(v)
+    raise TypeError(f"not a JSON value: {v!r} ({t.__name__})")
+
+
+def to_json(v: Any) -> Any:
+    """A .flow value -> plain JSON, as JSON.parse(JSON.stringify(v)) would give it (integral
+    numbers as Python ints; undefined, functions, NaN and Infinity as JSON.stringify treats them;
+    a top-level undefined becomes None)."""
+    return _to_json(v, set())
+
+
+def _to_json(v: Any, stack: set[int]) -> Any:
+    t = type(v)
+    if t is float:
+        if not math.isfinite(v):
+            return None
+        if v.is_integer() and abs(v) < 1e21:
+            return int(v)
+        return v
+    if t is str or t is bool or v is None:
+        return v
+    if t is list:
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        stack.add(id(v))
+        out = [None if _is_omitted(x) else _to_json(x, stack) for x in v]
+        stack.discard(id(v))
+        return out
+    if t is dict:
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        stack.add(id(v))
+        res = {k: _to_json(v[k], stack) for k in own_keys(v) if not _is_omitted(v[k])}
+        stack.discard(id(v))
+        return res
+    if _is_omitted(v):
+        return None
+    return {}
+
+
+def number_arg(v: Any) -> float:
+    return to_number(v)

@@ -1,0 +1,793 @@
+"""The .flow tokenizer: source text -> the token list the LALR grammar reads.
+
+Two passes. The first cuts the text into raw tokens (numbers, strings with their escapes, template
+literal pieces with nested `${ ... }`, comments, punctuators, words). The second decides what an LR(1)
+grammar cannot see locally, using the bracket structure and lookahead:
+
+- whether `{` opens a block (`LBRACE`) or an object literal / object pattern (`LBRACE_OBJ`);
+- whether `(` opens arrow-function parameters (`ARROW_LPAR`) or a for-of/for-in head (`FOREACH_LPAR`);
+- keywords used as property names (`a.default`, `{ if: 1 }`) become `NAME`;
+- automatic semicolon insertion: a virtual `NLSEMI` where a newline ends a statement, and a virtual
+  `SEMI` before a block's `}` and at the end of the file;
+- unbalanced brackets are repaired (with one diagnostic each), so the parser always sees balanced
+  brackets and can resynchronise on statement boundaries.
+
+Virtual tokens have an empty value; every real token's value is its source text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lark import Token
+
+from rhythm.core.ast import Span
+from rhythm.core.diagnostics import Code, Diagnostic, Severity
+
+
+class Tok(Token):
+    """A lark token with the extra facts the grammar's lexer hack and the parser need."""
+
+    cooked: object  # string/template: the cooked text; number: the value
+    nl_before: bool  # a line terminator separates this token from the previous one
+    kind: str  # for RBRACE: "b" block, "a" arrow body, "o" object; for INC/DEC: "post"/"pre"
+
+    @property
+    def virtual(self) -> bool:
+        return self.value == ""
+
+
+KEYWORDS = {
+    "let": "LET",
+    "const": "CONST",
+    "if": "IF",
+    "else": "ELSE",
+    "for": "FOR",
+    "in": "IN",
+    "while": "WHILE",
+    "do": "DO",
+    "break": "BREAK",
+    "continue": "CONTINUE",
+    "return": "RETURN",
+    "throw": "THROW",
+    "try": "TRY",
+    "catch": "CATCH",
+    "finally": "FINALLY",
+    "true": "TRUE",
+    "false": "FALSE",
+    "null": "NULL",
+    "undefined": "UNDEFINED",
+    "typeof": "TYPEOF",
+    "await": "AWAIT",
+}
+
+# Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
+RESERVED_HINTS = {
+    "function": "use an arrow function, e.g. `const f = (x) => x + 1`",
+    "var": "use 'let' or 'const'",
+    "class": "use object literals and arrow functions",
+    "new": "objects are made with literals; there are no constructors",
+    "this": "there are no methods or classes",
+    "switch": "use if / else if",
+    "case": "use if / else if",
+    "default": "use if / else if",
+    "yield": "use await at the workflow's top level",
+    "async": "the workflow itself is asynchronous: use await at its top level",
+    "import": "call tasks with Task.run and other workflows with Workflow.run",
+    "export": "a .flow file is one workflow; it returns its result with 'return'",
+    "delete": "build a new object without the key instead",
+    "void": "use undefined",
+    "instanceof": "use typeof or Array.isArray",
+    "with": "",
+    "enum": "use an object literal",
+    "super": "there are no classes",
+    "extends": "there are no classes",
+    "static": "there are no classes",
+    "debugger": "",
+    "label": "",
+    "goto": "",
+    "interface": "",
+    "implements": "",
+    "package": "",
+    "private": "",
+    "protected": "",
+    "public": "",
+}
+
+PUNCTUATORS = {
+    "...": "ELLIPSIS",
+    "===": "SEQ",
+    "!==": "SNE",
+    "**=": "ASSIGN_OP",
+    "??=": "ASSIGN_OP",
+    "||=": "ASSIGN_OP",
+    "&&=": "ASSIGN_OP",
+    "=>": "ARROW",
+    "==": "EQ",
+    "!=": "NE",
+    "<=": "LE",
+    ">=": "GE",
+    "&&": "ANDAND",
+    "||": "OROR",
+    "??": "QQ",
+    "?.": "QDOT",
+    "++": "INC",
+    "--": "DEC",
+    "**": "STARSTAR",
+    "+=": "ASSIGN_OP",
+    "-=": "ASSIGN_OP",
+    "*=": "ASSIGN_OP",
+    "/=": "ASSIGN_OP",
+    "%=": "ASSIGN_OP",
+    "(": "LPAR",
+    ")": "RPAR",
+    "[": "LSQB",
+    "]": "RSQB",
+    "{": "LBRACE",
+    "}": "RBRACE",
+    ";": "SEMI",
+    ",": "COMMA",
+    ".": "DOT",
+    ":": "COLON",
+    "?": "QMARK",
+    "=": "ASSIGN",
+    "+": "PLUS",
+    "-": "MINUS",
+    "*": "STAR",
+    "/": "SLASH",
+    "%": "PERCENT",
+    "<": "LT",
+    ">": "GT",
+    "!": "BANG",
+}
+# Operators JavaScript has but .flow does not (bitwise, shifts, ...): reported clearly.
+UNSUPPORTED_OPERATORS = (
+    ">>>=",
+    ">>>",
+    "<<=",
+    ">>=",
+    "<<",
+    ">>",
+    "&=",
+    "|=",
+    "^=",
+    "&",
+    "|",
+    "^",
+    "~",
+)
+_PUNCT_ORDER = sorted([*PUNCTUATORS, *UNSUPPORTED_OPERATORS], key=len, reverse=True)
+
+# Token types after which a newline may end a statement (automatic semicolon insertion).
+_ENDERS = {
+    "NAME",
+    "NUMBER",
+    "STRING",
+    "TEMPLATE_FULL",
+    "TEMPLATE_TAIL",
+    "RPAR",
+    "RSQB",
+    "TRUE",
+    "FALSE",
+    "NULL",
+    "UNDEFINED",
+    "BREAK",
+    "CONTINUE",
+    "RETURN",
+    "THROW",
+    "RESERVED",
+}
+# Tokens that, starting the next line, continue the current expression instead.
+_CONTINUERS = {
+    "DOT",
+    "QDOT",
+    "PLUS",
+    "MINUS",
+    "STAR",
+    "SLASH",
+    "PERCENT",
+    "STARSTAR",
+    "LT",
+    "LE",
+    "GT",
+    "GE",
+    "EQ",
+    "NE",
+    "SEQ",
+    "SNE",
+    "ANDAND",
+    "OROR",
+    "QQ",
+    "IN",
+    "QMARK",
+    "COLON",
+    "COMMA",
+    "ASSIGN",
+    "ASSIGN_OP",
+    "ARROW",
+    "RPAR",
+    "RSQB",
+    "RBRACE",
+    "LPAR",
+    "LSQB",
+    "TEMPLATE_MIDDLE",
+    "TEMPLATE_TAIL",
+}
+# After these, a newline always ends the statement (JavaScript's restricted productions).
+_RESTRICTED = {"RETURN", "BREAK", "CONTINUE", "THROW"}
+# After these, `{` opens a block rather than an object literal.
+_BLOCK_PREV = {"SEMI", "NLSEMI", "LBRACE", "RPAR", "ELSE", "DO", "TRY", "FINALLY", "CATCH", "ARROW"}
+# Keywords that can only start a statement: inside an open `(` / `[` / object they mean the
+# bracket was never closed.
+_STATEMENT_KEYWORDS = {
+    "LET",
+    "CONST",
+    "IF",
+    "FOR",
+    "WHILE",
+    "DO",
+    "RETURN",
+    "THROW",
+    "TRY",
+    "BREAK",
+    "CONTINUE",
+}
+_OPENERS = {"LPAR": "(", "ARROW_LPAR": "(", "FOREACH_LPAR": "(", "LSQB": "[", "TEMPLATE_HEAD": "${"}
+_CLOSER_FOR = {"(": "RPAR", "[": "RSQB", "{b": "RBRACE", "{a": "RBRACE", "{o": "RBRACE"}
+_CLOSER_TEXT = {"(": ")", "[": "]", "{b": "}", "{a": "}", "{o": "}", "${": "}"}
+_OPENER_TEXT = {"(": "(", "[": "[", "{b": "{", "{a": "{", "{o": "{", "${": "${"}
+
+_WS = re.compile(r"[ \t\f\v\u00a0\ufeff\u2028\u2029]+")
+_WORD = re.compile(r"[^\W\d][\w$]*|\$[\w$]*", re.UNICODE)
+_NUMBER = re.compile(
+    r"0[xX][0-9a-fA-F_]*|0[oO][0-7_]*|0[bB][01_]*"
+    r"|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?[\d_]*)?"
+)
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+@dataclass
+class LexResult:
+    tokens: list[Tok]
+    comments: list[tuple[Span, str]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class _Lines:
+    """Offset -> (line, column) for a source text."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0]
+        for m in re.finditer(r"\r\n|[\n\r\u2028\u2029]", text):
+            self.starts.append(m.end())
+
+    def position(self, offset: int) -> tuple[int, int]:
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - self.starts[lo] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, col = self.position(start)
+        end_line, end_col = self.position(end)
+        return Span(line, col, end_line, end_col, start, end)
+
+
+def make_tok(type_: str, value: str, span: Span, cooked: object = None, nl: bool = False) -> Tok:
+    tok = Tok(
+        type_, value, span.start, span.line, span.column, span.end_line, span.end_column, span.end
+    )
+    tok.cooked = cooked
+    tok.nl_before = nl
+    tok.kind = ""
+    return tok
+
+
+def tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+
+class _Scanner:
+    """Pass 1: text -> raw tokens."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _Lines(text)
+        self.pos = 0
+        self.tokens: list[Tok] = []
+        self.comments: list[tuple[Span, str]] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.nl = False
+        # Brace stack used only to tell a template's `}` from an ordinary one.
+        self.braces: list[str] = []
+
+    def error(self, message: str, start: int, end: int) -> None:
+        self.diagnostics.append(
+            Diagnostic(Code.SYNTAX, Severity.ERROR, message, self.lines.span(start, end))
+        )
+
+    def emit(self, type_: str, start: int, end: int, cooked: object = None) -> None:
+        span = self.lines.span(start, end)
+        self.tokens.append(make_tok(type_, self.text[start:end], span, cooked, self.nl))
+        self.nl = False
+
+    def run(self) -> None:
+        text = self.text
+        n = len(text)
+        while self.pos < n:
+            c = text[self.pos]
+            if c in "\n\r\u2028\u2029":
+                self.nl = True
+                self.pos += 1
+                continue
+            m = _WS.match(text, self.pos)
+            if m:
+                self.pos = m.end()
+                continue
+            if text.startswith("//", self.pos):
+                end = self.pos
+                while end < n and text[end] not in "\n\r\u2028\u2029":
+                    end += 1
+                self.comments.append((self.lines.span(self.pos, end), text[self.pos : end]))
+                self.pos = end
+                continue
+            if text.startswith("/*", self.pos):
+                end = text.find("*/", self.pos + 2)
+                if end < 0:
+                    self.error("unterminated comment: '/*' has no closing '*/'", self.pos, n)
+                    end = n
+                else:
+                    end += 2
+                body = text[self.pos : end]
+                if any(ch in body for ch in "\n\r\u2028\u2029"):
+                    self.nl = True
+                self.comments.append((self.lines.span(self.pos, end), body))
+                self.pos = end
+                continue
+            if c.isdigit() or (c == "." and self.pos + 1 < n and text[self.pos + 1].isdigit()):
+                self.number()
+                continue
+            m = _WORD.match(text, self.pos)
+            if m:
+                self.emit("WORD", m.start(), m.end())
+                self.pos = m.end()
+                continue
+            if c in "\"'":
+                self.string(c)
+                continue
+            if c == "`":
+                self.template(self.pos, self.pos + 1, "TEMPLATE_FULL", "TEMPLATE_HEAD")
+                continue
+            if c == "}" and self.braces and self.braces[-1] == "${":
+                self.braces.pop()
+                self.template(self.pos, self.pos + 1, "TEMPLATE_TAIL", "TEMPLATE_MIDDLE")
+                continue
+            for p in _PUNCT_ORDER:
+                if text.startswith(p, self.pos):
+                    if p == "?." and self.pos + 2 < n and text[self.pos + 2].isdigit():
+                        continue  # `a?.5:b` is a conditional
+                    if p in UNSUPPORTED_OPERATORS:
+                        self.error(f"operator '{p}' is not supported in .flow", self.pos, self.pos + len(p))
+                        self.emit("RESERVED", self.pos, self.pos + len(p))
+                    else:
+                        if p == "{":
+                            self.braces.append("{")
+                        elif p == "}" and self.braces:
+                            self.braces.pop()
+                        self.emit(PUNCTUATORS[p], self.pos, self.pos + len(p))
+                    self.pos += len(p)
+                    break
+            else:
+                if c == "#" and self.pos == 0 and text.startswith("#!"):
+                    self.error("'#!' lines are not supported in .flow", 0, 2)
+                else:
+                    self.error(f"unexpected character {c!r}", self.pos, self.pos + 1)
+                self.pos += 1
+
+    def number(self) -> None:
+        text = self.text
+        start = self.pos
+        m = _NUMBER.match(text, start)
+        assert m is not None
+        end = m.end()
+        raw = text[start:end]
+        self.pos = end
+        value: float | int = 0
+        digits = raw.replace("_", "")
+        bad_sep = raw.endswith("_") or "__" in raw or "_." in raw or "._" in raw
+        bad_sep = bad_sep or re.search(r"_[eE]|[eE][+-]?_|^0[xXoObB]_", raw) is not None
+        if bad_sep:
+            self.error(f"invalid numeric separator in {raw!r}", start, end)
+        try:
+            if raw[:2] in ("0x", "0X"):
+                value = int(digits[2:], 16)
+            elif raw[:2] in ("0o", "0O"):
+                value = int(digits[2:], 8)
+            elif raw[:2] in ("0b", "0B"):
+                value = int(digits[2:], 2)
+            elif "." in digits or "e" in digits or "E" in digits:
+                value = float(digits)
+            else:
+                if len(digits) > 1 and digits[0] == "0":
+                    self.error(
+                        f"legacy octal-like number {raw!r} is not allowed: remove the leading zero",
+                        start,
+                        end,
+                    )
+                value = int(digits)
+        except ValueError:
+            self.error(f"invalid number {raw!r}", start, end)
+        if end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+            wend = end
+            while wend < len(text) and (text[wend].isalnum() or text[wend] in "_$"):
+                wend += 1
+            if text[end] == "n":
+                self.error("BigInt literals are not supported in .flow", start, wend)
+            else:
+                self.error(f"invalid number {text[start:wend]!r}", start, wend)
+            end = wend
+            self.pos = end
+        self.emit("NUMBER", start, end, value)
+
+    def escape(self, i: int, out: list[str]) -> int:
+        """Read the escape sequence whose backslash is at i; append its text; return the next index."""
+        text = self.text
+        n = len(text)
+        if i + 1 >= n:
+            return i + 1
+        c = text[i + 1]
+        simple = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+        if c in simple:
+            out.append(simple[c])
+            return i + 2
+        if c == "0" and not (i + 2 < n and text[i + 2].isdigit()):
+            out.append("\0")
+            return i + 2
+        if c == "\r":
+            return i + 3 if text.startswith("\r\n", i + 1) else i + 2
+        if c in "\n\u2028\u2029":
+            return i + 2
+        if c == "x":
+            h = text[i + 2 : i + 4]
+            if len(h) == 2 and _HEX.fullmatch(h):
+                out.append(chr(int(h, 16)))
+                return i + 4
+            self.error("invalid escape sequence: '\\x' needs two hex digits", i, min(n, i + 4))
+            return i + 2
+        if c == "u":
+            if i + 2 < n and text[i + 2] == "{":
+                close = text.find("}", i + 3)
+                h = text[i + 3 : close] if close > 0 else ""
+                if close > 0 and _HEX.fullmatch(h) and int(h, 16) <= 0x10FFFF:
+                    out.append(chr(int(h, 16)))
+                    return close + 1
+                self.error(
+                    "invalid escape sequence: '\\u{...}' needs a hex code point up to 10FFFF",
+                    i,
+                    close + 1 if close > 0 else i + 3,
+                )
+                return close + 1 if close > 0 else i + 3
+            h = text[i + 2 : i + 6]
+            if len(h) == 4 and _HEX.fullmatch(h):
+                out.append(chr(int(h, 16)))
+                return i + 6
+            self.error("invalid escape sequence: '\\u' needs four hex digits", i, min(n, i + 6))
+            return i + 2
+        if c.isdigit():
+            self.error(f"octal escape '\\{c}' is not allowed", i, i + 2)
+            return i + 2
+        out.append(c)
+        return i + 2
+
+    def string(self, quote: str) -> None:
+        text = self.text
+        n = len(text)
+        start = self.pos
+        i = start + 1
+        out: list[str] = []
+        while True:
+            if i >= n or text[i] in "\n\r":
+                self.error("unterminated string: add the closing " + quote, start, i)
+                break
+            c = text[i]
+            if c == quote:
+                i += 1
+                break
+            if c == "\\":
+                i = self.escape(i, out)
+                continue
+            out.append(c)
+            i += 1
+        self.pos = i
+        self.emit("STRING", start, i, "".join(out))
+
+    def template(self, start: int, i: int, full: str, head: str) -> None:
+        text = self.text
+        n = len(text)
+        out: list[str] = []
+        while True:
+            if i >= n:
+                self.error("unterminated template literal: add the closing `", start, n)
+                self.pos = n
+                self.emit(full, start, n, "".join(out))
+                return
+            c = text[i]
+            if c == "`":
+                self.pos = i + 1
+                self.emit(full, start, i + 1, "".join(out))
+                return
+            if c == "$" and text.startswith("${", i):
+                self.pos = i + 2
+                self.braces.append("${")
+                self.emit(head, start, i + 2, "".join(out))
+                return
+            if c == "\\":
+                i = self.escape(i, out)
+                continue
+            if c == "\r":
+                out.append("\n")  # template literals normalise line ends
+                i += 2 if text.startswith("\r\n", i) else 1
+                continue
+            out.append(c)
+            i += 1
+
+
+def _match_brackets(raw: list[Tok]) -> list[int]:
+    """For each opening bracket, the index of its closing partner (-1 when none)."""
+    match = [-1] * len(raw)
+    stack: list[int] = []
+    pairs = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+    for i, t in enumerate(raw):
+        ty = t.type
+        if ty in ("LPAR", "LSQB", "LBRACE", "TEMPLATE_HEAD"):
+            stack.append(i)
+        elif ty in pairs:
+            if stack and raw[stack[-1]].type == pairs[ty]:
+                match[stack.pop()] = i
+        elif ty in ("TEMPLATE_MIDDLE", "TEMPLATE_TAIL"):
+            if stack and raw[stack[-1]].type in ("TEMPLATE_HEAD", "TEMPLATE_MIDDLE"):
+                match[stack.pop()] = i
+            if ty == "TEMPLATE_MIDDLE":
+                stack.append(i)
+    return match
+
+
+class _Shaper:
+    """Pass 2: raw tokens -> grammar tokens (see the module docstring)."""
+
+    def __init__(self, text: str, raw: list[Tok], lines: _Lines) -> None:
+        self.text = text
+        self.raw = raw
+        self.lines = lines
+        self.match = _match_brackets(raw)
+        self.out: list[Tok] = []
+        self.stack: list[tuple[str, Tok]] = []  # (kind, opening token)
+        self.diagnostics: list[Diagnostic] = []
+        self.of_index = -1  # raw index of the `of` word of the current for-of head
+
+    # ------------------------------------------------------------ helpers
+
+    def prev(self) -> Tok | None:
+        return self.out[-1] if self.out else None
+
+    def virtual(self, type_: str, at: int, kind: str = "") -> Tok:
+        tok = make_tok(type_, "", self.lines.span(at, at))
+        tok.kind = kind
+        self.out.append(tok)
+        return tok
+
+    def error(self, message: str, span: Span) -> None:
+        self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
+
+    def prev_end(self) -> int:
+        for tok in reversed(self.out):
+            if not tok.virtual:
+                return tok.end_pos
+        return 0
+
+    def is_ender(self, tok: Tok | None) -> bool:
+        if tok is None:
+            return False
+        if tok.type == "RPAR":
+            return tok.kind != "head"  # `if (x)` + newline + statement: no semicolon there
+        if tok.type in _ENDERS:
+            return True
+        if tok.type == "RBRACE":
+            return tok.kind in ("a", "o")
+        if tok.type in ("INC", "DEC"):
+            return tok.kind == "post"
+        return False
+
+    def ender_at_end(self, tok: Tok | None) -> bool:
+        return self.is_ender(tok) and not (tok is not None and tok.type == "RPAR" and tok.kind == "head")
+
+    def statement_context(self) -> bool:
+        return not self.stack or self.stack[-1][0] in ("{b", "{a")
+
+    def close_unclosed(self, reason_tok: Tok | None) -> None:
+        """Pop the innermost bracket, which was never closed: report it and insert its closer."""
+        kind, opener = self.stack.pop()
+        at = self.prev_end()
+        self.error(
+            f"expected '{_CLOSER_TEXT[kind]}' to close '{_OPENER_TEXT[kind]}' at "
+            f"{opener.line}:{opener.column}",
+            self.lines.span(at, at),
+        )
+        if kind == "${":
+            tok = self.virtual("TEMPLATE_TAIL", at)
+            tok.cooked = ""
+            return
+        if kind in ("{b", "{a"):
+            self.semi_before_block_end(at)
+        self.virtual(_CLOSER_FOR[kind], at, kind[1:] if kind.startswith("{") else "")
+
+    def semi_before_block_end(self, at: int) -> None:
+        if self.ender_at_end(self.prev()):
+            self.virtual("SEMI", at)
+
+    # ------------------------------------------------------------ main loop
+
+    def run(self) -> list[Tok]:
+        raw = self.raw
+        for i, tok in enumerate(raw):
+            ty = tok.type
+            if ty == "WORD":
+                ty = self.word_type(i, tok)
+                tok.type = ty
+            if tok.nl_before:
+                self.maybe_asi(tok)
+            if ty == "LBRACE":
+                self.open_brace(tok)
+                continue
+            if ty in ("RPAR", "RSQB", "RBRACE", "TEMPLATE_MIDDLE", "TEMPLATE_TAIL"):
+                if not self.close(tok):
+                    continue
+                if ty == "TEMPLATE_MIDDLE":
+                    self.stack.append(("${", tok))
+                continue
+            if ty == "LPAR":
+                tok.type = self.paren_type(i)
+                p = self.prev()
+                if p is not None and p.type in ("IF", "WHILE", "FOR", "CATCH"):
+                    tok.kind = "head"
+                self.stack.append(("(", tok))
+                self.out.append(tok)
+                continue
+            if ty in ("LSQB", "TEMPLATE_HEAD"):
+                self.stack.append((_OPENERS[ty], tok))
+                self.out.append(tok)
+                continue
+            if ty in ("INC", "DEC"):
+                tok.kind = "post" if (not tok.nl_before and self.is_ender(self.prev())) else "pre"
+            self.out.append(tok)
+        end = len(self.text)
+        while self.stack:
+            self.close_unclosed(None)
+        if self.ender_at_end(self.prev()):
+            self.virtual("SEMI", end)
+        return self.out
+
+    def word_type(self, i: int, tok: Tok) -> str:
+        word = tok.value
+        p = self.prev()
+        if p is not None and p.type in ("DOT", "QDOT"):
+            return "NAME"
+        nxt = self.raw[i + 1] if i + 1 < len(self.raw) else None
+        if (
+            self.stack
+            and self.stack[-1][0] == "{o"
+            and p is not None
+            and p.type in ("LBRACE_OBJ", "COMMA")
+            and nxt is not None
+            and nxt.type == "COLON"
+        ):
+            return "NAME"
+        if i == self.of_index:
+            return "OF"
+        if word in KEYWORDS:
+            return KEYWORDS[word]
+        if word in RESERVED_HINTS:
+            return "RESERVED"
+        return "NAME"
+
+    def maybe_asi(self, tok: Tok) -> None:
+        ty = tok.type
+        if (
+            ty in _STATEMENT_KEYWORDS
+            and self.stack
+            and self.stack[-1][0] not in ("{b", "{a")
+            and not (self.out and self.out[-1].type in ("LPAR", "FOREACH_LPAR") and len(self.out) > 1 and self.out[-2].type == "FOR")
+        ):
+            while self.stack and self.stack[-1][0] not in ("{b", "{a"):
+                self.close_unclosed(tok)
+        if not self.statement_context():
+            return
+        p = self.prev()
+        if not self.is_ender(p):
+            return
+        assert p is not None
+        arrow_end = p.type == "RBRACE" and p.kind == "a" and ty in ("LPAR", "LSQB")
+        if (
+            ty in _CONTINUERS
+            and p.type not in _RESTRICTED
+            and ty not in ("INC", "DEC")
+            and not arrow_end
+        ):
+            return
+        at = self.prev_end()
+        self.virtual("NLSEMI", at)
+
+    def open_brace(self, tok: Tok) -> None:
+        p = self.prev()
+        if p is None or p.type in _BLOCK_PREV or (p.type == "RBRACE" and p.kind == "b"):
+            kind = "{a" if p is not None and p.type == "ARROW" else "{b"
+            tok.type = "LBRACE"
+        else:
+            kind = "{o"
+            tok.type = "LBRACE_OBJ"
+        self.stack.append((kind, tok))
+        self.out.append(tok)
+
+    def close(self, tok: Tok) -> bool:
+        ty = tok.type
+        want = {"RPAR": ("(",), "RSQB": ("[",), "RBRACE": ("{b", "{a", "{o")}.get(ty, ("${",))
+        if not any(kind in want for kind, _ in self.stack):
+            self.error(f"unexpected '{tok.value[:1] or ty}': nothing to close", tok_span(tok))
+            return False
+        while self.stack[-1][0] not in want:
+            self.close_unclosed(tok)
+        kind, opener = self.stack.pop()
+        if opener.kind == "head":
+            tok.kind = "head"
+        if ty == "RBRACE":
+            tok.kind = kind[1]
+            if kind in ("{b", "{a"):
+                self.semi_before_block_end(tok.start_pos)
+        self.out.append(tok)
+        return True
+
+    def paren_type(self, i: int) -> str:
+        raw = self.raw
+        close = self.match[i]
+        p = self.prev()
+        if p is not None and p.type == "FOR" and close > 0:
+            depth = 0
+            first_of = -1
+            for j in range(i + 1, close):
+                t = raw[j].type
+                if t in ("LPAR", "LSQB", "LBRACE", "TEMPLATE_HEAD"):
+                    depth += 1
+                elif t in ("RPAR", "RSQB", "RBRACE", "TEMPLATE_TAIL"):
+                    depth -= 1
+                elif depth == 0 and t == "SEMI":
+                    return "LPAR"
+                elif depth == 0 and t == "WORD" and first_of < 0 and raw[j].value == "of":
+                    first_of = j
+                elif depth == 0 and t == "WORD" and raw[j].value == "in" and first_of < 0:
+                    first_of = -2
+            if first_of >= 0:
+                self.of_index = first_of
+            return "FOREACH_LPAR"
+        if (
+            close > 0
+            and close + 1 < len(raw)
+            and raw[close + 1].type == "ARROW"
+            and not raw[close + 1].nl_before
+        ):
+            return "ARROW_LPAR"
+        return "LPAR"
+
+
+def tokenize(text: str) -> LexResult:
+    """Cut `text` into grammar tokens. Never raises; problems become diagnostics."""
+    scanner = _Scanner(text)
+    scanner.run()
+    shaper = _Shaper(text, scanner.tokens, scanner.lines)
+    tokens = shaper.run()
+    diagnostics = scanner.diagnostics + shaper.diagnostics
+    return LexResult(tokens, scanner.comments, diagnostics)

@@ -1,0 +1,133 @@
+"""Opcodes of the .flow stack machine. An instruction is a tuple `(opcode, *args)`."""
+
+from __future__ import annotations
+
+_NAMES = [
+    "CONST",
+    "POP",
+    "DUP",
+    "DUP2",
+    "DROP_UNDER",
+    "LOAD",
+    "STORE",
+    "STORE_INIT",
+    "LOAD_GLOBAL",
+    "GLOBAL_MEMBER",
+    "LOAD_ARG",
+    "ENTER_SCOPE",
+    "EXIT_SCOPE",
+    "COPY_SCOPE",
+    "JUMP",
+    "JUMP_IF_FALSE",
+    "JUMP_IF_TRUE",
+    "AND_JUMP",
+    "OR_JUMP",
+    "NULLISH_JUMP",
+    "JUMP_IF_NULLISH",
+    "JUMP_IF_NOT_UNDEFINED",
+    "JUMP_OUT",
+    "ARRAY",
+    "ARRAY_PUSH",
+    "ARRAY_SPREAD",
+    "OBJECT",
+    "DEFINE_PROP",
+    "DEFINE_INDEX",
+    "OBJECT_SPREAD",
+    "OBJECT_REST",
+    "REQUIRE_OBJECT",
+    "SLICE_FROM",
+    "GET_PROP",
+    "GET_INDEX",
+    "SET_PROP",
+    "SET_INDEX",
+    "UPDATE_VAR",
+    "UPDATE_PROP",
+    "UPDATE_INDEX",
+    "CALL",
+    "CALL_METHOD",
+    "CALL_BUILTIN",
+    "CLOSURE",
+    "RETURN",
+    "THROW",
+    "THROW_ERROR",
+    "PUSH_HANDLER",
+    "POP_HANDLER",
+    "END_FINALLY",
+    "UNARY",
+    "BINARY",
+    "TO_STRING",
+    "CONCAT",
+    "AWAIT",
+    "ITER_VALUES",
+    "ITER_KEYS",
+    "ITER_NEXT",
+]
+
+NAMES: dict[int, str] = dict(enumerate(_NAMES))
+
+CONST = 0
+POP = 1
+DUP = 2
+DUP2 = 3
+DROP_UNDER = 4
+LOAD = 5
+STORE = 6
+STORE_INIT = 7
+LOAD_GLOBAL = 8
+GLOBAL_MEMBER = 9
+LOAD_ARG = 10
+ENTER_SCOPE = 11
+EXIT_SCOPE = 12
+COPY_SCOPE = 13
+JUMP = 14
+JUMP_IF_FALSE = 15
+JUMP_IF_TRUE = 16
+AND_JUMP = 17
+OR_JUMP = 18
+NULLISH_JUMP = 19
+JUMP_IF_NULLISH = 20
+JUMP_IF_NOT_UNDEFINED = 21
+JUMP_OUT = 22
+ARRAY = 23
+ARRAY_PUSH = 24
+ARRAY_SPREAD = 25
+OBJECT = 26
+DEFINE_PROP = 27
+DEFINE_INDEX = 28
+OBJECT_SPREAD = 29
+OBJECT_REST = 30
+REQUIRE_OBJECT = 31
+SLICE_FROM = 32
+GET_PROP = 33
+GET_INDEX = 34
+SET_PROP = 35
+SET_INDEX = 36
+UPDATE_VAR = 37
+UPDATE_PROP = 38
+UPDATE_INDEX = 39
+CALL = 40
+CALL_METHOD = 41
+CALL_BUILTIN = 42
+CLOSURE = 43
+RETURN = 44
+THROW = 45
+THROW_ERROR = 46
+PUSH_HANDLER = 47
+POP_HANDLER = 48
+END_FINALLY = 49
+UNARY = 50
+BINARY = 51
+TO_STRING = 52
+CONCAT = 53
+AWAIT = 54
+ITER_VALUES = 55
+ITER_KEYS = 56
+ITER_NEXT = 57
+
+
+def _check() -> None:
+    for code, name in NAMES.items():
+        assert globals()[name] == code, name
+
+
+_check()

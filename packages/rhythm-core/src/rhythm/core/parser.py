@@ -1,0 +1,814 @@
+"""The .flow parser: lark LALR(1) over rhythm.core.lexer's tokens, building rhythm.core.ast nodes
+directly in the parser callbacks, with error recovery.
+
+`parse(source)` never raises. On a syntax error it reports one diagnostic, pops the LR stack back
+to the innermost statement list, skips tokens to the next statement boundary (brackets are already
+balanced by the lexer), leaves an `ErrorStmt` there, and carries on: one pass reports every error,
+and the Program still holds every statement that could be read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedToken
+from lark.lexer import Lexer
+
+from rhythm.core import ast
+from rhythm.core.ast import Span
+from rhythm.core.diagnostics import Code, Diagnostic, Severity
+from rhythm.core.lexer import RESERVED_HINTS, Tok, make_tok, tokenize
+
+_MAX_REPORTED = 100
+
+_TOKEN_TEXT = {
+    "LPAR": "'('",
+    "ARROW_LPAR": "'('",
+    "FOREACH_LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "LBRACE_OBJ": "'{'",
+    "RBRACE": "'}'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "SEMI": "';'",
+    "NLSEMI": "a line break",
+    "COMMA": "','",
+    "DOT": "'.'",
+    "QDOT": "'?.'",
+    "ELLIPSIS": "'...'",
+    "COLON": "':'",
+    "QMARK": "'?'",
+    "ARROW": "'=>'",
+    "ASSIGN": "'='",
+    "OF": "'of'",
+    "IN": "'in'",
+    "ELSE": "'else'",
+    "CATCH": "'catch'",
+    "FINALLY": "'finally'",
+    "WHILE": "'while'",
+    "NAME": "a name",
+    "TEMPLATE_MIDDLE": "'}'",
+    "TEMPLATE_TAIL": "'}'",
+}
+_CLOSERS = {"LPAR": "RPAR", "ARROW_LPAR": "RPAR", "FOREACH_LPAR": "RPAR", "LSQB": "RSQB"}
+_CLOSERS |= {"LBRACE": "RBRACE", "LBRACE_OBJ": "RBRACE", "TEMPLATE_HEAD": "TEMPLATE_TAIL"}
+_CLOSERS |= {"TEMPLATE_MIDDLE": "TEMPLATE_TAIL"}
+_CLOSE_TYPES = {"RPAR", "RSQB", "RBRACE", "TEMPLATE_TAIL"}
+_STATEMENT_STARTERS = {
+    "LET", "CONST", "IF", "FOR", "WHILE", "DO", "RETURN", "THROW", "TRY", "BREAK", "CONTINUE",
+    "NAME", "AWAIT",
+}  # fmt: skip
+
+
+@dataclass
+class ParseResult:
+    program: ast.Program
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    tokens: list[Tok] = field(default_factory=list)
+
+
+class _NoLexer(Lexer):
+    """Tokens are fed by hand (see `_Parse.run`); lark never lexes."""
+
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ span helpers
+
+
+def _bounds(item: Any, parens: dict[int, Span]) -> tuple[Span, Span] | None:
+    """(first span, last span) of a child: a token, a node, a list, or None."""
+    if item is None:
+        return None
+    if isinstance(item, Token):
+        if item.value == "" or item.start_pos is None:
+            return None
+        s = Span(item.line, item.column, item.end_line, item.end_column, item.start_pos, item.end_pos)
+        return s, s
+    if isinstance(item, ast.Node):
+        s = parens.get(id(item), item.span)
+        return s, s
+    if isinstance(item, (list, tuple)):
+        first = last = None
+        for sub in item:
+            b = _bounds(sub, parens)
+            if b is None:
+                continue
+            if first is None:
+                first = b[0]
+            last = b[1]
+        if first is None or last is None:
+            return None
+        return first, last
+    return None
+
+
+def _join(first: Span, last: Span) -> Span:
+    return Span(first.line, first.column, last.end_line, last.end_column, first.start, last.end)
+
+
+def _js_number_key(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
+
+
+@dataclass
+class _Hole:
+    pass
+
+
+@dataclass
+class _RestElem:
+    target: Any
+    span: Span
+
+
+class _Builder:
+    """Parser callbacks: each grammar rule (or alias) -> an AST node."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.parens: dict[int, Span] = {}
+        self.cover: set[int] = set()
+
+    def reset(self) -> None:
+        self.diagnostics = []
+        self.parens = {}
+        self.cover = set()
+
+    def span(self, *items: Any) -> Span:
+        b = _bounds(list(items), self.parens)
+        if b is None:
+            return ast.NO_SPAN
+        return _join(*b)
+
+    def error(self, message: str, span: Span) -> None:
+        self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
+
+    # ------------------------------------------------------------ program and statements
+
+    def start(self, c: list[Any]) -> ast.Program:
+        return ast.Program(body=list(c), span=self.span(c))
+
+    def decl_stmt(self, c: list[Any]) -> ast.VarDecl:
+        decl: ast.VarDecl = c[0]
+        decl.span = self.span(c)
+        return decl
+
+    def expr_stmt(self, c: list[Any]) -> ast.ExprStmt:
+        return ast.ExprStmt(expr=c[0], span=self.span(c))
+
+    def return_stmt(self, c: list[Any]) -> ast.Return:
+        return ast.Return(argument=c[1], span=self.span(c))
+
+    def throw_stmt(self, c: list[Any]) -> ast.Throw:
+        return ast.Throw(argument=c[1], span=self.span(c))
+
+    def break_stmt(self, c: list[Any]) -> ast.Break:
+        return ast.Break(span=self.span(c))
+
+    def continue_stmt(self, c: list[Any]) -> ast.Continue:
+        return ast.Continue(span=self.span(c))
+
+    def empty_stmt(self, c: list[Any]) -> ast.Empty:
+        return ast.Empty(span=self.span(c))
+
+    def block_stmt(self, c: list[Any]) -> ast.Block:
+        return c[0]
+
+    def error_stmt(self, c: list[Any]) -> ast.ErrorStmt:
+        return ast.ErrorStmt(span=self.span(c))
+
+    def if_stmt(self, c: list[Any]) -> ast.If:
+        return ast.If(test=c[2], consequent=c[4], alternate=c[6], span=self.span(c))
+
+    def while_stmt(self, c: list[Any]) -> ast.While:
+        return ast.While(test=c[2], body=c[4], span=self.span(c))
+
+    def do_stmt(self, c: list[Any]) -> ast.DoWhile:
+        return ast.DoWhile(body=c[1], test=c[4], span=self.span(c))
+
+    def for_stmt(self, c: list[Any]) -> ast.For:
+        return ast.For(init=c[2], test=c[4], update=c[6], body=c[8], span=self.span(c))
+
+    def foreach_stmt(self, c: list[Any]) -> ast.ForOf | ast.ForIn:
+        kind = c[2].value if c[2] is not None else None
+        span = self.span(c)
+        if c[4].type == "OF":
+            return ast.ForOf(kind=kind, target=c[3], iterable=c[5], body=c[7], span=span)
+        return ast.ForIn(kind=kind, target=c[3], object=c[5], body=c[7], span=span)
+
+    def try_catch(self, c: list[Any]) -> ast.Try:
+        return ast.Try(block=c[1], param=c[4], handler=c[6], finalizer=c[8], span=self.span(c))
+
+    def try_finally(self, c: list[Any]) -> ast.Try:
+        return ast.Try(block=c[1], finalizer=c[3], span=self.span(c))
+
+    def term(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def block(self, c: list[Any]) -> ast.Block:
+        return ast.Block(body=list(c[1:-1]), span=self.span(c))
+
+    def decl_kind(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def var_decl(self, c: list[Any]) -> ast.VarDecl:
+        kind = c[0].value
+        decls = [d for d in c[1:] if isinstance(d, ast.Declarator)]
+        for d in decls:
+            if d.init is None and kind == "const":
+                self.error(
+                    "'const' needs an initial value: write `const name = value`", d.target.span
+                )
+            elif d.init is None and not isinstance(d.target, ast.Identifier):
+                self.error("a destructuring declaration needs an initial value", d.target.span)
+        return ast.VarDecl(kind=kind, declarations=decls, span=self.span(c))
+
+    def declarator(self, c: list[Any]) -> ast.Declarator:
+        return ast.Declarator(target=c[0], init=c[2], span=self.span(c))
+
+    # ------------------------------------------------------------ patterns
+
+    def pat_name(self, c: list[Any]) -> ast.Identifier:
+        return ast.Identifier(name=c[0].value, span=self.span(c))
+
+    def binding_elem(self, c: list[Any]) -> Any:
+        if c[1] is None:
+            return c[0]
+        return ast.AssignPattern(target=c[0], default=c[2], span=self.span(c))
+
+    def opat_list(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return [c[0]]
+        return [*c[0], c[2]]
+
+    def object_pattern(self, c: list[Any]) -> ast.ObjectPattern:
+        props: list[ast.PatternProperty] = []
+        rest = None
+        for i, item in enumerate(c):
+            if isinstance(item, list):
+                props = item
+            elif isinstance(item, Token) and item.type == "ELLIPSIS":
+                name = c[i + 1]
+                rest = ast.Identifier(name=name.value, span=self.span(name))
+        return ast.ObjectPattern(properties=props, rest=rest, span=self.span(c))
+
+    def prop_key(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def _key(self, tok: Tok) -> str:
+        if tok.type == "STRING":
+            return str(tok.cooked)
+        if tok.type == "NUMBER":
+            return _js_number_key(tok.cooked)  # type: ignore[arg-type]
+        return tok.value
+
+    def pprop_kv(self, c: list[Any]) -> ast.PatternProperty:
+        return ast.PatternProperty(
+            key=self._key(c[0]), value=c[2], key_span=self.span(c[0]), span=self.span(c)
+        )
+
+    def pprop_computed(self, c: list[Any]) -> ast.PatternProperty:
+        return ast.PatternProperty(
+            key=c[1], value=c[4], computed=True, key_span=self.span(c[:3]), span=self.span(c)
+        )
+
+    def pprop_short(self, c: list[Any]) -> ast.PatternProperty:
+        ident = ast.Identifier(name=c[0].value, span=self.span(c[0]))
+        value: Any = ident
+        if c[1] is not None:
+            value = ast.AssignPattern(target=ident, default=c[2], span=self.span(c))
+        return ast.PatternProperty(
+            key=c[0].value, value=value, shorthand=True, key_span=ident.span, span=self.span(c)
+        )
+
+    def apat_elem(self, c: list[Any]) -> Any:
+        if not c:
+            return _Hole()
+        if isinstance(c[0], Token) and c[0].type == "ELLIPSIS":
+            return _RestElem(c[1], self.span(c))
+        return c[0]
+
+    def array_pattern(self, c: list[Any]) -> ast.ArrayPattern:
+        elems = [e for e in c if not isinstance(e, Token)]
+        if elems and isinstance(elems[-1], _Hole):
+            elems.pop()  # `[a, ]`: a trailing comma, not a hole
+        rest = None
+        out: list[Any] = []
+        for i, e in enumerate(elems):
+            if isinstance(e, _RestElem):
+                if i != len(elems) - 1:
+                    self.error("a rest element must be last", e.span)
+                rest = e.target
+            else:
+                out.append(None if isinstance(e, _Hole) else e)
+        return ast.ArrayPattern(elements=out, rest=rest, span=self.span(c))
+
+    # ------------------------------------------------------------ expressions
+
+    def assign(self, c: list[Any]) -> ast.Assign:
+        op = c[1].value
+        target = c[0]
+        if op == "=" and isinstance(target, (ast.ObjectLit, ast.ArrayLit)):
+            if id(target) not in self.parens:
+                pattern = _to_pattern(target)
+                if pattern is not None:
+                    target = pattern
+        return ast.Assign(op=op, target=target, value=c[2], span=self.span(c))
+
+    def arrow(self, c: list[Any]) -> ast.Arrow:
+        params, rest = c[1] if c[1] is not None else ([], None)
+        return ast.Arrow(params=params, rest=rest, body=c[4], span=self.span(c))
+
+    def arrow_single(self, c: list[Any]) -> ast.Arrow:
+        param = ast.Identifier(name=c[0].value, span=self.span(c[0]))
+        return ast.Arrow(params=[param], body=c[2], span=self.span(c))
+
+    def arrow_params(self, c: list[Any]) -> tuple[list[Any], Any]:
+        params: list[Any] = []
+        rest = None
+        for i, item in enumerate(c):
+            if isinstance(item, Token):
+                if item.type == "ELLIPSIS":
+                    rest = c[i + 1]
+                    break
+                continue
+            if item is not None:
+                params.append(item)
+        return params, rest
+
+    def conditional(self, c: list[Any]) -> ast.Conditional:
+        return ast.Conditional(test=c[0], consequent=c[2], alternate=c[4], span=self.span(c))
+
+    def logical(self, c: list[Any]) -> ast.Logical:
+        return ast.Logical(op=c[1].value, left=c[0], right=c[2], span=self.span(c))
+
+    def binary(self, c: list[Any]) -> ast.Binary:
+        return ast.Binary(op=c[1].value, left=c[0], right=c[2], span=self.span(c))
+
+    def unary(self, c: list[Any]) -> ast.Unary:
+        return ast.Unary(op=c[0].value, operand=c[1], span=self.span(c))
+
+    def await_expr(self, c: list[Any]) -> ast.Await:
+        return ast.Await(argument=c[1], span=self.span(c))
+
+    def postfix(self, c: list[Any]) -> ast.Update:
+        return ast.Update(op=c[1].value, prefix=False, target=c[0], span=self.span(c))
+
+    def prefix(self, c: list[Any]) -> ast.Update:
+        return ast.Update(op=c[0].value, prefix=True, target=c[1], span=self.span(c))
+
+    def member(self, c: list[Any]) -> ast.Member:
+        return ast.Member(object=c[0], name=c[2].value, name_span=self.span(c[2]), span=self.span(c))
+
+    def opt_member(self, c: list[Any]) -> ast.Member:
+        return ast.Member(
+            object=c[0], name=c[2].value, optional=True, name_span=self.span(c[2]), span=self.span(c)
+        )
+
+    def index(self, c: list[Any]) -> ast.Index:
+        return ast.Index(object=c[0], index=c[2], span=self.span(c))
+
+    def opt_index(self, c: list[Any]) -> ast.Index:
+        return ast.Index(object=c[0], index=c[3], optional=True, span=self.span(c))
+
+    def arguments(self, c: list[Any]) -> tuple[list[Any], Any]:
+        args = [a for a in c if not isinstance(a, Token)]
+        return args, c[-1]
+
+    def call(self, c: list[Any]) -> ast.Call:
+        args, close = c[1]
+        return ast.Call(callee=c[0], arguments=args, span=self.span(c[0], close))
+
+    def opt_call(self, c: list[Any]) -> ast.Call:
+        args, close = c[2]
+        return ast.Call(callee=c[0], arguments=args, optional=True, span=self.span(c[0], close))
+
+    def spread(self, c: list[Any]) -> ast.Spread:
+        return ast.Spread(argument=c[1], span=self.span(c))
+
+    def name(self, c: list[Any]) -> ast.Identifier:
+        return ast.Identifier(name=c[0].value, span=self.span(c))
+
+    def number(self, c: list[Any]) -> ast.NumberLit:
+        tok = c[0]
+        value = tok.cooked if tok.cooked is not None else 0
+        return ast.NumberLit(value=value, raw=tok.value, span=self.span(c))
+
+    def string(self, c: list[Any]) -> ast.StringLit:
+        tok = c[0]
+        quote = "'" if tok.value.startswith("'") else '"'
+        return ast.StringLit(value=str(tok.cooked), quote=quote, span=self.span(c))
+
+    def true(self, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(value=True, span=self.span(c))
+
+    def false(self, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(value=False, span=self.span(c))
+
+    def null(self, c: list[Any]) -> ast.NullLit:
+        return ast.NullLit(span=self.span(c))
+
+    def undefined(self, c: list[Any]) -> ast.UndefinedLit:
+        return ast.UndefinedLit(span=self.span(c))
+
+    def paren(self, c: list[Any]) -> Any:
+        inner = c[1]
+        self.parens[id(inner)] = self.span(c)
+        return inner
+
+    def template(self, c: list[Any]) -> ast.TemplateLit:
+        quasis = [str(t.cooked or "") for t in c if isinstance(t, Token)]
+        exprs = [e for e in c if not isinstance(e, Token)]
+        return ast.TemplateLit(quasis=quasis, exprs=exprs, span=self.span(c))
+
+    def arr_elem(self, c: list[Any]) -> Any:
+        if not c:
+            return _Hole()
+        if isinstance(c[0], Token):
+            return ast.Spread(argument=c[1], span=self.span(c))
+        return c[0]
+
+    def array(self, c: list[Any]) -> ast.ArrayLit:
+        elems = [e for e in c if not isinstance(e, Token)]
+        if elems and isinstance(elems[-1], _Hole):
+            elems.pop()
+        # Holes stay None until the post-pass: `[, b] = x` is a valid pattern.
+        return ast.ArrayLit(
+            elements=[None if isinstance(e, _Hole) else e for e in elems],  # type: ignore[misc]
+            span=self.span(c),
+        )
+
+    def object(self, c: list[Any]) -> ast.ObjectLit:
+        props = [p for p in c if not isinstance(p, Token)]
+        return ast.ObjectLit(properties=props, span=self.span(c))
+
+    def prop_kv(self, c: list[Any]) -> ast.Property:
+        return ast.Property(
+            key=self._key(c[0]), value=c[2], key_span=self.span(c[0]), span=self.span(c)
+        )
+
+    def prop_computed(self, c: list[Any]) -> ast.Property:
+        return ast.Property(
+            key=c[1], value=c[4], computed=True, key_span=self.span(c[:3]), span=self.span(c)
+        )
+
+    def prop_short(self, c: list[Any]) -> ast.Property:
+        ident = ast.Identifier(name=c[0].value, span=self.span(c))
+        return ast.Property(
+            key=ident.name, value=ident, shorthand=True, key_span=ident.span, span=ident.span
+        )
+
+    def prop_cover(self, c: list[Any]) -> ast.Property:
+        ident = ast.Identifier(name=c[0].value, span=self.span(c[0]))
+        value = ast.Assign(op="=", target=ident, value=c[2], span=self.span(c))
+        prop = ast.Property(
+            key=ident.name, value=value, shorthand=True, key_span=ident.span, span=self.span(c)
+        )
+        self.cover.add(id(prop))
+        return prop
+
+
+def _to_pattern(expr: Any) -> Any:
+    """An object/array literal on the left of `=` read again as a destructuring pattern."""
+    if isinstance(expr, ast.Identifier):
+        return expr
+    if isinstance(expr, ast.Assign) and expr.op == "=":
+        target = _to_pattern(expr.target)
+        if target is None:
+            return None
+        return ast.AssignPattern(target=target, default=expr.value, span=expr.span)
+    if isinstance(expr, (ast.ObjectPattern, ast.ArrayPattern, ast.AssignPattern)):
+        return expr
+    if isinstance(expr, ast.ObjectLit):
+        props: list[ast.PatternProperty] = []
+        rest = None
+        for i, p in enumerate(expr.properties):
+            if isinstance(p, ast.Spread):
+                if i != len(expr.properties) - 1 or not isinstance(p.argument, ast.Identifier):
+                    return None
+                rest = p.argument
+                continue
+            value = _to_pattern(p.value)
+            if value is None:
+                return None
+            props.append(
+                ast.PatternProperty(
+                    key=p.key,
+                    value=value,
+                    computed=p.computed,
+                    shorthand=p.shorthand,
+                    key_span=p.key_span,
+                    span=p.span,
+                )
+            )
+        return ast.ObjectPattern(properties=props, rest=rest, span=expr.span)
+    if isinstance(expr, ast.ArrayLit):
+        elems: list[Any] = []
+        rest_p = None
+        for i, e in enumerate(expr.elements):
+            if e is None:
+                elems.append(None)
+                continue
+            if isinstance(e, ast.Spread):
+                if i != len(expr.elements) - 1:
+                    return None
+                rest_p = _to_pattern(e.argument)
+                if rest_p is None:
+                    return None
+                continue
+            value = _to_pattern(e)
+            if value is None:
+                return None
+            elems.append(value)
+        return ast.ArrayPattern(elements=elems, rest=rest_p, span=expr.span)
+    return None
+
+
+_GRAMMAR = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+_BUILDER = _Builder()
+_LARK = Lark(
+    _GRAMMAR,
+    parser="lalr",
+    lexer=_NoLexer,
+    transformer=_BUILDER,  # type: ignore[arg-type]
+    maybe_placeholders=True,
+)
+_LOCK = threading.Lock()
+
+
+def _describe(tok: Token, nxt: Token | None) -> str:
+    ty = tok.type
+    if ty == "$END":
+        return "end of file"
+    if ty == "NLSEMI":
+        return "end of line"
+    if tok.value == "":
+        return _describe(nxt, None) if nxt is not None else "end of file"
+    if ty == "NAME":
+        return f"name '{tok.value}'"
+    if ty == "NUMBER":
+        return f"number {tok.value}"
+    if ty == "STRING":
+        text = tok.value if len(tok.value) <= 24 else tok.value[:20] + "..."
+        return f"string {text}"
+    if ty.startswith("TEMPLATE") and ty not in ("TEMPLATE_MIDDLE", "TEMPLATE_TAIL"):
+        return "template literal"
+    if ty in ("TEMPLATE_MIDDLE", "TEMPLATE_TAIL"):
+        return "'}'"
+    return f"'{tok.value}'"
+
+
+class _Parse:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        lex = tokenize(source)
+        self.lex = lex
+        self.toks = lex.tokens
+        self.diagnostics: list[Diagnostic] = []
+        self.reported = 0
+        self.starts = [t.start_pos for t in self.toks]
+        self.lex_error_starts = sorted(d.span.start for d in lex.diagnostics)
+        # Bracket level of each token (an opener and its closer share their level) and the
+        # innermost open bracket at each token.
+        self.level: list[int] = []
+        self.opener: list[int] = []
+        stack: list[int] = []
+        for i, t in enumerate(self.toks):
+            if t.type in _CLOSE_TYPES or t.type == "TEMPLATE_MIDDLE":
+                if stack:
+                    stack.pop()
+                self.level.append(len(stack))
+                self.opener.append(stack[-1] if stack else -1)
+                if t.type == "TEMPLATE_MIDDLE":
+                    stack.append(i)
+                continue
+            self.level.append(len(stack))
+            self.opener.append(stack[-1] if stack else -1)
+            if t.type in _CLOSERS:
+                stack.append(i)
+
+    def report(self, message: str, span: Span) -> None:
+        self.reported += 1
+        if self.reported <= _MAX_REPORTED:
+            self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
+
+    def message(self, i: int, tok: Token, expected: set[str]) -> str:
+        toks = self.toks
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        found = _describe(tok, nxt)
+        ty = tok.type
+        if ty == "RESERVED":
+            hint = RESERVED_HINTS.get(tok.value, "")
+            return f"'{tok.value}' is not supported in .flow" + (f": {hint}" if hint else "")
+        if ty in ("OROR", "ANDAND", "QQ"):
+            return "cannot mix '??' with '||' or '&&' without parentheses: add ( ) to say which comes first"
+        if ty == "STARSTAR":
+            return "a unary operator before '**' needs parentheses: write (-x) ** y or -(x ** y)"
+        if ty in ("ELSE", "CATCH", "FINALLY") and "IF" in expected:
+            owner = "if" if ty == "ELSE" else "try"
+            return f"'{tok.value}' without a matching '{owner}'"
+        if ty in ("INC", "DEC") and "SEMI" in expected:
+            return f"unexpected '{tok.value}': '{tok.value}' must follow its operand on the same line"
+        o = self.opener[i] if i < len(self.opener) else -1
+        if o >= 0:
+            want = _CLOSERS[toks[o].type]
+            if want in expected and ty != want and not ({"NAME", "NUMBER"} <= expected):
+                op = toks[o]
+                close = "}" if want in ("RBRACE", "TEMPLATE_TAIL") else _TOKEN_TEXT[want][1]
+                open_text = "${" if op.type.startswith("TEMPLATE") else op.value
+                return (
+                    f"expected '{close}' to close '{open_text}' at {op.line}:{op.column}, "
+                    f"found {found}"
+                )
+        if {"NAME", "NUMBER"} <= expected:
+            return f"unexpected {found}, expected an expression"
+        if "SEMI" in expected and "NLSEMI" in expected:
+            return f"unexpected {found}: end the statement before it with ';' or a line break"
+        names = sorted({_TOKEN_TEXT[e] for e in expected if e in _TOKEN_TEXT})
+        if names and len(names) <= 4:
+            return f"unexpected {found}, expected {' or '.join(names)}"
+        return f"unexpected {found}"
+
+    def suppressed(self, i: int, tok: Token) -> bool:
+        if tok.value == "" and tok.type in ("RPAR", "RSQB", "RBRACE", "TEMPLATE_TAIL"):
+            return True  # the lexer reported the missing bracket
+        if tok.type == "RESERVED" and not tok.value[:1].isalpha():
+            return True  # unsupported operator: reported by the lexer
+        lo = 0
+        for j in range(i - 1, -1, -1):
+            if self.toks[j].value != "":
+                lo = self.toks[j].start_pos
+                break
+        hi = tok.end_pos if tok.value else tok.start_pos
+        k = bisect.bisect_left(self.lex_error_starts, lo)
+        return k < len(self.lex_error_starts) and self.lex_error_starts[k] <= hi
+
+    def tok_span(self, i: int) -> Span:
+        tok = self.toks[i]
+        return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+    def run(self) -> ast.Program:
+        toks = self.toks
+        ip = _LARK.parse_interactive(None)
+        state = ip.parser_state
+        states = state.parse_conf.states
+        n = len(toks)
+        i = 0
+        last_error = -1
+        while i < n:
+            tok = toks[i]
+            try:
+                state.feed_token(tok)
+                i += 1
+                continue
+            except UnexpectedToken as e:
+                expected = set(e.expected or ())
+            if i != last_error and not self.suppressed(i, tok):
+                self.report(self.message(i, tok, expected), self.tok_span(i))
+            forced = i == last_error
+            last_error = i
+            i = self.recover(state, states, i, forced)
+        end = len(self.source)
+        line, col = (toks[-1].end_line, toks[-1].end_column) if toks else (1, 1)
+        eof = Token("$END", "", end, line, col, line, col, end)
+        for _ in range(4):
+            try:
+                result = state.feed_token(eof, True)
+                break
+            except UnexpectedToken as e:
+                if last_error != n:
+                    self.report(self.message(n, eof, set(e.expected or ())), self.eof_span())
+                last_error = n
+                self.recover(state, states, n, True)
+        else:  # pragma: no cover - the start state always accepts an error statement
+            return ast.Program(span=self.eof_span())
+        program: ast.Program = result
+        program.span = Span(1, 1, line, col, 0, end) if toks else ast.NO_SPAN
+        return program
+
+    def eof_span(self) -> Span:
+        toks = self.toks
+        if not toks:
+            return ast.NO_SPAN
+        t = toks[-1]
+        return Span(t.end_line, t.end_column, t.end_line, t.end_column, t.end_pos, t.end_pos)
+
+    def recover(self, state: Any, states: Any, i: int, forced: bool) -> int:
+        """Pop to the innermost statement list, skip to a statement boundary, shift an error
+        statement. Returns the index of the next token to feed."""
+        toks = self.toks
+        n = len(toks)
+        first: int | None = None
+        while len(state.state_stack) > 1 and "ERROR_STMT" not in states[state.state_stack[-1]]:
+            state.state_stack.pop()
+            value = state.value_stack.pop()
+            b = _bounds(value, _BUILDER.parens)
+            if b is not None:
+                first = b[0].start
+        k = bisect.bisect_left(self.starts, first) if first is not None else i
+        k = min(k, i)
+        d = self.level[k] if k < n else 0
+        j = i
+        while j < n:
+            t = toks[j]
+            lv = self.level[j]
+            if lv < d:
+                break
+            if lv == d:
+                if t.type in ("SEMI", "NLSEMI"):
+                    j += 1
+                    break
+                if j > i and t.nl_before and t.type in _STATEMENT_STARTERS:
+                    break
+                if j > i and toks[j - 1].type == "RBRACE" and toks[j - 1].kind == "b":
+                    break
+            j += 1
+        if forced and j == i and i < n:
+            j = i + 1
+        start_tok = toks[k] if k < n else None
+        last = None
+        for m in range(j - 1, k - 1, -1):
+            if toks[m].value != "":
+                last = toks[m]
+                break
+        if start_tok is not None and start_tok.value != "" and last is not None:
+            s1 = Span(
+                last.line, last.column, last.end_line, last.end_column, last.start_pos, last.end_pos
+            )
+            span = _join(self.tok_span(k), s1)
+        else:
+            span = self.tok_span(i) if i < n else self.eof_span()
+        err = make_tok("ERROR_STMT", "<error>", span)
+        for _ in range(len(state.state_stack) + 1):
+            try:
+                state.feed_token(err)
+                break
+            except UnexpectedToken:
+                if len(state.state_stack) <= 1:
+                    break
+                state.state_stack.pop()
+                state.value_stack.pop()
+        return j
+
+
+def _post_pass(program: ast.Program, builder: _Builder) -> None:
+    """Report what is only known once the whole tree exists (holes, cover initialisers)."""
+    for node in ast.walk(program):
+        if isinstance(node, ast.ArrayLit):
+            for idx, e in enumerate(node.elements):
+                if e is None:
+                    builder.error(
+                        "empty array element (a hole) is not supported in .flow: write undefined",
+                        node.span,
+                    )
+                    node.elements[idx] = ast.UndefinedLit(span=node.span)
+        elif isinstance(node, ast.ObjectLit):
+            for p in node.properties:
+                if id(p) in builder.cover:
+                    builder.error(
+                        "'=' in an object literal is only allowed in a destructuring pattern: "
+                        "write 'key: value'",
+                        p.span,
+                    )
+
+
+def parse(source: str) -> ParseResult:
+    """Parse .flow source text. Never raises: syntax errors become diagnostics."""
+    with _LOCK:
+        _BUILDER.reset()
+        try:
+            job = _Parse(source)
+            program = job.run()
+            _post_pass(program, _BUILDER)
+            diagnostics = job.lex.diagnostics + job.diagnostics + _BUILDER.diagnostics
+            tokens = job.toks
+            comments = job.lex.comments
+        except RecursionError:
+            program = ast.Program()
+            diagnostics = [
+                Diagnostic(
+                    Code.SYNTAX, Severity.ERROR, "the program is nested too deeply to read", ast.NO_SPAN
+                )
+            ]
+            tokens = []
+            comments = []
+        finally:
+            parens = _BUILDER.parens
+            _BUILDER.reset()
+            del parens
+    diagnostics.sort(key=lambda d: (d.span.start, d.span.end))
+    program.comments = comments
+    return ParseResult(program=program, diagnostics=diagnostics, tokens=tokens)

@@ -1,0 +1,250 @@
+"""The VM's state as plain JSON, with object identity kept.
+
+Arrays, objects, scopes, closures, handles and `finally` completions live in a heap (a JSON list);
+values refer to them as `{"$r": n}`, so two variables holding the same array still share it after a
+round trip, and closures keep their scopes. Objects are stored as [key, value] pairs because a
+JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined, `{"$n": "NaN"}`
+(also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from rhythm.core.values import (
+    TDZ,
+    UNDEFINED,
+    BuiltinFunction,
+    Closure,
+    Completion,
+    Handle,
+    Scope,
+    StdObjectRef,
+)
+
+if TYPE_CHECKING:
+    from rhythm.core.vm import VM
+
+FORMAT = 1
+_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.heap: list[Any] = []
+        self.todo: list[tuple[int, Any]] = []
+        self.keep: list[Any] = []  # keeps encoded objects alive so id() stays unique
+
+    def ref(self, obj: Any) -> dict[str, int] | None:
+        if obj is None:
+            return None
+        return self.value(obj)
+
+    def value(self, v: Any) -> Any:
+        t = type(v)
+        if t is str or t is bool or v is None:
+            return v
+        if t is float:
+            if v != v:
+                return {"$n": "NaN"}
+            if v in (math.inf, -math.inf):
+                return {"$n": "Infinity" if v > 0 else "-Infinity"}
+            if v == 0 and math.copysign(1.0, v) < 0:
+                return {"$n": "-0"}
+            return v
+        if v is UNDEFINED:
+            return {"$u": 1}
+        if v is TDZ:
+            return {"$tdz": 1}
+        if t is StdObjectRef:
+            return {"$std": v.name}
+        if t in _HEAP_TYPES:
+            n = self.ids.get(id(v))
+            if n is None:
+                n = len(self.heap)
+                self.ids[id(v)] = n
+                self.heap.append(None)
+                self.keep.append(v)
+                self.todo.append((n, v))
+            return {"$r": n}
+        if t is int:
+            return float(v)
+        raise TypeError(f"cannot snapshot a value of type {t.__name__}")
+
+    def drain(self) -> None:
+        while self.todo:
+            n, v = self.todo.pop()
+            self.heap[n] = self.entry(v)
+
+    def entry(self, v: Any) -> dict[str, Any]:
+        t = type(v)
+        enc = self.value
+        if t is list:
+            return {"a": [enc(x) for x in v]}
+        if t is dict:
+            return {"o": [[k, enc(x)] for k, x in v.items()]}
+        if t is Scope:
+            return {"s": [enc(x) for x in v.slots], "p": self.ref(v.parent)}
+        if t is Closure:
+            return {"c": v.func, "e": self.ref(v.env)}
+        if t is BuiltinFunction:
+            return {"f": v.name, "t": enc(v.this)}
+        if t is Handle:
+            result = None
+            if v.result is not None:
+                result = {
+                    k: (enc(x) if k in ("output", "error") else x) for k, x in v.result.items()
+                }
+            return {
+                "h": v.id,
+                "k": v.kind,
+                "n": v.name,
+                "i": [enc(x) for x in v.items],
+                "r": result,
+                "q": v.seq,
+            }
+        assert t is Completion
+        return {"m": v.kind, "v": enc(v.value), "t": v.target, "e": self.ref(v.env)}
+
+
+def dump_state(vm: VM) -> dict[str, Any]:
+    e = _Encoder()
+    frames = []
+    for f in vm.frames:
+        frames.append(
+            {
+                "func": f.func,
+                "pc": f.pc,
+                "env": e.value(f.env),
+                "base": f.base,
+                "args": [e.value(a) for a in f.args],
+                "native": f.native,
+                "handlers": [[k, pc, e.value(env), h] for k, pc, env, h in f.handlers],
+            }
+        )
+    state = {
+        "format": FORMAT,
+        "version_hash": vm.wf.version_hash,
+        "context": {k: v for k, v in vm.context.items() if k != "now"},
+        "frames": frames,
+        "stack": [e.value(v) for v in vm.stack],
+        "inputs": e.value(vm.inputs),
+        "pending": [[hid, e.value(h)] for hid, h in vm.pending.items()],
+        "next_handle": vm.next_handle,
+        "next_seq": vm.next_seq,
+        "rng": format(vm.rng, "x"),
+        "instructions": vm.total + vm.count,
+    }
+    e.drain()
+    state["heap"] = e.heap
+    return state
+
+
+class _Decoder:
+    def __init__(self, heap: list[Any]) -> None:
+        self.raw = heap
+        self.objs: list[Any] = []
+        for entry in heap:
+            if "a" in entry:
+                self.objs.append([])
+            elif "o" in entry:
+                self.objs.append({})
+            elif "s" in entry:
+                self.objs.append(Scope([], None))
+            elif "c" in entry:
+                self.objs.append(Closure(entry["c"], None))
+            elif "f" in entry:
+                self.objs.append(BuiltinFunction(entry["f"], None))
+            elif "h" in entry:
+                self.objs.append(Handle(id=entry["h"], kind=entry["k"], name=entry["n"]))
+            elif "m" in entry:
+                self.objs.append(Completion(entry["m"]))
+            else:
+                raise ValueError(f"unknown heap entry {entry!r}")
+        for obj, entry in zip(self.objs, heap, strict=True):
+            self.fill(obj, entry)
+
+    def value(self, v: Any) -> Any:
+        t = type(v)
+        if t is str or t is bool or v is None or t is float:
+            return v
+        if t is int:
+            return float(v)
+        if t is dict:
+            if "$r" in v:
+                return self.objs[v["$r"]]
+            if "$u" in v:
+                return UNDEFINED
+            if "$n" in v:
+                return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0": -0.0}[
+                    v["$n"]
+                ]
+            if "$tdz" in v:
+                return TDZ
+            if "$std" in v:
+                return StdObjectRef(v["$std"])
+        raise ValueError(f"bad value in state: {v!r}")
+
+    def fill(self, obj: Any, entry: dict[str, Any]) -> None:
+        dec = self.value
+        t = type(obj)
+        if t is list:
+            obj.extend(dec(x) for x in entry["a"])
+        elif t is dict:
+            for k, x in entry["o"]:
+                obj[k] = dec(x)
+        elif t is Scope:
+            obj.slots = [dec(x) for x in entry["s"]]
+            obj.parent = None if entry["p"] is None else dec(entry["p"])
+        elif t is Closure:
+            obj.env = None if entry["e"] is None else dec(entry["e"])
+        elif t is BuiltinFunction:
+            obj.this = dec(entry["t"])
+        elif t is Handle:
+            obj.items = [dec(x) for x in entry["i"]]
+            r = entry["r"]
+            if r is not None:
+                obj.result = {k: (dec(x) if k in ("output", "error") else x) for k, x in r.items()}
+            obj.seq = entry["q"]
+        elif t is Completion:
+            obj.value = dec(entry["v"])
+            obj.target = entry["t"]
+            obj.env = None if entry["e"] is None else dec(entry["e"])
+
+
+def load_state(vm: VM, state: dict[str, Any]) -> None:
+    from rhythm.core.vm import FatalError, Frame
+
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise FatalError("InvalidState", "not a workflow state of format 1")
+    if state["version_hash"] != vm.wf.version_hash:
+        raise FatalError(
+            "VersionMismatch",
+            f"the state was saved by workflow version {state['version_hash'][:12]} but is being "
+            f"resumed on {vm.wf.version_hash[:12]}",
+        )
+    try:
+        d = _Decoder(state["heap"])
+        vm.context = dict(state.get("context") or {})
+        vm.frames = [
+            Frame(
+                f["func"],
+                f["pc"],
+                d.value(f["env"]),
+                f["base"],
+                [d.value(a) for a in f["args"]],
+                f["native"],
+                [[k, pc, d.value(env), h] for k, pc, env, h in f["handlers"]],
+            )
+            for f in state["frames"]
+        ]
+        vm.stack = [d.value(v) for v in state["stack"]]
+        vm.inputs = d.value(state["inputs"])
+        vm.pending = {int(hid): d.value(h) for hid, h in state["pending"]}
+        vm.next_handle = state["next_handle"]
+        vm.next_seq = state["next_seq"]
+        vm.rng = int(state["rng"], 16)
+        vm.total = state["instructions"]
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise FatalError("InvalidState", f"the workflow state is damaged: {e!r}") from None

@@ -1,0 +1,65 @@
+"""Handlers never take the server down: an exception becomes a logged error and an empty result."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pygls.exceptions import JsonRpcException
+
+log = logging.getLogger("rhythm.lsp")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _report(ls: Any, name: str, error: BaseException) -> None:
+    log.exception("%s failed: %s", name, error)
+    try:
+        from lsprotocol import types
+
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Error,
+                message=f"rhythm-lsp: {name} failed: {type(error).__name__}: {error}",
+            )
+        )
+    except Exception:  # the client connection itself may be gone
+        log.debug("could not send the error to the client", exc_info=True)
+
+
+def guarded(default: Callable[[], Any] = lambda: None) -> Callable[[F], F]:
+    """Wrap a feature handler `(ls, params)`: on any exception log it and return `default()`.
+    A `JsonRpcException` is a deliberate error answer and passes through."""
+
+    def decorate(handler: F) -> F:
+        name = handler.__name__
+        if inspect.iscoroutinefunction(handler):
+
+            @functools.wraps(handler)
+            async def async_wrapper(ls: Any, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await handler(ls, *args, **kwargs)
+                except JsonRpcException:
+                    raise  # a deliberate error answer (e.g. a refused rename)
+                except Exception as error:
+                    _report(ls, name, error)
+                    return default()
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(handler)
+        def wrapper(ls: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return handler(ls, *args, **kwargs)
+            except JsonRpcException:
+                raise  # a deliberate error answer (e.g. a refused rename)
+            except Exception as error:
+                _report(ls, name, error)
+                return default()
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

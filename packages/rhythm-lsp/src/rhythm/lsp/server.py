@@ -1,0 +1,400 @@
+"""The pygls server: one small handler per LSP feature. Each handler converts positions, asks a
+plain module (completion, hover, navigation, ...) for the answer and converts it back. Every handler
+is guarded: an exception is logged and answered with an empty result, never a dead server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from rhythm.lsp.code_actions import quick_fixes
+from rhythm.lsp.completion import completions
+from rhythm.lsp.diagnostics import to_lsp
+from rhythm.lsp.document import Document, DocumentStore
+from rhythm.lsp.folding import folding_ranges
+from rhythm.lsp.formatting import format_edits
+from rhythm.lsp.hover import hover
+from rhythm.lsp.index import WorkspaceIndex, is_skipped
+from rhythm.lsp.navigation import (
+    RenameError,
+    definition,
+    prepare_rename,
+    references,
+    rename_edits,
+)
+from rhythm.lsp.outline import document_symbols
+from rhythm.lsp.safety import guarded
+from rhythm.lsp.signature import signature_help
+from rhythm.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
+from rhythm.lsp.workspace_checks import workspace_diagnostics
+
+log = logging.getLogger("rhythm.lsp")
+
+DEBOUNCE_SECONDS = 0.2
+REQUEST_FAILED = -32803  # LSP's RequestFailed error code
+
+
+def _version() -> str:
+    try:
+        return version("rhythm-lsp")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def _path(uri: str) -> Path | None:
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
+class RhythmLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            name="rhythm-lsp",
+            version=_version(),
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.index = WorkspaceIndex()
+        self.documents = DocumentStore()
+        self.debounce = DEBOUNCE_SECONDS
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+
+    # ------------------------------------------------------------ documents
+
+    def document(self, uri: str) -> Document:
+        text_document = self.workspace.get_text_document(uri)
+        encoding = str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+        return self.documents.get(uri, text_document.source, encoding)
+
+    def index_open_document(self, uri: str) -> None:
+        path = _path(uri)
+        if path is not None and path.suffix in (".flow", ".py"):
+            self.index.update_file(path, self.workspace.get_text_document(uri).source)
+
+    def publish_diagnostics(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        if not uri.endswith(".flow") or uri not in self.workspace.text_documents:
+            return
+        try:
+            document = self.document(uri)
+            found = document.diagnostics + workspace_diagnostics(
+                document.text, document.named_calls, self.index
+            )
+            converted = [to_lsp(d, document.lines) for d in found]
+        except Exception:
+            log.exception("diagnostics for %s failed", uri)
+            converted = []
+        version = self.workspace.get_text_document(uri).version
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=converted, version=version)
+        )
+
+    def schedule_diagnostics(self, uri: str, delay: float | None = None) -> None:
+        """Publish diagnostics after `delay` seconds of quiet (each new change restarts it)."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(
+            self.debounce if delay is None else delay, self.publish_diagnostics, uri
+        )
+
+    def refresh_all_diagnostics(self) -> None:
+        """The workspace changed: re-check every open .flow document."""
+        for uri in list(self.workspace.text_documents):
+            if uri.endswith(".flow"):
+                self.schedule_diagnostics(uri)
+
+    def workspace_roots(self) -> list[Path]:
+        roots: list[Path] = []
+        for folder in self.workspace.folders.values():
+            path = _path(folder.uri)
+            if path is not None:
+                roots.append(path)
+        if not roots and self.workspace.root_path:
+            roots.append(Path(self.workspace.root_path))
+        return roots
+
+
+server = RhythmLanguageServer()
+
+
+# ---------------------------------------------------------------- lifecycle and sync
+
+
+@server.feature(types.INITIALIZE)
+@guarded()
+def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None:
+    """Read initializationOptions: `diagnosticsDelay` (seconds of quiet before re-checking)."""
+    options = params.initialization_options
+    if isinstance(options, dict) and "diagnosticsDelay" in options:
+        delay = options["diagnosticsDelay"]
+        if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 10:
+            ls.debounce = float(delay)
+        else:
+            log.warning("ignoring diagnosticsDelay=%r: expected seconds between 0 and 10", delay)
+
+
+@server.feature(types.INITIALIZED)
+@guarded()
+def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> None:
+    for root in ls.workspace_roots():
+        ls.index.add_root(root)
+    log.info("indexed %d files", len(ls.index.files()))
+    watch = ls.client_capabilities.workspace
+    dynamic = watch and watch.did_change_watched_files
+    if dynamic and dynamic.dynamic_registration:
+        ls.client_register_capability(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="rhythm-watch-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[
+                                types.FileSystemWatcher(glob_pattern="**/*.flow"),
+                                types.FileSystemWatcher(glob_pattern="**/*.py"),
+                            ]
+                        ),
+                    )
+                ]
+            )
+        )
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+@guarded()
+def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.index_open_document(params.text_document.uri)
+    ls.publish_diagnostics(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+@guarded()
+def did_change(ls: RhythmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.schedule_diagnostics(uri)
+    if uri.endswith(".py"):
+        ls.index_open_document(uri)
+        ls.refresh_all_diagnostics()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@guarded()
+def did_save(ls: RhythmLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.index_open_document(params.text_document.uri)
+    ls.refresh_all_diagnostics()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+@guarded()
+def did_close(ls: RhythmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    pending = ls._pending.pop(uri, None)
+    if pending is not None:
+        pending.cancel()
+    ls.documents.forget(uri)
+    path = _path(uri)
+    if path is not None:
+        ls.index.update_file(path)  # back to what is on disk
+    if uri.endswith(".flow"):
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@guarded()
+def did_change_watched_files(
+    ls: RhythmLanguageServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    for change in params.changes:
+        path = _path(change.uri)
+        if path is None or is_skipped(path, ls.index.roots):
+            continue
+        if change.type == types.FileChangeType.Deleted:
+            ls.index.remove_file(path)
+        elif change.uri in ls.workspace.text_documents:
+            ls.index_open_document(change.uri)  # the editor's buffer is newer than the disk
+        else:
+            ls.index.update_file(path)
+    ls.refresh_all_diagnostics()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+@guarded()
+def did_change_workspace_folders(
+    ls: RhythmLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    for folder in params.event.added:
+        path = _path(folder.uri)
+        if path is not None:
+            ls.index.add_root(path)
+    ls.refresh_all_diagnostics()
+
+
+# ---------------------------------------------------------------- language features
+
+
+def _offset(document: Document, position: types.Position) -> int:
+    return document.lines.offset(position)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=[".", '"', "'"]),
+)
+@guarded(lambda: [])
+def completion(
+    ls: RhythmLanguageServer, params: types.CompletionParams
+) -> list[types.CompletionItem]:
+    document = ls.document(params.text_document.uri)
+    return completions(document, _offset(document, params.position), ls.index)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+@guarded()
+def on_hover(ls: RhythmLanguageServer, params: types.HoverParams) -> types.Hover | None:
+    document = ls.document(params.text_document.uri)
+    return hover(document, _offset(document, params.position), ls.index)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SIGNATURE_HELP,
+    types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[","]),
+)
+@guarded()
+def on_signature_help(
+    ls: RhythmLanguageServer, params: types.SignatureHelpParams
+) -> types.SignatureHelp | None:
+    document = ls.document(params.text_document.uri)
+    return signature_help(document, _offset(document, params.position))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+@guarded(lambda: [])
+def on_definition(ls: RhythmLanguageServer, params: types.DefinitionParams) -> list[types.Location]:
+    document = ls.document(params.text_document.uri)
+    return definition(document, _offset(document, params.position), ls.index)
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+@guarded(lambda: [])
+def on_references(ls: RhythmLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
+    document = ls.document(params.text_document.uri)
+    found = references(
+        document, _offset(document, params.position), params.context.include_declaration
+    )
+    return [types.Location(uri=document.uri, range=r) for r in found]
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+@guarded()
+def on_prepare_rename(
+    ls: RhythmLanguageServer, params: types.PrepareRenameParams
+) -> types.Range | None:
+    document = ls.document(params.text_document.uri)
+    try:
+        return prepare_rename(document, _offset(document, params.position))
+    except RenameError as error:
+        raise JsonRpcException(message=str(error), code=REQUEST_FAILED) from error
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+@guarded()
+def on_rename(ls: RhythmLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+    document = ls.document(params.text_document.uri)
+    try:
+        edits = rename_edits(document, _offset(document, params.position), params.new_name)
+    except RenameError as error:
+        raise JsonRpcException(message=str(error), code=REQUEST_FAILED) from error
+    return types.WorkspaceEdit(changes={document.uri: edits})
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@guarded(lambda: [])
+def on_document_symbol(
+    ls: RhythmLanguageServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol]:
+    document = ls.document(params.text_document.uri)
+    return document_symbols(document.program, document.lines)
+
+
+@server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+@guarded(lambda: [])
+def on_folding_range(
+    ls: RhythmLanguageServer, params: types.FoldingRangeParams
+) -> list[types.FoldingRange]:
+    document = ls.document(params.text_document.uri)
+    return folding_ranges(document.program, document.lines)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+    types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS),
+)
+@guarded(lambda: types.SemanticTokens(data=[]))
+def on_semantic_tokens(
+    ls: RhythmLanguageServer, params: types.SemanticTokensParams
+) -> types.SemanticTokens:
+    document = ls.document(params.text_document.uri)
+    return types.SemanticTokens(data=semantic_tokens(document))
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+@guarded(lambda: [])
+def on_formatting(
+    ls: RhythmLanguageServer, params: types.DocumentFormattingParams
+) -> list[types.TextEdit]:
+    document = ls.document(params.text_document.uri)
+    return format_edits(document.text, document.diagnostics, document.lines)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+@guarded(lambda: [])
+def on_code_action(
+    ls: RhythmLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    document = ls.document(params.text_document.uri)
+    found = document.diagnostics + workspace_diagnostics(
+        document.text, document.named_calls, ls.index
+    )
+    return quick_fixes(document.uri, found, document.lines, params.range)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def run(log_level: str = "warning") -> None:
+    """Serve LSP on stdin/stdout until the client says exit. Logs go to stderr."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    server.start_io()
+
+
+def main() -> None:
+    """The `rhythm-lsp` console script."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="rhythm-lsp", description="The Rhythm .flow language server (LSP over stdio)."
+    )
+    parser.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
+    parser.add_argument("--version", action="version", version=f"rhythm-lsp {_version()}")
+    args = parser.parse_args()
+    run(args.log_level)

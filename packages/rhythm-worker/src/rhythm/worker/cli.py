@@ -1,0 +1,124 @@
+"""`rhythm worker`: run a Worker over the tasks of one or more app modules."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from types import ModuleType
+
+import click
+
+from rhythm.worker.settings import WorkerSettings
+
+
+def _import_app(name: str) -> ModuleType:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # `--app tasks` finds tasks.py in the app folder
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise click.ClickException(f"--app {name}: cannot import it: {exc}") from None
+    except Exception as exc:
+        raise click.ClickException(
+            f"--app {name}: importing it raised {type(exc).__name__}: {exc}"
+        ) from None
+
+
+@click.command("worker")
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    required=True,
+    metavar="MODULE",
+    help="Module of @task functions (repeatable).",
+)
+@click.option(
+    "-q",
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="QUEUE",
+    help="Queue to take work from (repeatable). Default: the tasks' queues.",
+)
+@click.option(
+    "-c",
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Tasks run at once.",
+)
+@click.option(
+    "--database-url",
+    envvar="RHYTHM_DATABASE_URL",
+    default=None,
+    help="Postgres URL. Default: $RHYTHM_DATABASE_URL, then [tool.rhythm] database_url in "
+    "pyproject.toml, then an embedded Postgres under .rhythm/.",
+)
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0.1),
+    default=WorkerSettings.lease_seconds,
+    show_default=True,
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    default=WorkerSettings.poll_interval,
+    show_default=True,
+)
+@click.option(
+    "--grace-period",
+    type=click.FloatRange(min=0),
+    default=WorkerSettings.grace_period,
+    show_default=True,
+)
+@click.option(
+    "--retry-backoff",
+    type=click.FloatRange(min=0.001),
+    default=WorkerSettings.retry_backoff,
+    show_default=True,
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def worker_command(
+    apps: tuple[str, ...],
+    queues: tuple[str, ...],
+    concurrency: int,
+    database_url: str | None,
+    lease_seconds: float,
+    poll_interval: float,
+    grace_period: float,
+    retry_backoff: float,
+    log_level: str,
+) -> None:
+    """Run tasks from the ready queue until SIGTERM/SIGINT (a second signal hands work back now)."""
+    from rhythm.worker.worker import Worker
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    modules = [_import_app(name) for name in apps]
+    try:
+        worker = Worker(
+            queues=list(queues) or None,
+            concurrency=concurrency,
+            tasks=modules,
+            database_url=database_url,
+            settings=WorkerSettings(
+                lease_seconds=lease_seconds,
+                poll_interval=poll_interval,
+                grace_period=grace_period,
+                retry_backoff=retry_backoff,
+            ),
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    worker.run()

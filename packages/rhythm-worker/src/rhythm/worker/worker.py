@@ -1,0 +1,453 @@
+"""The Worker: claims ready executions, runs their tasks, stores what happened.
+
+One asyncio loop per worker process. A claim loop takes up to `claim_batch` items per round trip
+(never more than the free concurrency slots) and sleeps on LISTEN/NOTIFY, with a poll as fallback.
+Async tasks run on the loop, sync tasks in a daemon thread pool; `concurrency` bounds both.
+Results are queued and written in batches by a few flusher coroutines over pooled connections.
+A lease keeper renews this worker's leases and requeues work whose worker died."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from rhythm.client.core import CONNECTION_KWARGS
+from rhythm.client.database import connect_async
+from rhythm.client.database import database_url as resolve_database_url
+from rhythm.client.queries import query
+from rhythm.worker.context import TaskContext, set_current
+from rhythm.worker.outcomes import Claimed, Completed, Failed, run_claimed
+from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
+from rhythm.worker.settings import WorkerSettings
+from rhythm.worker.threads import DaemonThreadPool
+
+log = logging.getLogger("rhythm.worker")
+
+READY_CHANNEL = "rhythm_ready"
+SCHEDULED_CHANNEL = "rhythm_scheduled"
+FLUSH_BATCH = 500
+PROMOTE_BATCH = 1000
+WRITE_ATTEMPTS = 5
+
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
+
+
+@dataclass(eq=False)
+class _Running:
+    item: Claimed
+    uid: uuid.UUID
+    definition: TaskDefinition | None
+    claimed_at: float
+    task: asyncio.Task[None] | None = None
+    discard: bool = False  # lease lost or handed back: whatever the task returns is dropped
+    lingering: set[asyncio.Future[Any]] = field(default_factory=set)
+
+
+class Worker:
+    """Runs tasks from the given queues until stopped.
+
+        Worker(queues=["default"], concurrency=8, tasks=[my_tasks_module]).run()
+
+    `tasks`: modules, module names or functions (None: every @task imported so far).
+    `queues`: None means the queues of those tasks. Timing knobs (lease_seconds, poll_interval,
+    retry_backoff, grace_period, ...) are WorkerSettings fields, accepted as keywords."""
+
+    def __init__(
+        self,
+        queues: Iterable[str] | None = None,
+        concurrency: int = 8,
+        tasks: Iterable[object] | None = None,
+        database_url: str | None = None,
+        *,
+        settings: WorkerSettings | None = None,
+        worker_id: str | None = None,
+        **knobs: Any,
+    ) -> None:
+        self.tasks: dict[str, TaskDefinition] = collect(tasks)
+        if not self.tasks:
+            raise ValueError("the worker has no tasks: pass tasks=[module_or_function, ...]")
+        if isinstance(queues, str):
+            queues = [queues]
+        chosen = (
+            list(queues)
+            if queues is not None
+            else sorted({d.queue for d in self.tasks.values()} or {DEFAULT_QUEUE})
+        )
+        for q in chosen:
+            if not isinstance(q, str) or not q.strip():
+                raise ValueError(f"queue names must be non-empty strings, got {q!r}")
+        if not chosen:
+            raise ValueError("the worker needs at least one queue")
+        self.queues: list[str] = list(dict.fromkeys(chosen))
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+        self.concurrency = concurrency
+        self.settings = replace(settings or WorkerSettings(), **knobs)
+        self.database_url = database_url
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.completed = 0
+        self.failed = 0
+        self._known = sorted(self.tasks)
+        self._threads = DaemonThreadPool(concurrency)
+        self._running: dict[str, _Running] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._notified = True
+        self._schedule_changed = True
+
+    # ------------------------------------------------------------ entry points
+
+    def run(self) -> None:
+        """Run until SIGTERM/SIGINT (or stop()); blocks. A second signal skips the grace period."""
+        asyncio.run(self._serve(handle_signals=True))
+
+    async def run_async(self, handle_signals: bool = False) -> None:
+        """Run on the current event loop until stop() is called (or the task is cancelled)."""
+        await self._serve(handle_signals=handle_signals)
+
+    def stop(self, now: bool = False) -> None:
+        """Stop claiming and shut down gracefully (now=True: hand running work back at once).
+        Safe to call from any thread or a signal handler."""
+        loop = self._loop
+        if loop is None:
+            self._stopping = True
+            return
+        with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to stop
+            loop.call_soon_threadsafe(self._request_stop, now)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def _serve(self, handle_signals: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        self._hurry = asyncio.Event()
+        self._results: asyncio.Queue[tuple[_Running, Completed | Failed]] = asyncio.Queue()
+        url = await asyncio.to_thread(resolve_database_url, self.database_url)
+        await (await connect_async(url)).close()  # unreachable database: one clear error now
+        pool: Pool = AsyncConnectionPool(
+            url,
+            min_size=2,
+            max_size=self.settings.flushers + 2,
+            kwargs={**CONNECTION_KWARGS, "row_factory": dict_row},
+            open=False,
+            name=f"rhythm-worker-{self.worker_id}",
+        )
+        await pool.open(wait=True, timeout=30)
+        signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+        for sig in signals:
+            self._loop.add_signal_handler(sig, self._request_stop, False)
+        background = [
+            asyncio.create_task(self._listen(url), name="rhythm-listen"),
+            asyncio.create_task(self._keep_leases(pool), name="rhythm-leases"),
+            *(
+                asyncio.create_task(self._flush_results(pool), name=f"rhythm-flush-{i}")
+                for i in range(self.settings.flushers)
+            ),
+        ]
+        log.info(
+            "worker %s ready: queues %s; concurrency %d; tasks %s",
+            self.worker_id,
+            ", ".join(self.queues),
+            self.concurrency,
+            ", ".join(self._known),
+        )
+        try:
+            await self._claim_loop(pool)
+            await self._shut_down(pool)
+        finally:
+            for sig in signals:
+                self._loop.remove_signal_handler(sig)
+            for t in background:
+                t.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            for r in list(self._running.values()):
+                if r.task is not None and r.definition is not None and r.definition.is_async:
+                    r.task.cancel()
+            await pool.close()
+            self._threads.shutdown()
+            self._loop = None
+            log.info(
+                "worker %s stopped (%d completed, %d failed attempts)",
+                self.worker_id,
+                self.completed,
+                self.failed,
+            )
+
+    def _request_stop(self, now: bool = False) -> None:
+        if self._stopping or now:
+            if self._stopping:
+                log.warning("second stop request: handing running work back now")
+            self._hurry.set()
+        if not self._stopping:
+            self._stopping = True
+            log.info(
+                "stopping: no new work; running tasks get %gs (signal again to hand back now)",
+                self.settings.grace_period,
+            )
+        self._wakeup.set()
+
+    async def _shut_down(self, pool: Pool) -> None:
+        running = [r.task for r in self._running.values() if r.task is not None]
+        if running:
+            everything = asyncio.ensure_future(asyncio.wait(running))
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            await asyncio.wait(
+                {everything, hurry},
+                timeout=self.settings.grace_period,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            everything.cancel()
+            hurry.cancel()
+        leftovers = list(self._running.values())
+        for r in leftovers:
+            r.discard = True
+            if r.task is not None and r.definition is not None and r.definition.is_async:
+                r.task.cancel()
+        # Results already produced are written before anything is handed back.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._results.join(), timeout=30)
+        if leftovers:
+            params = {
+                "ids": [r.uid for r in leftovers],
+                "attempts": [r.item.attempt for r in leftovers],
+            }
+            try:
+                async with pool.connection() as conn:
+                    rows = await (await conn.execute(query("release"), params)).fetchall()
+                log.info("handed %d unfinished execution(s) back to the queue", len(rows))
+            except psycopg.Error as exc:
+                log.error("could not hand work back (its leases will lapse instead): %s", exc)
+
+    # ------------------------------------------------------------ claiming
+
+    async def _claim_loop(self, pool: Pool) -> None:
+        loop = asyncio.get_running_loop()
+        s = self.settings
+        backlog = True  # the last claim came back full, or a poll is due: claim without a NOTIFY
+        next_promote = 0.0
+        while not self._stopping:
+            if self._schedule_changed or loop.time() >= next_promote:
+                self._schedule_changed = False
+                promoted, next_due = await self._promote(pool)
+                wait = s.poll_interval if next_due is None else min(s.poll_interval, next_due)
+                next_promote = loop.time() + max(0.0, wait)
+                backlog = backlog or promoted > 0
+            free = self.concurrency - len(self._running)
+            if free > 0 and (backlog or self._notified):
+                self._notified = False
+                wanted = min(free, s.claim_batch)
+                rows = await self._claim(pool, wanted)
+                for row in rows:
+                    self._start(Claimed.from_row(row), row["id"])
+                backlog = len(rows) == wanted
+                if backlog and len(self._running) < self.concurrency:
+                    continue
+            if self._stopping:
+                break
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), max(0.0, next_promote - loop.time()))
+            except TimeoutError:
+                backlog = True  # polling fallback
+            self._wakeup.clear()
+
+    async def _claim(self, pool: Pool, limit: int) -> list[dict[str, Any]]:
+        params = {
+            "queues": self.queues,
+            "limit": limit,
+            "worker_id": self.worker_id,
+            "lease_seconds": self.settings.lease_seconds,
+        }
+        try:
+            async with pool.connection() as conn:
+                return await (await conn.execute(query("claim"), params)).fetchall()
+        except psycopg.Error as exc:
+            log.warning("claim failed, retrying in %gs: %s", self.settings.poll_interval, exc)
+            await asyncio.sleep(self.settings.poll_interval)
+            return []
+
+    async def _promote(self, pool: Pool) -> tuple[int, float | None]:
+        try:
+            async with pool.connection() as conn:
+                cur = await conn.execute(query("promote_scheduled"), {"limit": PROMOTE_BATCH})
+                row = await cur.fetchone()
+        except psycopg.Error as exc:
+            log.warning("scheduled-work scan failed: %s", exc)
+            return 0, None
+        assert row is not None
+        promoted = int(row["promoted"])
+        next_due = 0.0 if promoted == PROMOTE_BATCH else row["next_due_in"]
+        return promoted, next_due
+
+    async def _listen(self, url: str) -> None:
+        queues = set(self.queues)
+        while True:
+            try:
+                conn = await connect_async(url, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {READY_CHANNEL}")
+                    await conn.execute(f"LISTEN {SCHEDULED_CHANNEL}")
+                    self._notified = self._schedule_changed = True  # catch up on missed news
+                    self._wakeup.set()
+                    async for note in conn.notifies():
+                        if note.channel == READY_CHANNEL:
+                            if note.payload in queues:
+                                self._notified = True
+                                self._wakeup.set()
+                        else:
+                            self._schedule_changed = True
+                            self._wakeup.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("LISTEN connection lost (%s); polling until it is back", exc)
+                await asyncio.sleep(self.settings.poll_interval)
+
+    # ------------------------------------------------------------ running
+
+    def _start(self, item: Claimed, uid: uuid.UUID) -> None:
+        r = _Running(item, uid, self.tasks.get(item.name), asyncio.get_running_loop().time())
+        self._running[item.id] = r
+        r.task = asyncio.create_task(self._execute(r), name=f"rhythm-task-{item.id}")
+
+    async def _execute(self, r: _Running) -> None:
+        item = r.item
+        set_current(TaskContext(item.id, item.name, item.queue, item.attempt, self.worker_id))
+        try:
+            outcome = await run_claimed(item, r.definition, self._known, self._threads)
+        except asyncio.CancelledError:
+            outcome = None  # lease lost, cancelled or handed back: nothing to record
+        try:
+            if outcome is not None and not r.discard:
+                self._results.put_nowait((r, outcome))
+            if isinstance(outcome, Failed) and outcome.lingering is not None:
+                # A timed-out sync task still occupies its thread: keep its slot until it returns.
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait([outcome.lingering])
+        finally:
+            self._running.pop(item.id, None)
+            self._wakeup.set()
+
+    # ------------------------------------------------------------ results and leases
+
+    async def _flush_results(self, pool: Pool) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while len(batch) < FLUSH_BATCH and not self._results.empty():
+                batch.append(self._results.get_nowait())
+            try:
+                await self._write(pool, batch)
+            finally:
+                for _ in batch:
+                    self._results.task_done()
+
+    async def _write(self, pool: Pool, batch: list[tuple[_Running, Completed | Failed]]) -> None:
+        done = [(r, o) for r, o in batch if isinstance(o, Completed)]
+        failed = [(r, o) for r, o in batch if isinstance(o, Failed)]
+        statements: list[tuple[str, dict[str, Any]]] = []
+        if done:
+            statements.append(
+                (
+                    "complete",
+                    {
+                        "ids": [r.uid for r, _ in done],
+                        "attempts": [r.item.attempt for r, _ in done],
+                        "outputs": [o.output for _, o in done],
+                    },
+                )
+            )
+        if failed:
+            delays = [self._retry_delay(r) for r, _ in failed]
+            for (r, o), delay in zip(failed, delays, strict=True):
+                then = f"retry in {delay:.2f}s" if delay is not None else "no retries left"
+                log.warning(
+                    "task %s (%s) attempt %d failed, %s: %s: %s",
+                    r.item.name,
+                    r.item.id,
+                    r.item.attempt,
+                    then,
+                    o.error["type"],
+                    o.error["message"],
+                )
+            statements.append(
+                (
+                    "fail",
+                    {
+                        "ids": [r.uid for r, _ in failed],
+                        "attempts": [r.item.attempt for r, _ in failed],
+                        "errors": [_error_json(r, o) for r, o in failed],
+                        "retry_delays": delays,
+                    },
+                )
+            )
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                async with pool.connection() as conn, conn.transaction():
+                    for name, params in statements:
+                        await conn.execute(query(name), params)
+                break
+            except psycopg.Error as exc:
+                if attempt == WRITE_ATTEMPTS:
+                    log.error(
+                        "could not store %d result(s), leases will lapse: %s", len(batch), exc
+                    )
+                    return
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+        self.completed += len(done)
+        self.failed += len(failed)
+
+    def _retry_delay(self, r: _Running) -> float | None:
+        retries = r.item.max_retries
+        if retries is None:
+            retries = r.definition.retries if r.definition is not None else 0
+        if r.item.attempt > retries:
+            return None
+        return self.settings.backoff(r.item.attempt)
+
+    async def _keep_leases(self, pool: Pool) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                began = loop.time()
+                async with pool.connection() as conn:
+                    cur = await conn.execute(
+                        query("renew_leases"),
+                        {"worker_id": self.worker_id, "lease_seconds": self.settings.lease_seconds},
+                    )
+                    held = {str(row["execution_id"]) for row in await cur.fetchall()}
+                    await conn.execute(
+                        query("reap_expired_leases"),
+                        {"lost_worker_retries": self.settings.lost_worker_retries},
+                    )
+            except psycopg.Error as exc:
+                log.warning("lease renewal failed: %s", exc)
+                continue
+            for execution_id, r in list(self._running.items()):
+                if r.claimed_at < began and execution_id not in held and not r.discard:
+                    log.warning(
+                        "execution %s is no longer leased to this worker (cancelled or taken "
+                        "over); its result will be dropped",
+                        execution_id,
+                    )
+                    r.discard = True
+                    if r.task is not None and r.definition is not None and r.definition.is_async:
+                        r.task.cancel()
+
+
+def _error_json(r: _Running, outcome: Failed) -> str:
+    return json.dumps({**outcome.error, "attempt": r.item.attempt}, ensure_ascii=False)
