@@ -101,11 +101,14 @@ CREATE TRIGGER ready_notify AFTER INSERT ON rhythm.ready
 
 CREATE FUNCTION rhythm.notify_scheduled() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('rhythm_scheduled', '');
+    IF EXISTS (SELECT FROM new_rows) THEN
+        PERFORM pg_notify('rhythm_scheduled', '');
+    END IF;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER scheduled_notify AFTER INSERT ON rhythm.scheduled
+    REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION rhythm.notify_scheduled();
 
 CREATE FUNCTION rhythm.notify_done() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -181,6 +181,13 @@ class Session:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND), scope="module")
 async def client(lsp_client: LanguageClient, workspace: Path) -> AsyncIterator[None]:
+    registrations: list[types.Registration] = []
+    lsp_client.registrations = registrations  # type: ignore[attr-defined]
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
     await lsp_client.initialize_session(initialize_params(workspace))
     yield
     await lsp_client.shutdown_session()

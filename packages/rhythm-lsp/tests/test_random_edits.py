@@ -155,6 +155,9 @@ def test_random_edits_never_kill_the_server(server: Loop, edits: list) -> None:
     loop, client, uri = server
     loop.run_until_complete(_exercise(client, uri, edits))
     assert client.error is None
+    # Every handler answered without hitting its safety net (which logs an error to the client).
+    errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
+    assert errors == [], f"{errors} after editing into:\n{_state['text']}"
 
 
 def test_server_still_answers_after_fuzzing(server: Loop) -> None:

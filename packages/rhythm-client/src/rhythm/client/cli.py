@@ -103,3 +103,9 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+from rhythm.client.cli_flow import check_command, fmt_command  # noqa: E402
+
+cli.add_command(check_command)
+cli.add_command(fmt_command)

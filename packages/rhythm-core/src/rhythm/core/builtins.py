@@ -455,6 +455,8 @@ def array_is_array(vm: VM, this: Any, args: list[Any]) -> Any:
 # ---------------------------------------------------------------- global functions
 
 
+impl("NaN")(lambda vm, this, args: math.nan)
+impl("Infinity")(lambda vm, this, args: math.inf)
 impl("Number")(lambda vm, this, args: to_number(args[0]) if args else 0.0)
 impl("String")(lambda vm, this, args: to_string(args[0]) if args else "")
 impl("Boolean")(lambda vm, this, args: to_boolean(arg(args, 0)))
@@ -748,8 +750,8 @@ def array_reverse(vm: VM, this: Any, args: list[Any]) -> Any:
     return a
 
 
-def _utf16(s: str) -> Any:
-    return s if s.isascii() else s.encode("utf-16-be")
+def _utf16(s: str) -> bytes:
+    return s.encode("utf-16-be")
 
 
 @impl("array.sort")

@@ -17,7 +17,7 @@ _LOOPS = (ast.For, ast.ForOf, ast.ForIn, ast.While, ast.DoWhile)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)
     if matches:
         return matches[0]
     lowered = {c.lower(): c for c in candidates}
@@ -62,9 +62,7 @@ class _Checker:
 
     def names(self) -> None:
         globals_ = self.symbols.global_scope.bindings
-        member_objects = {
-            id(n.object) for n in ast.walk(self.program) if isinstance(n, ast.Member)
-        }
+        member_objects = {id(n.object) for n in ast.walk(self.program) if isinstance(n, ast.Member)}
         for ref in self.symbols.references:
             if ref.binding is None:
                 name = ref.name
@@ -107,9 +105,12 @@ class _Checker:
         for b in self.symbols.bindings:
             if b.kind == "catch" or b.name.startswith("_") or b.reads:
                 continue
-            if b.kind == "param" and isinstance(b.declaration, ast.Arrow):
-                if self.later_param_used(b):
-                    continue
+            if (
+                b.kind == "param"
+                and isinstance(b.declaration, ast.Arrow)
+                and self.later_param_used(b)
+            ):
+                continue
             what = "parameter" if b.kind == "param" else "variable"
             self.add(
                 Code.UNUSED_VARIABLE,
@@ -189,7 +190,7 @@ class _Checker:
                 Code.AWAIT_IN_ARROW,
                 "'await' cannot be used inside an arrow function: a workflow can only suspend at "
                 "its top level. Start the work inside the arrow and await the results outside, "
-                "e.g. `await Promise.all(items.map(x => Task.run(\"t\", x)))`",
+                'e.g. `await Promise.all(items.map(x => Task.run("t", x)))`',
                 node.span,
             )
         elif isinstance(node, ast.Assign):
@@ -289,8 +290,10 @@ def _terminates(stmt: object) -> bool:
     if isinstance(stmt, ast.Block):
         return any(_terminates(s) for s in stmt.body)
     if isinstance(stmt, ast.If):
-        return stmt.alternate is not None and _terminates(stmt.consequent) and _terminates(
-            stmt.alternate
+        return (
+            stmt.alternate is not None
+            and _terminates(stmt.consequent)
+            and _terminates(stmt.alternate)
         )
     if isinstance(stmt, ast.Try):
         if stmt.finalizer is not None and _terminates(stmt.finalizer):

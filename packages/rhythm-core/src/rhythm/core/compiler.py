@@ -12,11 +12,9 @@ from typing import Any
 
 from rhythm.core import ast as A
 from rhythm.core import opcodes as op
-from rhythm.core.stdlib import GLOBALS, StdObject
+from rhythm.core.stdlib import GLOBALS, Builtin, StdObject
 from rhythm.core.values import UNDEFINED, Completion
 
-#: Names that are always defined besides the stdlib table.
-EXTRA_GLOBALS = ("NaN", "Infinity")
 
 
 class FlowCompileError(Exception):
@@ -165,7 +163,7 @@ class _Compiler:
         return None
 
     def is_global(self, name: str) -> bool:
-        return self.resolve(name) is None and (name in GLOBALS or name in EXTRA_GLOBALS)
+        return self.resolve(name) is None and (name in GLOBALS)
 
     # ------------------------------------------------------------ program and functions
 
@@ -572,7 +570,7 @@ class _Compiler:
         r = self.resolve(e.name)
         if r is not None:
             self.emit(op.LOAD, r[0], r[1], e.name)
-        elif e.name in GLOBALS or e.name in EXTRA_GLOBALS:
+        elif e.name in GLOBALS:
             self.emit(op.LOAD_GLOBAL, e.name)
         else:
             self.at(e)
@@ -693,7 +691,7 @@ class _Compiler:
                     return
             if isinstance(callee, A.Identifier) and self.is_global(callee.name):
                 entry = GLOBALS.get(callee.name)
-                if entry is not None and not isinstance(entry, StdObject):
+                if isinstance(entry, Builtin) and entry.kind != "property":
                     n = self.args(e.arguments)
                     self.at(e)
                     self.emit(op.CALL_BUILTIN, callee.name, n)

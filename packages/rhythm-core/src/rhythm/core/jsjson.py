@@ -15,7 +15,6 @@ from rhythm.core.values import (
     number_to_string,
     own_keys,
     to_integer,
-    to_number,
     to_string,
 )
 
@@ -128,8 +127,6 @@ def from_json(v: Any) -> Any:
         return [from_json(x) for x in v]
     if t is dict:
         return {str(k): from_json(x) for k, x in v.items()}
-    if isinstance(v, bool | int | float | str):
-        return from_json(t.__mro__[1](v)) if t not in (bool,) else bool(v)
     raise TypeError(f"not a JSON value: {v!r} ({t.__name__})")
 
 
@@ -146,7 +143,8 @@ def _to_json(v: Any, stack: set[int]) -> Any:
         if not math.isfinite(v):
             return None
         if v.is_integer() and abs(v) < 1e21:
-            return int(v)
+            # The digits JavaScript prints (444444444444444460000, not the float's exact value).
+            return int(v) if abs(v) < 2**53 else int(number_to_string(v))
         return v
     if t is str or t is bool or v is None:
         return v
@@ -168,6 +166,3 @@ def _to_json(v: Any, stack: set[int]) -> Any:
         return None
     return {}
 
-
-def number_arg(v: Any) -> float:
-    return to_number(v)

@@ -17,6 +17,7 @@ Virtual tokens have an empty value; every real token's value is its source text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -158,6 +159,9 @@ UNSUPPORTED_OPERATORS = (
     "~",
 )
 _PUNCT_ORDER = sorted([*PUNCTUATORS, *UNSUPPORTED_OPERATORS], key=len, reverse=True)
+_PUNCT_RE = re.compile(
+    r"\?\.(?![0-9])|" + "|".join(re.escape(p) for p in _PUNCT_ORDER if p != "?.")
+)
 
 # Token types after which a newline may end a statement (automatic semicolon insertion).
 _ENDERS = {
@@ -213,6 +217,7 @@ _CONTINUERS = {
     "LSQB",
     "TEMPLATE_MIDDLE",
     "TEMPLATE_TAIL",
+    "SEMI",
 }
 # After these, a newline always ends the statement (JavaScript's restricted productions).
 _RESTRICTED = {"RETURN", "BREAK", "CONTINUE", "THROW"}
@@ -242,9 +247,10 @@ _WS = re.compile(r"[ \t\f\v\u00a0\ufeff\u2028\u2029]+")
 _WORD = re.compile(r"[^\W\d][\w$]*|\$[\w$]*", re.UNICODE)
 _NUMBER = re.compile(
     r"0[xX][0-9a-fA-F_]*|0[oO][0-7_]*|0[bB][01_]*"
-    r"|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?[\d_]*)?"
+    r"|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]*)?"
 )
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_DIGITS = "0123456789"
 
 
 @dataclass
@@ -263,14 +269,8 @@ class _Lines:
             self.starts.append(m.end())
 
     def position(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.starts[lo] + 1
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
 
     def span(self, start: int, end: int) -> Span:
         line, col = self.position(start)
@@ -349,7 +349,7 @@ class _Scanner:
                 self.comments.append((self.lines.span(self.pos, end), body))
                 self.pos = end
                 continue
-            if c.isdigit() or (c == "." and self.pos + 1 < n and text[self.pos + 1].isdigit()):
+            if c in _DIGITS or (c == "." and self.pos + 1 < n and text[self.pos + 1] in _DIGITS):
                 self.number()
                 continue
             m = _WORD.match(text, self.pos)
@@ -367,27 +367,25 @@ class _Scanner:
                 self.braces.pop()
                 self.template(self.pos, self.pos + 1, "TEMPLATE_TAIL", "TEMPLATE_MIDDLE")
                 continue
-            for p in _PUNCT_ORDER:
-                if text.startswith(p, self.pos):
-                    if p == "?." and self.pos + 2 < n and text[self.pos + 2].isdigit():
-                        continue  # `a?.5:b` is a conditional
-                    if p in UNSUPPORTED_OPERATORS:
-                        self.error(f"operator '{p}' is not supported in .flow", self.pos, self.pos + len(p))
-                        self.emit("RESERVED", self.pos, self.pos + len(p))
-                    else:
-                        if p == "{":
-                            self.braces.append("{")
-                        elif p == "}" and self.braces:
-                            self.braces.pop()
-                        self.emit(PUNCTUATORS[p], self.pos, self.pos + len(p))
-                    self.pos += len(p)
-                    break
-            else:
-                if c == "#" and self.pos == 0 and text.startswith("#!"):
-                    self.error("'#!' lines are not supported in .flow", 0, 2)
+            m = _PUNCT_RE.match(text, self.pos)
+            if m:
+                p = m.group()
+                if p in UNSUPPORTED_OPERATORS:
+                    self.error(f"operator '{p}' is not supported in .flow", self.pos, m.end())
+                    self.emit("RESERVED", self.pos, m.end())
                 else:
-                    self.error(f"unexpected character {c!r}", self.pos, self.pos + 1)
-                self.pos += 1
+                    if p == "{":
+                        self.braces.append("{")
+                    elif p == "}" and self.braces:
+                        self.braces.pop()
+                    self.emit(PUNCTUATORS[p], self.pos, m.end())
+                self.pos = m.end()
+                continue
+            if c == "#" and self.pos == 0 and text.startswith("#!"):
+                self.error("'#!' lines are not supported in .flow", 0, 2)
+            else:
+                self.error(f"unexpected character {c!r}", self.pos, self.pos + 1)
+            self.pos += 1
 
     def number(self) -> None:
         text = self.text
@@ -445,7 +443,7 @@ class _Scanner:
         if c in simple:
             out.append(simple[c])
             return i + 2
-        if c == "0" and not (i + 2 < n and text[i + 2].isdigit()):
+        if c == "0" and not (i + 2 < n and text[i + 2] in _DIGITS):
             out.append("\0")
             return i + 2
         if c == "\r":
@@ -478,7 +476,7 @@ class _Scanner:
                 return i + 6
             self.error("invalid escape sequence: '\\u' needs four hex digits", i, min(n, i + 6))
             return i + 2
-        if c.isdigit():
+        if c in _DIGITS:
             self.error(f"octal escape '\\{c}' is not allowed", i, i + 2)
             return i + 2
         out.append(c)
@@ -604,7 +602,9 @@ class _Shaper:
         return False
 
     def ender_at_end(self, tok: Tok | None) -> bool:
-        return self.is_ender(tok) and not (tok is not None and tok.type == "RPAR" and tok.kind == "head")
+        return self.is_ender(tok) and not (
+            tok is not None and tok.type == "RPAR" and tok.kind == "head"
+        )
 
     def statement_context(self) -> bool:
         return not self.stack or self.stack[-1][0] in ("{b", "{a")
@@ -701,7 +701,12 @@ class _Shaper:
             ty in _STATEMENT_KEYWORDS
             and self.stack
             and self.stack[-1][0] not in ("{b", "{a")
-            and not (self.out and self.out[-1].type in ("LPAR", "FOREACH_LPAR") and len(self.out) > 1 and self.out[-2].type == "FOR")
+            and not (
+                self.out
+                and self.out[-1].type in ("LPAR", "FOREACH_LPAR")
+                and len(self.out) > 1
+                and self.out[-2].type == "FOR"
+            )
         ):
             while self.stack and self.stack[-1][0] not in ("{b", "{a"):
                 self.close_unclosed(tok)

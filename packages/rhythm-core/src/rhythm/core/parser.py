@@ -93,7 +93,9 @@ def _bounds(item: Any, parens: dict[int, Span]) -> tuple[Span, Span] | None:
     if isinstance(item, Token):
         if item.value == "" or item.start_pos is None:
             return None
-        s = Span(item.line, item.column, item.end_line, item.end_column, item.start_pos, item.end_pos)
+        s = Span(
+            item.line, item.column, item.end_line, item.end_column, item.start_pos, item.end_pos
+        )
         return s, s
     if isinstance(item, ast.Node):
         s = parens.get(id(item), item.span)
@@ -321,11 +323,11 @@ class _Builder:
     def assign(self, c: list[Any]) -> ast.Assign:
         op = c[1].value
         target = c[0]
-        if op == "=" and isinstance(target, (ast.ObjectLit, ast.ArrayLit)):
-            if id(target) not in self.parens:
-                pattern = _to_pattern(target)
-                if pattern is not None:
-                    target = pattern
+        is_literal = isinstance(target, (ast.ObjectLit, ast.ArrayLit))
+        if op == "=" and is_literal and id(target) not in self.parens:
+            pattern = _to_pattern(target)
+            if pattern is not None:
+                target = pattern
         return ast.Assign(op=op, target=target, value=c[2], span=self.span(c))
 
     def arrow(self, c: list[Any]) -> ast.Arrow:
@@ -371,11 +373,17 @@ class _Builder:
         return ast.Update(op=c[0].value, prefix=True, target=c[1], span=self.span(c))
 
     def member(self, c: list[Any]) -> ast.Member:
-        return ast.Member(object=c[0], name=c[2].value, name_span=self.span(c[2]), span=self.span(c))
+        return ast.Member(
+            object=c[0], name=c[2].value, name_span=self.span(c[2]), span=self.span(c)
+        )
 
     def opt_member(self, c: list[Any]) -> ast.Member:
         return ast.Member(
-            object=c[0], name=c[2].value, optional=True, name_span=self.span(c[2]), span=self.span(c)
+            object=c[0],
+            name=c[2].value,
+            optional=True,
+            name_span=self.span(c[2]),
+            span=self.span(c),
         )
 
     def index(self, c: list[Any]) -> ast.Index:
@@ -621,7 +629,9 @@ class _Parse:
             owner = "if" if ty == "ELSE" else "try"
             return f"'{tok.value}' without a matching '{owner}'"
         if ty in ("INC", "DEC") and "SEMI" in expected:
-            return f"unexpected '{tok.value}': '{tok.value}' must follow its operand on the same line"
+            return (
+                f"unexpected '{tok.value}': '{tok.value}' must follow its operand on the same line"
+            )
         o = self.opener[i] if i < len(self.opener) else -1
         if o >= 0:
             want = _CLOSERS[toks[o].type]
@@ -800,7 +810,10 @@ def parse(source: str) -> ParseResult:
             program = ast.Program()
             diagnostics = [
                 Diagnostic(
-                    Code.SYNTAX, Severity.ERROR, "the program is nested too deeply to read", ast.NO_SPAN
+                    Code.SYNTAX,
+                    Severity.ERROR,
+                    "the program is nested too deeply to read",
+                    ast.NO_SPAN,
                 )
             ]
             tokens = []

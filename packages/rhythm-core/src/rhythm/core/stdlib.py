@@ -458,10 +458,24 @@ _CONTEXT = _obj(
 # ---------------------------------------------------------------- global functions
 
 _GLOBAL_FUNCTIONS = (
+    _prop(
+        "",
+        "NaN",
+        "number",
+        "The number value Not-a-Number (what `0 / 0` gives).",
+        "isNaN(NaN) // true",
+    ),
+    _prop(
+        "",
+        "Infinity",
+        "number",
+        "The number value positive infinity (what `1 / 0` gives).",
+        "-Infinity < -1e308 // true",
+    ),
     _fn(
         "",
         "Number",
-        ("value: any",),
+        ("value?: any",),
         "number",
         'Converts `value` to a number, as JavaScript does (`""` -> 0, `"12px"` -> NaN, null -> 0, undefined -> NaN).',
         'Number("42") // 42',
@@ -469,7 +483,7 @@ _GLOBAL_FUNCTIONS = (
     _fn(
         "",
         "String",
-        ("value: any",),
+        ("value?: any",),
         "string",
         'Converts `value` to a string, as JavaScript does (arrays join with commas, objects give "[object Object]").',
         'String(1.5) // "1.5"',
@@ -477,7 +491,7 @@ _GLOBAL_FUNCTIONS = (
     _fn(
         "",
         "Boolean",
-        ("value: any",),
+        ("value?: any",),
         "boolean",
         'Whether `value` is truthy (false for false, 0, -0, NaN, "", null and undefined).',
         'Boolean("") // false',

@@ -19,10 +19,25 @@ BindingKind = Literal["let", "const", "param", "catch", "global"]
 ScopeKind = Literal["global", "program", "block", "for", "catch", "arrow"]
 
 # Used only when the stdlib table is not available.
-_FALLBACK_GLOBALS = (
-    "Task Timer Signal Workflow Promise Math JSON Object Array Inputs Context "
-    "Number String Boolean parseInt parseFloat isNaN"
-).split()
+_FALLBACK_GLOBALS = [
+    "Task",
+    "Timer",
+    "Signal",
+    "Workflow",
+    "Promise",
+    "Math",
+    "JSON",
+    "Object",
+    "Array",
+    "Inputs",
+    "Context",
+    "Number",
+    "String",
+    "Boolean",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+]
 
 
 def global_names() -> dict[str, object]:
@@ -172,7 +187,9 @@ class _Resolver:
         parent.children.append(scope)
         return scope
 
-    def declare(self, ident: ast.Identifier, kind: BindingKind, scope: Scope, node: ast.Node) -> None:
+    def declare(
+        self, ident: ast.Identifier, kind: BindingKind, scope: Scope, node: ast.Node
+    ) -> None:
         existing = scope.bindings.get(ident.name)
         if existing is None and scope.kind == "block" and scope.parent is not None:
             # `catch (e) { let e }` and `(a) => { let a }` redeclare in JavaScript's eyes.
@@ -186,7 +203,9 @@ class _Resolver:
         scope.bindings[ident.name] = b
         self.table.bindings.append(b)
 
-    def declare_pattern(self, pattern: object, kind: BindingKind, scope: Scope, node: ast.Node) -> None:
+    def declare_pattern(
+        self, pattern: object, kind: BindingKind, scope: Scope, node: ast.Node
+    ) -> None:
         for ident in pattern_names(pattern):
             self.declare(ident, kind, scope, node)
 

@@ -153,7 +153,7 @@ def number_to_string(x: float) -> str:
         return "-" + number_to_string(-x)
     if x == math.inf:
         return "Infinity"
-    if x.is_integer() and x < 1e21:
+    if x.is_integer() and x < 9007199254740992.0:
         return str(int(x))
     _sign, digits_t, exp = Decimal(repr(x)).as_tuple()
     digits = "".join(map(str, digits_t)).rstrip("0")

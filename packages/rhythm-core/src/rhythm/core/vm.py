@@ -793,13 +793,11 @@ class VM:
 
         if name == "Inputs":
             return self.inputs
-        if name == "NaN":
-            return math.nan
-        if name == "Infinity":
-            return math.inf
         entry = GLOBALS.get(name)
         if isinstance(entry, StdObject):
             return StdObjectRef(name)
+        if entry is not None and entry.kind == "property":
+            return self.impl[name](self, UNDEFINED, [])
         if entry is not None:
             return BuiltinFunction(name, UNDEFINED)
         raise js_error("ReferenceError", f"{name} is not defined")

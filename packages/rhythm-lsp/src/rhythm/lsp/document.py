@@ -3,13 +3,19 @@ Analyses are cached per document and recomputed only when the text (or encoding)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from rhythm.core import ast
 from rhythm.core.analysis import Analysis, analyze
-from rhythm.core.diagnostics import Diagnostic
+from rhythm.core.ast import Span
+from rhythm.core.diagnostics import Code, Diagnostic, Severity
+from rhythm.core.symbols import build_symbols
 from rhythm.lsp.named_calls import NamedCall, find_named_calls
-from rhythm.lsp.positions import UTF16, LineIndex
+from rhythm.lsp.positions import UTF8, UTF16, UTF32, LineIndex
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -19,6 +25,7 @@ class Document:
     lines: LineIndex
     analysis: Analysis
     named_calls: list[NamedCall] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # derived data, per analysis
 
     @property
     def program(self) -> ast.Program:
@@ -29,8 +36,26 @@ class Document:
         return list(self.analysis.diagnostics)
 
 
+def _fallback_analysis(text: str, error: Exception) -> Analysis:
+    """What is left when rhythm.core fails on a text: an empty program and one diagnostic, so
+    every feature that does not need the syntax tree (names, keywords, stdlib) keeps working."""
+    program = ast.Program(span=Span(1, 1, 1, 1, 0, len(text)))
+    diagnostic = Diagnostic(
+        code=Code.SYNTAX,
+        severity=Severity.ERROR,
+        message=f"rhythm could not read this file (internal error: {type(error).__name__}: "
+        f"{error}); please report it",
+        span=Span(1, 1, 1, 1, 0, 0),
+    )
+    return Analysis(text, program, [diagnostic], build_symbols(program))
+
+
 def analyse(uri: str, text: str, encoding: str = UTF16) -> Document:
-    analysis = analyze(text)
+    try:
+        analysis = analyze(text)
+    except Exception as error:  # rhythm.core promises never to raise; do not die if it does
+        log.exception("rhythm.core failed to analyse %s", uri)
+        analysis = _fallback_analysis(text, error)
     return Document(
         uri=uri,
         text=text,
@@ -47,6 +72,7 @@ class DocumentStore:
         self._documents: dict[str, Document] = {}
 
     def get(self, uri: str, text: str, encoding: str = UTF16) -> Document:
+        encoding = encoding if encoding in (UTF8, UTF16, UTF32) else UTF16
         cached = self._documents.get(uri)
         if cached is not None and cached.text == text and cached.lines.encoding == encoding:
             return cached

@@ -8,7 +8,6 @@ import logging
 from lsprotocol import types
 
 from rhythm.core.diagnostics import Code, Diagnostic
-from rhythm.core.formatter import FormatError, format_source
 from rhythm.lsp.positions import LineIndex
 
 log = logging.getLogger(__name__)
@@ -19,6 +18,8 @@ def format_edits(
 ) -> list[types.TextEdit]:
     if any(d.code is Code.SYNTAX for d in diagnostics):
         return []  # never rewrite a document the parser cannot read
+    from rhythm.core.formatter import FormatError, format_source
+
     try:
         formatted = format_source(text)
     except FormatError as error:

@@ -237,6 +237,13 @@ class WorkspaceIndex:
             else:
                 self._files.pop(path, None)
 
+    def set_flow(self, path: Path, signals: set[str]) -> None:
+        """Record a .flow document already analysed elsewhere (an open editor buffer)."""
+        path = path.absolute()
+        self._files[path] = FileEntry(
+            workflow=WorkflowInfo(name=path.stem, path=path), signals=set(signals)
+        )
+
     def remove_file(self, path: Path) -> None:
         self._files.pop(path, None)
         prefix = f"{path}{os.sep}"  # a deleted folder

@@ -13,7 +13,7 @@ from rhythm.core.lexer import KEYWORDS, RESERVED_HINTS
 from rhythm.core.stdlib import lookup_global
 from rhythm.lsp.document import Document
 from rhythm.lsp.index import WorkspaceIndex
-from rhythm.lsp.scopes import binding_at, visible_bindings
+from rhythm.lsp.scopes import binding_at, clashes
 
 _IDENTIFIER = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
 
@@ -86,8 +86,9 @@ def check_new_name(document: Document, offset: int, old: str, new: str) -> None:
         raise RenameError(f"'{new}' is a reserved word and cannot name a variable")
     if new != old and lookup_global(new) is not None:
         raise RenameError(f"'{new}' would hide the built-in {new}")
-    if new != old and any(b.name == new for b in visible_bindings(document, offset)):
-        raise RenameError(f"'{new}' is already declared where '{old}' is visible")
+    binding = binding_at(document, offset)
+    if new != old and binding is not None and clashes(document, binding, new):
+        raise RenameError(f"'{new}' is already declared where '{old}' is used")
 
 
 def rename_edits(document: Document, offset: int, new_name: str) -> list[types.TextEdit]:

@@ -70,8 +70,12 @@ class RhythmLanguageServer(LanguageServer):
 
     def document(self, uri: str) -> Document:
         text_document = self.workspace.get_text_document(uri)
-        encoding = str(self.workspace.position_encoding or types.PositionEncodingKind.Utf16)
-        return self.documents.get(uri, text_document.source, encoding)
+        return self.documents.get(uri, text_document.source, self.position_encoding())
+
+    def position_encoding(self) -> str:
+        """The negotiated position encoding's name: "utf-16" (the default), "utf-8" or "utf-32"."""
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        return str(getattr(encoding, "value", encoding))
 
     def index_open_document(self, uri: str) -> None:
         path = _path(uri)
@@ -84,6 +88,10 @@ class RhythmLanguageServer(LanguageServer):
             return
         try:
             document = self.document(uri)
+            path = _path(uri)
+            if path is not None:
+                signals = {c.name for c in document.named_calls if c.kind == "signal" and c.name}
+                self.index.set_flow(path, signals)
             found = document.diagnostics + workspace_diagnostics(
                 document.text, document.named_calls, self.index
             )
@@ -172,16 +180,21 @@ def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> No
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @guarded()
 def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.index_open_document(params.text_document.uri)
-    ls.publish_diagnostics(params.text_document.uri)
+    uri = params.text_document.uri
+    if uri.endswith(".flow"):
+        ls.publish_diagnostics(uri)  # also records the document in the index
+    else:
+        ls.index_open_document(uri)
+        ls.refresh_all_diagnostics()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 @guarded()
 def did_change(ls: RhythmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
-    ls.schedule_diagnostics(uri)
-    if uri.endswith(".py"):
+    if uri.endswith(".flow"):
+        ls.schedule_diagnostics(uri)  # debounced; also refreshes the document's index entry
+    else:
         ls.index_open_document(uri)
         ls.refresh_all_diagnostics()
 

@@ -8,7 +8,7 @@ from rhythm.core.stdlib import Builtin, lookup_global, lookup_member
 from rhythm.lsp.cursor import callee_before, enclosing_call
 from rhythm.lsp.document import Document
 from rhythm.lsp.receivers import receiver_type
-from rhythm.lsp.scopes import type_resolver
+from rhythm.lsp.scopes import is_variable, type_resolver
 from rhythm.lsp.stdlib_docs import builtin_markdown
 
 
@@ -19,7 +19,7 @@ def _callee_builtin(document: Document, paren: int) -> Builtin | None:
     receiver, name = callee
     resolve = type_resolver(document)
     if not receiver:
-        if resolve(name, paren) is not None:
+        if is_variable(document, name, paren):
             return None  # a variable shadows any global of that name
         entry = lookup_global(name)
         return entry if isinstance(entry, Builtin) else None

@@ -1,10 +1,10 @@
-"""Semantic tokens (full document): rhythm.core's lexer cuts the text; names are classified with
+"""Semantic tokens (full document): the tokens rhythm.core's lexer cut for the parser; names are classified with
 the document's scopes (variable / parameter, declaration, readonly for const) and the stdlib table
 (namespace / function with defaultLibrary)."""
 
 from __future__ import annotations
 
-from rhythm.core.lexer import KEYWORDS, Tok, tokenize
+from rhythm.core.lexer import KEYWORDS, Tok
 from rhythm.core.stdlib import StdObject, lookup_global
 from rhythm.lsp.document import Document
 from rhythm.lsp.positions import LineIndex
@@ -26,7 +26,7 @@ TOKEN_MODIFIERS = ["declaration", "readonly", "defaultLibrary"]
 
 _TYPE = {name: i for i, name in enumerate(TOKEN_TYPES)}
 _DECLARATION, _READONLY, _DEFAULT_LIBRARY = 1, 2, 4
-_KEYWORD_TYPES = set(KEYWORDS.values())
+_KEYWORD_TYPES = {*KEYWORDS.values(), "OF"}  # `of` is contextual: the lexer types it OF
 _STRING_TYPES = {"STRING", "TEMPLATE_FULL", "TEMPLATE_HEAD", "TEMPLATE_MIDDLE", "TEMPLATE_TAIL"}
 
 
@@ -73,10 +73,9 @@ def _emit(
 
 def semantic_tokens(document: Document) -> list[int]:
     lines = document.lines
-    lexed = tokenize(document.text)
     bindings = binding_index(document)
     found: list[tuple[int, int, int, int]] = []
-    real = [t for t in lexed.tokens if t.value != ""]
+    real = [t for t in document.analysis.tokens if t.value != ""]
     for i, tok in enumerate(real):
         kind: str | None = None
         mods = 0
@@ -88,11 +87,9 @@ def semantic_tokens(document: Document) -> list[int]:
             kind = "number"
         elif tok.type == "NAME":
             kind, mods = _name_token(real, i, bindings)
-            if tok.value == "of" and kind == "variable" and mods == 0:
-                kind = "keyword"  # `for (const x of xs)`: a contextual keyword
         if kind is not None:
             _emit(found, lines, tok.start_pos, tok.end_pos, kind, mods)
-    for span, _text in lexed.comments:
+    for span, _text in document.program.comments:
         _emit(found, lines, span.start, span.end, "comment", 0)
     found.sort()
     data: list[int] = []

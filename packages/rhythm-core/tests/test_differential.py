@@ -1,0 +1,483 @@
+"""Differential test: seeded random .flow programs run in Node.js and in Rhythm must give identical
+JSON output. All Node programs run in one node process, so the whole test takes seconds.
+
+Set RHYTHM_DIFF_SEED to explore other programs, RHYTHM_DIFF_COUNT for more of them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rhythm.core.testing import run_workflow
+
+SEED = int(os.environ.get("RHYTHM_DIFF_SEED", "20251121"))
+COUNT = int(os.environ.get("RHYTHM_DIFF_COUNT", "300"))
+TASK_NAMES = ("fetch", "score", "store")
+_REPL = ["'+'", "'[$&]'", "''", "'$$'"]
+_C0 = ["'*'", "'ab'", "'0'"]
+_C1 = ["'a'", "'-'", "''", "'l'"]
+_C2 = ['', ', null, 2', ", null, '-'"]
+_C3 = ['', "'-'", "', '", "''"]
+_C4 = ["','", "''", "'l'", "' '"]
+_C5 = ['x', '!x', "typeof x === 'number'", 'String(x).length > 1']
+_C6 = ["','", "''", "'-'"]
+_C7 = ['x', "typeof x === 'string'", 'x > 1']
+
+NUMS = ["0", "1", "2", "3", "7", "10", "-4", "0.5", "0.1", "1.5", "2.25", "100", "-0.25", "1e21", "3e-7", "255"]
+STRS = ['""', '"a"', '"abc"', '" pad "', '"10"', '"3.5"', '"A-b-C"', '"x,y,z"', '"hello world"', '"0x1F"', '"12px"', '"Zeta"', '"éclair"']
+
+
+class Gen:
+    """Builds one random program. Variables are tracked with a type so generated code never
+    reads properties of undefined (the comparison is about values, not error messages)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.r = rng
+        self.vars: dict[str, str] = {}  # name -> "num" | "str" | "bool" | "arr" | "obj" | "any"
+        self.n = 0
+        self.loop_vars: list[str] = []
+        self.depth = 0
+
+    def fresh(self) -> str:
+        self.n += 1
+        return f"v{self.n}"
+
+    def pick_var(self, kind: str) -> str | None:
+        names = [n for n, k in self.vars.items() if k == kind]
+        if kind == "num":
+            names += self.loop_vars
+        return self.r.choice(names) if names else None
+
+    # ------------------------------------------------------------ expressions
+
+    def num(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(14 if d < 3 else 3)
+        if c == 0:
+            return r.choice(NUMS)
+        if c == 1:
+            return self.pick_var("num") or r.choice(NUMS)
+        if c == 2:
+            return str(r.randrange(0, 20))
+        if c == 3:
+            return f"({self.num(d + 1)} {r.choice(['+', '-', '*', '/', '%'])} {self.num(d + 1)})"
+        if c == 4:
+            return f"Math.{r.choice(['floor', 'round', 'abs', 'trunc', 'sign', 'ceil', 'sqrt'])}({self.num(d + 1)})"
+        if c == 5:
+            return f"Math.{r.choice(['max', 'min'])}({self.num(d + 1)}, {self.num(d + 1)}, {self.num(d + 1)})"
+        if c == 6:
+            return f"{self.arr(d + 1)}.length"
+        if c == 7:
+            return f"{self.str_(d + 1)}.length"
+        if c == 8:
+            return f"{r.choice(['parseInt', 'parseFloat', 'Number'])}({self.str_(d + 1)})"
+        if c == 9:
+            return f"({self.any_(d + 1)} {r.choice(['*', '-', '/'])} {self.num(d + 1)})"
+        if c == 10:
+            return f"({self.bool_(d + 1)} ? {self.num(d + 1)} : {self.num(d + 1)})"
+        if c == 11:
+            return f"(({self.num(d + 1)}) ** {r.choice(['0', '1', '2', '3', '0.5', '-1'])})"
+        if c == 12:
+            return f"{self.str_(d + 1)}.indexOf({self.str_(d + 1)})"
+        return f"{self.arr(d + 1)}.reduce((acc, x, i) => acc + i, {self.num(d + 1)})"
+
+    def str_(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(16 if d < 3 else 2)
+        if c == 0:
+            return r.choice(STRS)
+        if c == 1:
+            return self.pick_var("str") or r.choice(STRS)
+        if c == 2:
+            return f"`{r.choice(['', 'n=', 'a '])}${{{self.any_(d + 1)}}}-${{{self.num(d + 1)}}}`"
+        if c == 3:
+            return f"({self.str_(d + 1)} + {self.any_(d + 1)})"
+        if c == 4:
+            m = r.choice(["toUpperCase()", "toLowerCase()", "trim()", "trimStart()", "trimEnd()"])
+            return f"{self.str_(d + 1)}.{m}"
+        if c == 5:
+            return f"{self.str_(d + 1)}.slice({r.randrange(-3, 4)}, {r.choice(['', str(r.randrange(-2, 6))]) or 'undefined'})"
+        if c == 6:
+            return f"{self.str_(d + 1)}.padStart({r.randrange(0, 8)}, {r.choice(_C0)})"
+        if c == 7:
+            return f"{self.str_(d + 1)}.{r.choice(['replace', 'replaceAll'])}({r.choice(_C1)}, {r.choice(_REPL)})"
+        if c == 8:
+            return f"String({self.any_(d + 1)})"
+        if c == 9:
+            return f"String(JSON.stringify({self.any_(d + 1)}{r.choice(_C2)}))"
+        if c == 10:
+            return f"(typeof {self.any_(d + 1)})"
+        if c == 11:
+            return f"{self.arr(d + 1)}.join({r.choice(_C3)})"
+        if c == 12:
+            return f"{self.str_(d + 1)}.repeat({r.randrange(0, 4)})"
+        if c == 13:
+            return f"{self.str_(d + 1)}.substring({r.randrange(-1, 5)}, {r.randrange(-1, 7)})"
+        if c == 14:
+            return f"({self.str_(d + 1)}.at({r.randrange(-3, 3)}) ?? \"none\")"
+        return f"{self.str_(d + 1)}.split({r.choice(_C4)}).join(\"|\")"
+
+    def bool_(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(9 if d < 3 else 2)
+        if c == 0:
+            return r.choice(["true", "false"])
+        if c == 1:
+            return f"({self.num(d + 1)} {r.choice(['<', '>', '<=', '>=', '===', '!=='])} {self.num(d + 1)})"
+        if c == 2:
+            return f"({self.any_(d + 1)} {r.choice(['==', '!=', '===', '!=='])} {self.any_(d + 1)})"
+        if c == 3:
+            return f"({self.str_(d + 1)} {r.choice(['<', '>', '>='])} {self.str_(d + 1)})"
+        if c == 4:
+            return f"(!{self.any_(d + 1)})"
+        if c == 5:
+            return f"{self.str_(d + 1)}.{r.choice(['includes', 'startsWith', 'endsWith'])}({self.str_(d + 1)})"
+        if c == 6:
+            return f"{self.arr(d + 1)}.{r.choice(['some', 'every'])}(x => x {r.choice(['>', '<', '=='])} {self.num(d + 1)})"
+        if c == 7:
+            return f"({self.bool_(d + 1)} {r.choice(['&&', '||'])} {self.bool_(d + 1)})"
+        return f"{r.choice(['Array.isArray', 'isNaN', 'Boolean'])}({self.any_(d + 1)})"
+
+    def arr(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(12 if d < 3 else 2)
+        if c == 0:
+            items = [self.r.choice([self.num, self.str_, self.any_])(d + 1) for _ in range(r.randrange(0, 4))]
+            return "[" + ", ".join(items) + "]"
+        if c == 1:
+            return self.pick_var("arr") or f"[{self.num(d + 1)}, {self.num(d + 1)}]"
+        if c == 2:
+            return f"{self.arr(d + 1)}.map((x, i) => {r.choice(['x + i', 'String(x) + i', '[x, i]', 'typeof x', 'x ?? i'])})"
+        if c == 3:
+            return f"{self.arr(d + 1)}.filter(x => {r.choice(_C5)})"
+        if c == 4:
+            return f"[...{self.arr(d + 1)}, {self.any_(d + 1)}, ...{self.arr(d + 1)}]"
+        if c == 5:
+            return f"[{self.num(d + 1)}, {self.num(d + 1)}, {self.num(d + 1)}, {self.num(d + 1)}].sort({r.choice(['', '(a, b) => a - b', '(a, b) => b - a'])})"
+        if c == 6:
+            return f"Object.{r.choice(['keys', 'values', 'entries'])}({self.obj(d + 1)})"
+        if c == 7:
+            return f"{self.str_(d + 1)}.split({r.choice(_C6)})"
+        if c == 8:
+            return f"{self.arr(d + 1)}.slice({r.randrange(-3, 3)})"
+        if c == 9:
+            return f"{self.arr(d + 1)}.concat({self.arr(d + 1)}, {self.num(d + 1)})"
+        if c == 10:
+            return f"[[1, [2]], {self.arr(d + 1)}].{r.choice(['flat()', 'flat(2)', 'flatMap(x => x)'])}"
+        return f"[...{self.arr(d + 1)}].reverse()"
+
+    def obj(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(6 if d < 3 else 2)
+        if c == 0:
+            keys = r.sample(["a", "b", "zed", "2", "10", "1", "x y", "k"], r.randrange(0, 4))
+            props = [f"{json.dumps(k) if not k.isidentifier() else k}: {self.any_(d + 1)}" for k in keys]
+            return "{ " + ", ".join(props) + " }"
+        if c == 1:
+            return self.pick_var("obj") or '{ a: 1, "2": "two" }'
+        if c == 2:
+            return f"{{ ...{self.obj(d + 1)}, b: {self.any_(d + 1)}, ...{self.obj(d + 1)} }}"
+        if c == 3:
+            return f"Object.assign({{}}, {self.obj(d + 1)}, {self.obj(d + 1)})"
+        if c == 4:
+            return f"Object.fromEntries([[\"q\", {self.any_(d + 1)}], [\"3\", {self.num(d + 1)}]])"
+        return f"JSON.parse(JSON.stringify({self.obj(d + 1)}))"
+
+    def any_(self, d: int = 0) -> str:
+        r = self.r
+        c = r.randrange(13 if d < 3 else 5)
+        if c == 0:
+            return self.num(d + 1)
+        if c == 1:
+            return self.str_(d + 1)
+        if c == 2:
+            return r.choice(["null", "undefined", "true", "false", "[]", "{}", "[1, 2]", '["b", "a"]'])
+        if c == 3:
+            return self.bool_(d + 1)
+        if c == 4:
+            return self.pick_var("any") or "null"
+        if c == 5:
+            return self.arr(d + 1)
+        if c == 6:
+            return self.obj(d + 1)
+        if c == 7:
+            return f"({self.any_(d + 1)} + {self.any_(d + 1)})"
+        if c == 8:
+            return f"({self.any_(d + 1)} {r.choice(['??', '||', '&&'])} {self.any_(d + 1)})"
+        if c == 9:
+            return f"{self.obj(d + 1)}.{r.choice(['a', 'b', 'zed', 'missing'])}"
+        if c == 10:
+            return f"{self.arr(d + 1)}[{r.randrange(-1, 4)}]"
+        if c == 11:
+            return f"{self.obj(d + 1)}?.missing?.deep"
+        return f"{self.arr(d + 1)}.find(x => {r.choice(_C7)})"
+
+    def expr(self, kind: str) -> str:
+        return {"num": self.num, "str": self.str_, "bool": self.bool_, "arr": self.arr, "obj": self.obj, "any": self.any_}[kind]()
+
+    def task(self) -> str:
+        name = self.r.choice(TASK_NAMES)
+        return f'Task.run("{name}", {{ v: {self.any_(2)}, k: {self.num(2)} }})'
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, depth: int = 0) -> list[str]:
+        r = self.r
+        c = r.randrange(22 if depth < 2 else 4)
+        if c >= 16:
+            return self.snippet(c - 16)
+        if c == 0 or c == 1:
+            return [f"out.push({self.any_()});"]
+        if c == 2:
+            kind = r.choice(["num", "str", "bool", "arr", "obj", "any"])
+            name = self.fresh()
+            code = f"{r.choice(['let', 'const'])} {name} = {self.expr(kind)};"
+            self.vars[name] = kind
+            return [code]
+        if c == 3:
+            call = self.task()
+            name = self.fresh()
+            self.vars[name] = "any"
+            return [f"const {name} = await {call};", f"out.push({name}.n, {name}.name);"]
+        if c == 4:
+            body = self.block(depth + 1)
+            other = self.block(depth + 1)
+            return [f"if ({self.bool_()}) {{", *body, "} else {", *other, "}"]
+        if c == 5:
+            i = f"i{self.n}"
+            self.n += 1
+            self.loop_vars.append(i)
+            body = self.block(depth + 1)
+            self.loop_vars.pop()
+            return [f"for (let {i} = 0; {i} < {r.randrange(0, 4)}; {i}++) {{", *body, "}"]
+        if c == 6:
+            x = f"x{self.n}"
+            self.n += 1
+            self.vars[x] = "any"
+            body = self.block(depth + 1)
+            del self.vars[x]
+            return [f"for (const {x} of {self.arr()}) {{", *body, "}"]
+        if c == 7:
+            k = f"k{self.n}"
+            self.n += 1
+            self.vars[k] = "str"
+            body = self.block(depth + 1)
+            del self.vars[k]
+            return [f"for (const {k} in {self.obj()}) {{", f"out.push({k});", *body, "}"]
+        if c == 8:
+            w = f"w{self.n}"
+            self.n += 1
+            return [
+                f"let {w} = 0;",
+                f"while ({w} < 5) {{",
+                f"{w}++;",
+                f"if ({w} === {r.randrange(1, 4)}) continue;",
+                f"if ({w} === {r.randrange(2, 6)}) break;",
+                f"out.push({w}, await {self.task()});" if r.random() < 0.4 else f"out.push({w});",
+                "}",
+            ]
+        if c == 9:
+            thrown = self.any_()
+            body = self.block(depth + 1)
+            return [
+                "try {",
+                f"if ({self.bool_()}) throw {thrown};",
+                *body,
+                f"out.push(\"tried\");",
+                "} catch (e) {",
+                "out.push(\"caught\", e);",
+                "} finally {",
+                "out.push(\"finally\");",
+                "}",
+            ]
+        if c == 10:
+            default, source = self.num(), self.obj()
+            a, b, rest = self.fresh(), self.fresh(), self.fresh()
+            self.vars.update({a: "any", b: "any", rest: "obj"})
+            return [f"const {{ a: {a}, zed: {b} = {default}, ...{rest} }} = {source};"]
+        if c == 11:
+            default, source = self.str_(), self.arr()
+            p, q, rest = self.fresh(), self.fresh(), self.fresh()
+            self.vars.update({p: "any", q: "any", rest: "arr"})
+            return [f"const [{p}, , {q} = {default}, ...{rest}] = {source};"]
+        if c == 12:
+            f = self.fresh()
+            extra = self.pick_var("num") or "1"
+            return [
+                f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;",
+                f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));",
+            ]
+        if c == 13:
+            return [f"out.push({{ first: await {self.task()}, second: {self.any_()} }});"]
+        if c == 14:
+            a, b = self.task(), self.task()
+            combo = r.choice(["all", "allSettled", "race", "any"])
+            # Plain values settle at once in Rhythm but only after a microtask in Node, so
+            # race/any get handles only.
+            extra = f", {self.num()}" if combo in ("all", "allSettled") else ""
+            return [f"out.push(await Promise.{combo}([{a}, {b}{extra}]));"]
+        return [f"out.push((await {self.task()}).inputs);"]
+
+    def snippet(self, c: int) -> list[str]:
+        """Fixed shapes with random parts: compound assignment, closures over loop variables,
+        break/continue through finally, do-while, swaps, `in`, string iteration."""
+        r = self.r
+        u = self.fresh()
+        if c == 0:
+            return [
+                f"let {u} = {self.num()};",
+                f"{u} += {self.num()}; {u} -= {self.num()}; {u} *= {r.choice(['2', '-1', '0.5'])};",
+                f"{u} %= {r.choice(['3', '-4', '7'])}; {u} **= 2; {u} /= {r.choice(['4', '3', '-8'])};",
+                f"out.push({u}, {u}++, ++{u}, {u}--, --{u});",
+            ]
+        if c == 1:
+            return [
+                f"const {u} = {{ count: 1, name: {self.str_()}, list: [1, 2] }};",
+                f"{u}.count += {self.num()}; {u}.count++; ++{u}.count; {u}.list[0] += 5; {u}.list[5] = 1;",
+                f"{u}.extra ??= {self.any_()}; {u}.name ||= 'empty'; {u}.count &&= {self.num()};",
+                f"{u}['new' + 'key'] = {u}.list.length; {u}.list.length = 3;",
+                f"out.push({u}, 'count' in {u}, 'nope' in {u}, 0 in {u}.list);",
+            ]
+        if c == 2:
+            return [
+                f"const {u} = [];",
+                f"for (let i = 0; i < {r.randrange(1, 4)}; i++) {{ {u}.push(() => i * {self.num()}); }}",
+                f"let acc{u} = {self.num()};",
+                f"const add{u} = (x) => {{ acc{u} += x; return acc{u}; }};",
+                f"out.push({u}.map(f => f()), add{u}(1), add{u}(2), acc{u});",
+            ]
+        if c == 3:
+            return [
+                f"for (const x of [1, 2, 3, 4, 5]) {{",
+                "try {",
+                f"if (x === {r.randrange(1, 4)}) continue;",
+                f"if (x === {r.randrange(3, 6)}) break;",
+                "out.push('body' + x);",
+                "} finally {",
+                "out.push('f' + x);",
+                "}",
+                "}",
+            ]
+        if c == 4:
+            return [
+                f"let {u} = 0;",
+                f"do {{ {u} += 2; out.push({u}); }} while ({u} < {r.randrange(0, 7)});",
+                f"let a{u} = {self.any_()}, b{u} = {self.any_()};",
+                f"[a{u}, b{u}] = [b{u}, a{u}];",
+                f"out.push([a{u}, b{u}]);",
+                f"for (const ch of {self.str_()}) {{ out.push(ch); }}",
+            ]
+        return [
+            f"const {u} = {self.arr()};",
+            f"out.push({u}.map(x => typeof x).join(), {u}.indexOf({self.any_()}), {u}.includes({self.any_()}));",
+            f"out.push(`${{{u}.length}} items: ${{{u}}}`, {u}.findIndex(x => !x), [...{u}].sort());",
+        ]
+
+    def block(self, depth: int) -> list[str]:
+        saved = dict(self.vars)
+        lines = [line for _ in range(self.r.randrange(1, 3)) for line in self.stmt(depth)]
+        self.vars = saved
+        return lines
+
+    def program(self) -> str:
+        lines = ["const out = [];"]
+        for _ in range(self.r.randrange(3, 9)):
+            lines.extend(self.stmt())
+        if self.r.random() < 0.3:
+            lines += [
+                "for (let z = 0; z < 3; z++) {",
+                "try {",
+                "if (z === 1) return { early: out };",
+                "} finally {",
+                "out.push(\"fin\" + z);",
+                "}",
+                "}",
+            ]
+        lines.append("return out;")
+        return "\n".join(lines)
+
+
+def generate(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return [Gen(rng).program() for _ in range(count)]
+
+
+NODE_PRELUDE = """
+let counter = 0;
+const Task = {
+  run: async (name, inputs = {}) => {
+    counter++;
+    return { name, inputs: JSON.parse(JSON.stringify(inputs)), n: counter };
+  },
+};
+"""
+
+
+def run_node(programs: list[str], inputs: dict[str, Any]) -> list[Any]:
+    parts = [NODE_PRELUDE, "const programs = ["]
+    for src in programs:
+        parts.append(f"async (Inputs) => {{\n{src}\n}},")
+    parts.append("];")
+    parts.append(
+        f"""
+for (let i = 0; i < programs.length; i++) {{
+  counter = 0;
+  try {{
+    const r = await programs[i]({json.dumps(inputs)});
+    console.log(JSON.stringify({{ ok: r === undefined ? null : r }}));
+  }} catch (e) {{
+    console.log(JSON.stringify({{ error: String(e && e.message || e) }}));
+  }}
+}}
+"""
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "programs.mjs"
+        path.write_text("\n".join(parts))
+        proc = subprocess.run(
+            ["node", str(path)], capture_output=True, text=True, timeout=120, check=False
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def run_rhythm(src: str, inputs: dict[str, Any]) -> Any:
+    counter = itertools.count(1)
+
+    def make(name: str) -> Any:
+        return lambda inp: {"name": name, "inputs": inp, "n": next(counter)}
+
+    result = run_workflow(src, inputs, tasks={n: make(n) for n in TASK_NAMES})
+    if result.status != "completed":
+        return {"error": result.error}
+    return {"ok": result.output}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
+def test_rhythm_matches_node() -> None:
+    programs = generate(SEED, COUNT)
+    inputs = {"n": 3, "name": "x"}
+    expected = run_node(programs, inputs)
+    assert len(expected) == len(programs)
+    failures = []
+    node_errors = 0
+    for i, (src, want) in enumerate(zip(programs, expected, strict=True)):
+        got = run_rhythm(src, inputs)
+        if "error" in want:  # the generator's typing slipped: both must fail
+            node_errors += 1
+            if "error" not in got:
+                failures.append(f"--- program {i}\n{src}\nnode failed: {want}\nrhythm: {got}")
+            continue
+        if json.dumps(got) != json.dumps(want):
+            failures.append(f"--- program {i}\n{src}\nnode:   {json.dumps(want)}\nrhythm: {json.dumps(got)}")
+    assert node_errors < len(programs) // 20, f"{node_errors} programs failed in node"
+    assert not failures, f"{len(failures)} of {len(programs)} differ:\n" + "\n".join(failures[:3])
