@@ -199,7 +199,7 @@ def test_json_stringify() -> None:
         '{\n  "a": [\n    1,\n    {}\n  ],\n  "e": []\n}'
     )
     assert jsjson.stringify([1.0], "--") == "[\n--1\n]"
-    assert jsjson.stringify("é\n\u0001\"") == '"é\\n\\u0001\\""'
+    assert jsjson.stringify('é\n\u0001"') == '"é\\n\\u0001\\""'
     assert jsjson.stringify(1e21) == "1e+21"
     cyclic: list[object] = []
     cyclic.append(cyclic)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from rhythm.core.testing import run_workflow
 
 
@@ -26,7 +24,7 @@ def err(source: str, **kwargs: Any) -> Any:
 def test_no_return_is_null_and_literals() -> None:
     assert out("const a = 1;") is None
     assert out("return;") is None
-    assert out('return [1, 2.5, "s", \'q\', true, false, null, undefined];') == [
+    assert out("return [1, 2.5, \"s\", 'q', true, false, null, undefined];") == [
         1,
         2.5,
         "s",
@@ -41,7 +39,9 @@ def test_no_return_is_null_and_literals() -> None:
 
 
 def test_arithmetic_and_strings() -> None:
-    assert out('return ["a" + 1, 1 + 2 * 3, (1 + 2) * 3, 7 % 3, -7 % 3, 2 ** 10, 2 ** 3 ** 2];') == [
+    assert out(
+        'return ["a" + 1, 1 + 2 * 3, (1 + 2) * 3, 7 % 3, -7 % 3, 2 ** 10, 2 ** 3 ** 2];'
+    ) == [
         "a1",
         7,
         9,
@@ -50,7 +50,7 @@ def test_arithmetic_and_strings() -> None:
         1024,
         512,
     ]
-    assert out("return [0.1 + 0.2, 1e21, 10 / 3, -(5), +\"3\", !0, typeof null];") == [
+    assert out('return [0.1 + 0.2, 1e21, 10 / 3, -(5), +"3", !0, typeof null];') == [
         0.30000000000000004,
         1e21,
         3.3333333333333335,
@@ -60,7 +60,7 @@ def test_arithmetic_and_strings() -> None:
         "object",
     ]
     assert out("return `a${1 + 1}b${[1, 2]}c${{}}`;") == "a2b1,2c[object Object]"
-    assert out('return String(1 / 0) + String(-1 / 0) + String(0 / 0);') == "Infinity-InfinityNaN"
+    assert out("return String(1 / 0) + String(-1 / 0) + String(0 / 0);") == "Infinity-InfinityNaN"
 
 
 def test_comparisons_and_logic() -> None:
@@ -89,11 +89,9 @@ def test_variables_scopes_and_tdz() -> None:
 
 
 def test_assignment_operators() -> None:
+    assert out("let a = 10; a += 5; a -= 3; a *= 2; a /= 4; a %= 4; a **= 3; return a;") == 8
     assert out(
-        "let a = 10; a += 5; a -= 3; a *= 2; a /= 4; a %= 4; a **= 3; return a;"
-    ) == 8
-    assert out(
-        'let a = null; a ??= 1; let b = 0; b ||= 2; let c = 1; c &&= 3; let d = 5; d ??= 9; '
+        "let a = null; a ??= 1; let b = 0; b ||= 2; let c = 1; c &&= 3; let d = 5; d ??= 9; "
         "return [a, b, c, d];"
     ) == [1, 2, 3, 5]
     assert out(
@@ -132,9 +130,11 @@ def test_if_and_loops() -> None:
     assert out("let i = 0; while (i < 3) { i++; } return i;") == 3
     assert out("let i = 10; do { i++; } while (i < 3); return i;") == 11
     assert out('const r = []; for (const c of "abc") r.push(c); return r;') == ["a", "b", "c"]
-    assert out(
-        'const r = []; for (const k in { b: 1, "1": 2, a: 3 }) r.push(k); return r;'
-    ) == ["1", "b", "a"]
+    assert out('const r = []; for (const k in { b: 1, "1": 2, a: 3 }) r.push(k); return r;') == [
+        "1",
+        "b",
+        "a",
+    ]
     assert out("const r = []; for (const i in [7, 8]) r.push(i); return r;") == ["0", "1"]
     assert out(
         "const r = []; for (const [k, v] of Object.entries({ a: 1, b: 2 })) r.push(k + v); return r;"
@@ -154,9 +154,7 @@ def test_closures_capture_per_iteration_bindings() -> None:
     assert out(
         "const fs = []; for (const x of [5, 6]) { fs.push(() => x * 2); } return fs.map(f => f());"
     ) == [10, 12]
-    assert out(
-        "let n = 0; const inc = () => { n += 1; return n; }; inc(); inc(); return n;"
-    ) == 2
+    assert out("let n = 0; const inc = () => { n += 1; return n; }; inc(); inc(); return n;") == 2
     assert out(
         "const make = (start) => { let c = start; return () => { c++; return c; }; };"
         "const a = make(10); const b = make(0); a(); a(); b(); return [a(), b()];"
@@ -176,7 +174,7 @@ def test_arrow_parameters_and_recursion() -> None:
 
 
 def test_spread_and_optional_chaining() -> None:
-    assert out("const a = [1, 2]; return [0, ...a, ...\"xy\", 3];") == [0, 1, 2, "x", "y", 3]
+    assert out('const a = [1, 2]; return [0, ...a, ..."xy", 3];') == [0, 1, 2, "x", "y", 3]
     assert out("const o = { a: 1, b: 2 }; return { ...o, b: 3, ...null, c: 4 };") == {
         "a": 1,
         "b": 3,
@@ -185,8 +183,8 @@ def test_spread_and_optional_chaining() -> None:
     assert out("return Math.max(...[1, 5, 3]);") == 5
     assert out("const f = (...xs) => xs.length; return f(...[1, 2], 3);") == 3
     assert out(
-        "const o = { a: { b: null } }; return [o?.a?.b?.c, o.x?.y.z, o.a?.[\"b\"], "
-        "o.f?.(1), o.a.b ?? \"d\"];"
+        'const o = { a: { b: null } }; return [o?.a?.b?.c, o.x?.y.z, o.a?.["b"], '
+        'o.f?.(1), o.a.b ?? "d"];'
     ) == [None, None, None, None, "d"]
     assert out('const k = "dyn"; return { [k + 1]: 1, "quoted key": 2, 3: 4 };') == {
         "3": 4,
@@ -206,12 +204,10 @@ def test_object_identity_is_shared() -> None:
 def test_try_catch_finally() -> None:
     assert out('try { throw "x"; } catch (e) { return "caught " + e; }') == "caught x"
     assert out("try { throw { code: 1 }; } catch ({ code }) { return code; }") == 1
-    assert out("try { throw 1; } catch { return \"no binding\"; }") == "no binding"
+    assert out('try { throw 1; } catch { return "no binding"; }') == "no binding"
+    assert out("const r = []; try { r.push(1); } finally { r.push(2); } return r;") == [1, 2]
     assert out(
-        "const r = []; try { r.push(1); } finally { r.push(2); } return r;"
-    ) == [1, 2]
-    assert out(
-        "const r = []; const f = () => { try { return 1; } finally { r.push(\"f\"); } };"
+        'const r = []; const f = () => { try { return 1; } finally { r.push("f"); } };'
         "return [f(), r];"
     ) == [1, ["f"]]
     # finally overrides return
@@ -219,22 +215,22 @@ def test_try_catch_finally() -> None:
     # finally runs on break and continue
     assert out(
         "const r = []; for (let i = 0; i < 3; i++) { try { if (i === 0) continue; if (i === 2) "
-        "break; r.push(i); } finally { r.push(\"f\" + i); } } return r;"
+        'break; r.push(i); } finally { r.push("f" + i); } } return r;'
     ) == ["f0", 1, "f1", "f2"]
     # nested finally blocks all run, outermost last
     assert out(
-        "const r = []; const f = () => { try { try { return \"v\"; } finally { r.push(1); } } "
+        'const r = []; const f = () => { try { try { return "v"; } finally { r.push(1); } } '
         "finally { r.push(2); } }; return [f(), r];"
     ) == ["v", [1, 2]]
     # a rethrow from catch still runs finally
     assert out(
-        "const r = []; try { try { throw 1; } catch (e) { r.push(\"c\"); throw e + 1; } finally "
-        "{ r.push(\"f\"); } } catch (e2) { r.push(e2); } return r;"
+        'const r = []; try { try { throw 1; } catch (e) { r.push("c"); throw e + 1; } finally '
+        '{ r.push("f"); } } catch (e2) { r.push(e2); } return r;'
     ) == ["c", "f", 2]
     # a break in finally cancels the throw
-    assert out(
-        "let n = 0; while (true) { try { throw 1; } finally { n++; break; } } return n;"
-    ) == 1
+    assert (
+        out("let n = 0; while (true) { try { throw 1; } finally { n++; break; } } return n;") == 1
+    )
     # top-level return through finally
     assert out("const r = []; try { return r; } finally { r.push(1); }") == [1]
 
@@ -245,7 +241,7 @@ def test_runtime_errors_are_catchable_objects() -> None:
     assert "reading 'x'" in e["message"] and "line 1" in e["message"]
     e = out("try { const n = 5; n(); } catch (e) { return e; }")
     assert e["type"] == "TypeError" and "not a function" in e["message"]
-    e = out('try { null.x = 1; } catch (e) { return e.type; }')
+    e = out("try { null.x = 1; } catch (e) { return e.type; }")
     assert e == "TypeError"
     e = out("try { for (const x of 5) {} } catch (e) { return e.message; }")
     assert "not iterable" in e
@@ -277,3 +273,22 @@ def test_budget_stops_runaway_loops() -> None:
 def test_value_size_limit() -> None:
     e = err('let s = "x"; while (true) { s = s + s; }')
     assert e["type"] == "ValueTooLarge"
+
+
+def test_results_that_cannot_become_json_fail_clearly() -> None:
+    e = err("const a = {}; a.self = a; return a;")
+    assert e == {"type": "TypeError", "message": "Converting circular structure to JSON"}
+    e = err("let a = []; for (let i = 0; i < 5000; i++) { a = [a]; } return a;")
+    assert e["type"] == "RangeError"
+    # deep structures are fine inside the state
+    src = "let a = []; for (let i = 0; i < 5000; i++) { a = [a]; } await Timer.delay(1); return 1;"
+    assert out(src) == 1
+
+
+def test_typeof_of_undeclared_and_functions() -> None:
+    assert out("const f = () => 1; return [typeof f, typeof Math.max, typeof Task, typeof Inputs];") == [
+        "function",
+        "function",
+        "object",
+        "object",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
@@ -65,7 +66,7 @@ async def test_position_encodings(
     encodings: list[types.PositionEncodingKind] | None,
     expected: types.PositionEncodingKind,
     shift: int,
-    tmp_path: object,
+    tmp_path: Path,
 ) -> None:
     negotiated, diagnostics, hover = await first_diagnostics(encodings, str(tmp_path))
     assert negotiated == expected

@@ -51,6 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
             types.InitializeParams(
                 capabilities=client_capabilities("neovim"),
                 root_uri=from_fs_path(str(root)),
+                # Check after every edit (no debounce), so diagnostics run on every text too.
+                initialization_options={"diagnosticsDelay": 0},
             )
         )
     )

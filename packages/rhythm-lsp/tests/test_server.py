@@ -3,6 +3,7 @@ workspace with a Python tasks file and several .flow files."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -364,3 +365,95 @@ async def test_utf16_positions(session: Session) -> None:
     undefined = next(d for d in found if d.code == "RY101")
     # Each emoji is two UTF-16 code units: `y` sits 2 units right of its code point column.
     assert undefined.range.start.character == text.index("y") + 2
+
+
+async def test_watchers_registered_and_open_python_buffers_indexed(session: Session) -> None:
+    methods = [r.method for r in session.client.registrations]  # type: ignore[attr-defined]
+    assert "workspace/didChangeWatchedFiles" in methods
+
+    flow = 'return await Task.run("draft_task", {});\n'
+    flow_uri = session.open("drafts.flow", flow)
+    assert any(d.code == "RY301" for d in await session.diagnostics(flow_uri, bool))
+    # An unsaved Python buffer declaring the task counts at once...
+    py_uri = session.open("draft_tasks.py", "@task\ndef draft_task():\n    pass\n")
+    session.client.diagnostics.pop(flow_uri, None)
+    assert await session.diagnostics(flow_uri) == []
+    # ...edits to it are followed...
+    session.replace(py_uri, "@task\ndef other_task():\n    pass\n")
+    session.client.diagnostics.pop(flow_uri, None)
+    assert any(d.code == "RY301" for d in await session.diagnostics(flow_uri, bool))
+    session.replace(py_uri, "@task\ndef draft_task():\n    pass\n")
+    session.client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=session.doc(py_uri))
+    )
+    session.client.diagnostics.pop(flow_uri, None)
+    assert await session.diagnostics(flow_uri) == []
+    # ...and closing it without saving to disk forgets it.
+    session.client.diagnostics.pop(flow_uri, None)
+    session.close(py_uri)
+    assert any(d.code == "RY301" for d in await session.diagnostics(flow_uri, bool))
+
+
+async def test_close_clears_diagnostics(session: Session) -> None:
+    uri = session.open("closing.flow", "return nope;\n")
+    assert await session.diagnostics(uri, bool)
+    session.close(uri)
+    assert await session.diagnostics(uri, lambda ds: ds == []) == []
+
+
+async def test_quick_fixes_from_checker_suggestions(session: Session) -> None:
+    text = "const a = Math.maxx(1, 2);\nTaks.run('x');\nreturn a;\n"
+    uri = session.open("fixes.flow", text)
+    found = await session.diagnostics(uri, lambda ds: len(ds) >= 2)
+    assert {"RY104", "RY105"} <= {d.code for d in found}
+    actions = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=session.doc(uri),
+            range=types.Range(start=at(text, "Math"), end=at(text, "return")),
+            context=types.CodeActionContext(diagnostics=found),
+        )
+    )
+    assert actions is not None
+    edits = {
+        a.edit.changes[uri][0].new_text: a.edit.changes[uri][0].range
+        for a in actions
+        if isinstance(a, types.CodeAction) and a.edit and a.edit.changes
+    }
+    assert edits["max"] == types.Range(start=at(text, "maxx"), end=at(text, "maxx", 4))
+    assert edits["Task"].start == at(text, "Taks")
+    # Asking about a range without diagnostics gives no fixes.
+    none = await session.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=session.doc(uri),
+            range=types.Range(start=at(text, "return"), end=at(text, "return", 6)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not none
+
+
+async def test_rapid_edits_are_debounced(session: Session) -> None:
+    uri = session.open("typing.flow", "let n = 1;\nreturn n;\n")
+    await session.diagnostics(uri)
+    published: list[int | None] = []
+    features = session.client.protocol.fm.features
+    original = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def record(params: types.PublishDiagnosticsParams) -> None:
+        if params.uri == uri:
+            published.append(params.version)
+        original(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+    try:
+        for i in range(5):  # typing `n = 12345` quickly, one character at a time
+            position = types.Position(line=1, character=8 + i)
+            session.edit(uri, position, position, str(i))
+        await asyncio.sleep(0.05)
+        assert published == []  # still inside the quiet period
+        found = await session.diagnostics(uri, bool)
+        await asyncio.sleep(0.4)
+    finally:
+        features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = original
+    assert published == [session.versions[uri]]  # one check, for the last version
+    assert any(d.code == "RY101" for d in found)  # `n01234` is undefined

@@ -109,3 +109,13 @@ from rhythm.client.cli_flow import check_command, fmt_command  # noqa: E402
 
 cli.add_command(check_command)
 cli.add_command(fmt_command)
+
+from rhythm.client.cli_executions import (  # noqa: E402
+    cancel_command,
+    inspect_command,
+    ls_command,
+    status_command,
+)
+
+for _command in (status_command, ls_command, inspect_command, cancel_command):
+    cli.add_command(_command)

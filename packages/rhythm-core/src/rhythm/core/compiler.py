@@ -16,7 +16,6 @@ from rhythm.core.stdlib import GLOBALS, Builtin, StdObject
 from rhythm.core.values import UNDEFINED, Completion
 
 
-
 class FlowCompileError(Exception):
     """A .flow source with errors: the message lists each as `file:line:col: message`."""
 

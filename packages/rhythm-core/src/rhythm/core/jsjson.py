@@ -165,4 +165,3 @@ def _to_json(v: Any, stack: set[int]) -> Any:
     if _is_omitted(v):
         return None
     return {}
-

@@ -243,6 +243,23 @@ _CLOSER_FOR = {"(": "RPAR", "[": "RSQB", "{b": "RBRACE", "{a": "RBRACE", "{o": "
 _CLOSER_TEXT = {"(": ")", "[": "]", "{b": "}", "{a": "}", "{o": "}", "${": "}"}
 _OPENER_TEXT = {"(": "(", "[": "[", "{b": "{", "{a": "{", "{o": "{", "${": "${"}
 
+_UNSUPPORTED = frozenset(UNSUPPORTED_OPERATORS)
+_SPACE_CHARS = " \t\f\v\u00a0\ufeff"
+# The scanner's fast path: a line break (n), spaces (s), spaces holding a U+2028/U+2029 (l), a word
+# (w) or a punctuator (p) -- never `/` starting a comment, nor `.` starting a number.
+_FAST = re.compile(
+    r"(?P<n>\r\n|[\n\r\u2028\u2029])"
+    rf"|(?P<l>[{_SPACE_CHARS}]+[\u2028\u2029][{_SPACE_CHARS}\u2028\u2029]*)"
+    rf"|(?P<s>[{_SPACE_CHARS}]+)"
+    r"|(?P<w>[^\W\d][\w$]*|\$[\w$]*)"
+    r"|(?P<p>\?\.(?![0-9])|"
+    + "|".join(
+        r"/(?![/*])" if p == "/" else r"\.(?![0-9])" if p == "." else re.escape(p)
+        for p in _PUNCT_ORDER
+        if p != "?."
+    )
+    + ")"
+)
 _WS = re.compile(r"[ \t\f\v\u00a0\ufeff\u2028\u2029]+")
 _WORD = re.compile(r"[^\W\d][\w$]*|\$[\w$]*", re.UNICODE)
 _NUMBER = re.compile(
@@ -278,14 +295,51 @@ class _Lines:
         return Span(line, col, end_line, end_col, start, end)
 
 
-def make_tok(type_: str, value: str, span: Span, cooked: object = None, nl: bool = False) -> Tok:
-    tok = Tok(
-        type_, value, span.start, span.line, span.column, span.end_line, span.end_column, span.end
-    )
+_str_new = str.__new__
+
+
+def _new_tok(
+    type_: str,
+    value: str,
+    start: int,
+    line: int,
+    column: int,
+    end_line: int,
+    end_column: int,
+    end: int,
+    cooked: object,
+    nl: bool,
+) -> Tok:
+    """`Tok(type_, value, ...)` with the extra attributes set, without lark's `Token.__new__`
+    argument handling (the same attributes, set directly: this runs once per token)."""
+    tok = _str_new(Tok, value)
+    tok.type = type_
+    tok.start_pos = start
+    tok.value = value
+    tok.line = line
+    tok.column = column
+    tok.end_line = end_line
+    tok.end_column = end_column
+    tok.end_pos = end
     tok.cooked = cooked
     tok.nl_before = nl
     tok.kind = ""
     return tok
+
+
+def make_tok(type_: str, value: str, span: Span, cooked: object = None, nl: bool = False) -> Tok:
+    return _new_tok(
+        type_,
+        value,
+        span.start,
+        span.line,
+        span.column,
+        span.end_line,
+        span.end_column,
+        span.end,
+        cooked,
+        nl,
+    )
 
 
 def tok_span(tok: Token) -> Span:
@@ -317,25 +371,119 @@ class _Scanner:
         self.nl = False
 
     def run(self) -> None:
+        """The common tokens (line breaks, spaces, words, punctuators) are cut by one regex in a
+        tight loop that tracks the line itself; everything else goes to `step`, the general
+        scanner, after which the line is found again from the offset."""
         text = self.text
         n = len(text)
-        while self.pos < n:
+        fast = _FAST.match
+        starts = self.lines.starts
+        tokens = self.tokens
+        append = tokens.append
+        braces = self.braces
+        new_tok = _new_tok
+        punctuators = PUNCTUATORS
+        unsupported = _UNSUPPORTED
+        pos = self.pos
+        line = 1
+        line_start = 0
+        nl = self.nl
+        while pos < n:
+            m = fast(text, pos)
+            if m is not None:
+                kind = m.lastgroup
+                end = m.end()
+                if kind == "w":
+                    value = text[pos:end]
+                    append(
+                        new_tok(
+                            "WORD",
+                            value,
+                            pos,
+                            line,
+                            pos - line_start + 1,
+                            line,
+                            end - line_start + 1,
+                            end,
+                            None,
+                            nl,
+                        )
+                    )
+                    nl = False
+                elif kind == "p":
+                    value = text[pos:end]
+                    if value == "}" and braces and braces[-1] == "${":
+                        m = None  # a template continues: the general scanner reads it
+                    else:
+                        if value in unsupported:
+                            self.pos = pos
+                            self.nl = nl
+                            self.error(f"operator '{value}' is not supported in .flow", pos, end)
+                            ty = "RESERVED"
+                        else:
+                            if value == "{":
+                                braces.append("{")
+                            elif value == "}" and braces:
+                                braces.pop()
+                            ty = punctuators[value]
+                        append(
+                            new_tok(
+                                ty,
+                                value,
+                                pos,
+                                line,
+                                pos - line_start + 1,
+                                line,
+                                end - line_start + 1,
+                                end,
+                                None,
+                                nl,
+                            )
+                        )
+                        nl = False
+                elif kind == "n":
+                    nl = True
+                    line += 1
+                    line_start = end
+                elif kind == "s":
+                    pass
+                else:  # spaces with a U+2028/U+2029 among them: skipped, but they start lines
+                    line = bisect.bisect_right(starts, end)
+                    line_start = starts[line - 1]
+                if m is not None:
+                    pos = end
+                    continue
+            self.pos = pos
+            self.nl = nl
+            self.step()
+            pos = self.pos
+            nl = self.nl
+            line = bisect.bisect_right(starts, pos)
+            line_start = starts[line - 1]
+        self.pos = pos
+        self.nl = nl
+
+    def step(self) -> None:
+        """Read one token (or space, comment, error) at `self.pos`: the general scanner."""
+        text = self.text
+        n = len(text)
+        if self.pos < n:
             c = text[self.pos]
             if c in "\n\r\u2028\u2029":
                 self.nl = True
                 self.pos += 1
-                continue
+                return
             m = _WS.match(text, self.pos)
             if m:
                 self.pos = m.end()
-                continue
+                return
             if text.startswith("//", self.pos):
                 end = self.pos
                 while end < n and text[end] not in "\n\r\u2028\u2029":
                     end += 1
                 self.comments.append((self.lines.span(self.pos, end), text[self.pos : end]))
                 self.pos = end
-                continue
+                return
             if text.startswith("/*", self.pos):
                 end = text.find("*/", self.pos + 2)
                 if end < 0:
@@ -348,25 +496,25 @@ class _Scanner:
                     self.nl = True
                 self.comments.append((self.lines.span(self.pos, end), body))
                 self.pos = end
-                continue
+                return
             if c in _DIGITS or (c == "." and self.pos + 1 < n and text[self.pos + 1] in _DIGITS):
                 self.number()
-                continue
+                return
             m = _WORD.match(text, self.pos)
             if m:
                 self.emit("WORD", m.start(), m.end())
                 self.pos = m.end()
-                continue
+                return
             if c in "\"'":
                 self.string(c)
-                continue
+                return
             if c == "`":
                 self.template(self.pos, self.pos + 1, "TEMPLATE_FULL", "TEMPLATE_HEAD")
-                continue
+                return
             if c == "}" and self.braces and self.braces[-1] == "${":
                 self.braces.pop()
                 self.template(self.pos, self.pos + 1, "TEMPLATE_TAIL", "TEMPLATE_MIDDLE")
-                continue
+                return
             m = _PUNCT_RE.match(text, self.pos)
             if m:
                 p = m.group()
@@ -380,7 +528,7 @@ class _Scanner:
                         self.braces.pop()
                     self.emit(PUNCTUATORS[p], self.pos, m.end())
                 self.pos = m.end()
-                continue
+                return
             if c == "#" and self.pos == 0 and text.startswith("#!"):
                 self.error("'#!' lines are not supported in .flow", 0, 2)
             else:

@@ -18,6 +18,7 @@ from typing import Any
 from lark import Lark, Token
 from lark.exceptions import UnexpectedToken
 from lark.lexer import Lexer
+from lark.parsers.lalr_analysis import Shift
 
 from rhythm.core import ast
 from rhythm.core.ast import Span
@@ -115,6 +116,44 @@ def _bounds(item: Any, parens: dict[int, Span]) -> tuple[Span, Span] | None:
     return None
 
 
+def _first_pos(item: Any, parens: dict[int, Span]) -> tuple[int, int, int] | None:
+    """(line, column, offset) where a child starts: the first of `_bounds(item)`, faster."""
+    if item is None:
+        return None
+    if isinstance(item, Token):
+        if item.value == "" or item.start_pos is None:
+            return None
+        return item.line, item.column, item.start_pos  # type: ignore[return-value]
+    if isinstance(item, ast.Node):
+        s = parens.get(id(item), item.span)
+        return s.line, s.column, s.start
+    if isinstance(item, (list, tuple)):
+        for sub in item:
+            b = _first_pos(sub, parens)
+            if b is not None:
+                return b
+    return None
+
+
+def _last_pos(item: Any, parens: dict[int, Span]) -> tuple[int, int, int] | None:
+    """(end line, end column, end offset) where a child ends: the last of `_bounds(item)`."""
+    if item is None:
+        return None
+    if isinstance(item, Token):
+        if item.value == "" or item.start_pos is None:
+            return None
+        return item.end_line, item.end_column, item.end_pos  # type: ignore[return-value]
+    if isinstance(item, ast.Node):
+        s = parens.get(id(item), item.span)
+        return s.end_line, s.end_column, s.end
+    if isinstance(item, (list, tuple)):
+        for sub in reversed(item):
+            b = _last_pos(sub, parens)
+            if b is not None:
+                return b
+    return None
+
+
 def _join(first: Span, last: Span) -> Span:
     return Span(first.line, first.column, last.end_line, last.end_column, first.start, last.end)
 
@@ -143,17 +182,22 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.parens: dict[int, Span] = {}
         self.cover: set[int] = set()
+        self.holes = False  # an array literal with a hole was built (see `_post_pass`)
 
     def reset(self) -> None:
         self.diagnostics = []
         self.parens = {}
         self.cover = set()
+        self.holes = False
 
     def span(self, *items: Any) -> Span:
-        b = _bounds(list(items), self.parens)
-        if b is None:
+        parens = self.parens
+        first = _first_pos(items, parens)
+        if first is None:
             return ast.NO_SPAN
-        return _join(*b)
+        last = _last_pos(items, parens)
+        assert last is not None
+        return Span(first[0], first[1], last[0], last[1], first[2], last[2])
 
     def error(self, message: str, span: Span) -> None:
         self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
@@ -454,10 +498,10 @@ class _Builder:
         if elems and isinstance(elems[-1], _Hole):
             elems.pop()
         # Holes stay None until the post-pass: `[, b] = x` is a valid pattern.
-        return ast.ArrayLit(
-            elements=[None if isinstance(e, _Hole) else e for e in elems],  # type: ignore[misc]
-            span=self.span(c),
-        )
+        elements = [None if isinstance(e, _Hole) else e for e in elems]
+        if any(isinstance(e, _Hole) for e in elems):
+            self.holes = True
+        return ast.ArrayLit(elements=elements, span=self.span(c))  # type: ignore[arg-type]
 
     def object(self, c: list[Any]) -> ast.ObjectLit:
         props = [p for p in c if not isinstance(p, Token)]
@@ -557,6 +601,29 @@ _LARK = Lark(
 _LOCK = threading.Lock()
 
 
+def _fast_table(lark: Lark) -> list[dict[str, Any]]:
+    """The LALR table indexed by state, for `_Parse.run`'s loop: a shift is the next state (an
+    int), a reduce is (rule size, the rule's nonterminal, the rule's callback)."""
+    parser = lark.parser.parser.parser  # type: ignore[attr-defined]
+    table = parser.parse_table
+    callbacks = parser.callbacks
+    assert not any(isinstance(k, str) for k in callbacks)  # no terminal callbacks
+    out: list[dict[str, Any]] = [{} for _ in range(max(table.states) + 1)]
+    for state, row in table.states.items():
+        fast = out[state]
+        for sym, (action, arg) in row.items():
+            # Plain str keys: lark's symbol names can be lark Tokens, whose __eq__ is slow.
+            if action is Shift:
+                fast[str(sym)] = arg
+            else:
+                assert arg != table.end_states["start"]
+                fast[str(sym)] = (len(arg.expansion), str(arg.origin.name), callbacks[arg])
+    return out
+
+
+_TABLE = _fast_table(_LARK)
+
+
 def _describe(tok: Token, nxt: Token | None) -> str:
     ty = tok.type
     if ty == "$END":
@@ -587,26 +654,49 @@ class _Parse:
         self.toks = lex.tokens
         self.diagnostics: list[Diagnostic] = []
         self.reported = 0
-        self.starts = [t.start_pos for t in self.toks]
+        self._starts: list[int] | None = None
+        self._levels: tuple[list[int], list[int]] | None = None
         self.lex_error_starts = sorted(d.span.start for d in lex.diagnostics)
-        # Bracket level of each token (an opener and its closer share their level) and the
-        # innermost open bracket at each token.
-        self.level: list[int] = []
-        self.opener: list[int] = []
+
+    # Only error recovery needs these: computed on the first syntax error.
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [t.start_pos for t in self.toks]
+        return self._starts
+
+    @property
+    def level(self) -> list[int]:
+        return self._bracket_levels()[0]
+
+    @property
+    def opener(self) -> list[int]:
+        return self._bracket_levels()[1]
+
+    def _bracket_levels(self) -> tuple[list[int], list[int]]:
+        """Bracket level of each token (an opener and its closer share their level) and the
+        innermost open bracket at each token."""
+        if self._levels is not None:
+            return self._levels
+        level: list[int] = []
+        opener: list[int] = []
         stack: list[int] = []
         for i, t in enumerate(self.toks):
             if t.type in _CLOSE_TYPES or t.type == "TEMPLATE_MIDDLE":
                 if stack:
                     stack.pop()
-                self.level.append(len(stack))
-                self.opener.append(stack[-1] if stack else -1)
+                level.append(len(stack))
+                opener.append(stack[-1] if stack else -1)
                 if t.type == "TEMPLATE_MIDDLE":
                     stack.append(i)
                 continue
-            self.level.append(len(stack))
-            self.opener.append(stack[-1] if stack else -1)
+            level.append(len(stack))
+            opener.append(stack[-1] if stack else -1)
             if t.type in _CLOSERS:
                 stack.append(i)
+        self._levels = (level, opener)
+        return self._levels
 
     def report(self, message: str, span: Span) -> None:
         self.reported += 1
@@ -678,14 +768,37 @@ class _Parse:
         n = len(toks)
         i = 0
         last_error = -1
+        state_stack = state.state_stack
+        value_stack = state.value_stack
+        table = _TABLE
         while i < n:
+            # The fast path: lark's `feed_token` inlined, over a table made for this loop (shift
+            # -> the next state; reduce -> rule size, goto row name, callback). On a token the
+            # table has no action for, the stacks are left exactly as `feed_token` leaves them.
             tok = toks[i]
-            try:
-                state.feed_token(tok)
+            ty = tok.type
+            while True:
+                act = table[state_stack[-1]].get(ty)
+                if act is None:
+                    break
+                if act.__class__ is int:
+                    state_stack.append(act)
+                    value_stack.append(tok)
+                    break
+                size, origin, callback = act
+                if size:
+                    c = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    c = []
+                value = callback(c)
+                state_stack.append(table[state_stack[-1]][origin])
+                value_stack.append(value)
+            if act is not None:
                 i += 1
                 continue
-            except UnexpectedToken as e:
-                expected = set(e.expected or ())
+            expected = {s for s in states[state_stack[-1]] if s.isupper()}
             if i != last_error and not self.suppressed(i, tok):
                 self.report(self.message(i, tok, expected), self.tok_span(i))
             forced = i == last_error
@@ -776,6 +889,8 @@ class _Parse:
 
 def _post_pass(program: ast.Program, builder: _Builder) -> None:
     """Report what is only known once the whole tree exists (holes, cover initialisers)."""
+    if not builder.holes and not builder.cover:
+        return  # nothing to report: skip the walk
     for node in ast.walk(program):
         if isinstance(node, ast.ArrayLit):
             for idx, e in enumerate(node.elements):

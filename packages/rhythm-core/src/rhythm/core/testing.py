@@ -205,7 +205,9 @@ class _Run:
                         "timeout"
                     )
                 else:
-                    message = "the workflow waits on nothing that can settle (an empty Promise.race?)"
+                    message = (
+                        "the workflow waits on nothing that can settle (an empty Promise.race?)"
+                    )
                 err = _error("WaitingForever", message)
                 return self.result("failed", err, err, suspensions)
             self.clock = max(self.clock, min(times))

@@ -402,6 +402,8 @@ def strict_equals(a: Any, b: Any) -> bool:
         return a == b
     if ta in (float, str, bool) or tb in (float, str, bool):
         return False
+    if ta is BuiltinFunction and tb is BuiltinFunction:  # `Task.run === Task.run`
+        return a.name == b.name and a.this is b.this
     return a is b
 
 

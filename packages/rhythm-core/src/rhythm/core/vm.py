@@ -8,7 +8,6 @@ signal waits to start) and the output or error. No I/O, no clock: time comes fro
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +148,11 @@ class VM:
             line = self._line()
             err = _fail_value("RangeError", f"Maximum call stack size exceeded (line {line})")
             return self._finish("failed", None, err, start)
+        except Exception as e:  # a bug of ours: fail this workflow, not the worker running it
+            err = _fail_value(
+                "InternalError", f"{type(e).__name__}: {e} (line {self._line()}); please report"
+            )
+            return self._finish("failed", None, err, start)
         return self._finish("completed", output, None, start)
 
     def _finish(self, status: str, output: Any, error: Any, start: int) -> Step:
@@ -158,6 +162,9 @@ class VM:
         except JSThrow as t:  # e.g. a circular structure as the result
             status, out = "failed", None
             err = to_json(t.value)
+        except RecursionError:
+            status, out = "failed", None
+            err = _fail_value("RangeError", "the result is nested too deeply to convert to JSON")
         if status == "failed":
             out = err
         return Step(

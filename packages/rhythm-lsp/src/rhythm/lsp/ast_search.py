@@ -23,30 +23,12 @@ def nodes_at(program: ast.Program, offset: int) -> list[ast.Node]:
         current = inner
 
 
-def innermost(program: ast.Program, offset: int, kinds: tuple[type, ...]) -> ast.Node | None:
-    for node in reversed(nodes_at(program, offset)):
-        if isinstance(node, kinds):
-            return node
-    return None
-
-
-def declarator_of(program: ast.Program, name_span: ast.Span) -> ast.Declarator | None:
-    """The `let`/`const` declarator whose target holds the identifier at `name_span`."""
-    for node in ast.walk(program):
-        if (
-            isinstance(node, ast.Declarator)
-            and node.target.span.start <= name_span.start
-            and name_span.end <= node.target.span.end
-        ):
-            return node
-    return None
-
-
 def in_string_or_comment(program: ast.Program, offset: int) -> bool:
     """True inside a string literal's quotes, a template literal's text, or a comment."""
     for span, text in program.comments:
+        # A line comment also holds the end of its line; a block comment ends at its `*/`.
         end = span.end if text.startswith("/*") else span.end + 1
-        if span.start < offset < end or (not text.startswith("/*") and offset == span.end):
+        if span.start < offset < end:
             return True
     for node in reversed(nodes_at(program, offset)):
         if isinstance(node, ast.StringLit):

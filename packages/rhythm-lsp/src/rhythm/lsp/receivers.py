@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from rhythm.core import ast
 from rhythm.core.stdlib import Builtin, StdObject, lookup_global, lookup_member
+from rhythm.lsp.cursor import callee_before
 
 STRING = "string"
 ARRAY = "array"
@@ -94,8 +95,6 @@ def receiver_type(text: str, receiver: str, end: int, resolve: ResolveName) -> s
         if receiver == "]":
             # `[1, 2]` is an array literal; `items[0]` is an element of unknown type.
             return None if before and (before[-1].isalnum() or before[-1] in "_$)]") else ARRAY
-        from rhythm.lsp.cursor import callee_before
-
         callee = callee_before(text, opening)
         if callee is None:
             return None

@@ -15,7 +15,8 @@ log = logging.getLogger("rhythm.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _report(ls: Any, name: str, error: BaseException) -> None:
+def report_error(ls: Any, name: str, error: BaseException) -> None:
+    """Log an unexpected exception to stderr and to the client's log."""
     log.exception("%s failed: %s", name, error)
     try:
         from lsprotocol import types
@@ -45,7 +46,7 @@ def guarded(default: Callable[[], Any] = lambda: None) -> Callable[[F], F]:
                 except JsonRpcException:
                     raise  # a deliberate error answer (e.g. a refused rename)
                 except Exception as error:
-                    _report(ls, name, error)
+                    report_error(ls, name, error)
                     return default()
 
             return async_wrapper  # type: ignore[return-value]
@@ -57,7 +58,7 @@ def guarded(default: Callable[[], Any] = lambda: None) -> Callable[[F], F]:
             except JsonRpcException:
                 raise  # a deliberate error answer (e.g. a refused rename)
             except Exception as error:
-                _report(ls, name, error)
+                report_error(ls, name, error)
                 return default()
 
         return wrapper  # type: ignore[return-value]

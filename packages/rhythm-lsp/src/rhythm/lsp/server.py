@@ -31,7 +31,7 @@ from rhythm.lsp.navigation import (
     rename_edits,
 )
 from rhythm.lsp.outline import document_symbols
-from rhythm.lsp.safety import guarded
+from rhythm.lsp.safety import guarded, report_error
 from rhythm.lsp.signature import signature_help
 from rhythm.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from rhythm.lsp.workspace_checks import workspace_diagnostics
@@ -52,6 +52,12 @@ def _version() -> str:
 def _path(uri: str) -> Path | None:
     path = to_fs_path(uri)
     return Path(path) if path else None
+
+
+def _is_flow(uri: str) -> bool:
+    """Open documents are .flow files (also unsaved `untitled:` ones), except Python files,
+    which are opened only to keep the task index current."""
+    return not uri.endswith((".py", ".pyi"))
 
 
 class RhythmLanguageServer(LanguageServer):
@@ -84,31 +90,38 @@ class RhythmLanguageServer(LanguageServer):
 
     def publish_diagnostics(self, uri: str) -> None:
         self._pending.pop(uri, None)
-        if not uri.endswith(".flow") or uri not in self.workspace.text_documents:
+        if not _is_flow(uri) or uri not in self.workspace.text_documents:
             return
         try:
             document = self.document(uri)
             path = _path(uri)
-            if path is not None:
+            if (
+                path is not None
+                and path.suffix == ".flow"
+                and not is_skipped(path, self.index.roots)
+            ):
                 signals = {c.name for c in document.named_calls if c.kind == "signal" and c.name}
                 self.index.set_flow(path, signals)
             found = document.diagnostics + workspace_diagnostics(
                 document.text, document.named_calls, self.index
             )
             converted = [to_lsp(d, document.lines) for d in found]
-        except Exception:
-            log.exception("diagnostics for %s failed", uri)
+        except Exception as error:
+            report_error(self, f"diagnostics for {uri}", error)
             converted = []
         version = self.workspace.get_text_document(uri).version
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=converted, version=version)
         )
 
-    def schedule_diagnostics(self, uri: str, delay: float | None = None) -> None:
-        """Publish diagnostics after `delay` seconds of quiet (each new change restarts it)."""
+    def cancel_pending(self, uri: str) -> None:
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
+
+    def schedule_diagnostics(self, uri: str, delay: float | None = None) -> None:
+        """Publish diagnostics after `delay` seconds of quiet (each new change restarts it)."""
+        self.cancel_pending(uri)
         loop = asyncio.get_running_loop()
         self._pending[uri] = loop.call_later(
             self.debounce if delay is None else delay, self.publish_diagnostics, uri
@@ -117,7 +130,7 @@ class RhythmLanguageServer(LanguageServer):
     def refresh_all_diagnostics(self) -> None:
         """The workspace changed: re-check every open .flow document."""
         for uri in list(self.workspace.text_documents):
-            if uri.endswith(".flow"):
+            if _is_flow(uri):
                 self.schedule_diagnostics(uri)
 
     def workspace_roots(self) -> list[Path]:
@@ -181,7 +194,7 @@ def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> No
 @guarded()
 def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if uri.endswith(".flow"):
+    if _is_flow(uri):
         ls.publish_diagnostics(uri)  # also records the document in the index
     else:
         ls.index_open_document(uri)
@@ -192,7 +205,7 @@ def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) 
 @guarded()
 def did_change(ls: RhythmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if uri.endswith(".flow"):
+    if _is_flow(uri):
         ls.schedule_diagnostics(uri)  # debounced; also refreshes the document's index entry
     else:
         ls.index_open_document(uri)
@@ -210,17 +223,17 @@ def did_save(ls: RhythmLanguageServer, params: types.DidSaveTextDocumentParams) 
 @guarded()
 def did_close(ls: RhythmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    pending = ls._pending.pop(uri, None)
-    if pending is not None:
-        pending.cancel()
+    ls.cancel_pending(uri)
     ls.documents.forget(uri)
     path = _path(uri)
     if path is not None:
         ls.index.update_file(path)  # back to what is on disk
-    if uri.endswith(".flow"):
+    if _is_flow(uri):
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+    else:
+        ls.refresh_all_diagnostics()  # the tasks on disk may differ from the closed buffer
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)

@@ -41,7 +41,6 @@ READY_CHANNEL = "rhythm_ready"
 SCHEDULED_CHANNEL = "rhythm_scheduled"
 FLUSH_BATCH = 500
 PROMOTE_BATCH = 1000
-WRITE_ATTEMPTS = 5
 
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
 
@@ -350,6 +349,8 @@ class Worker:
                 batch.append(self._results.get_nowait())
             try:
                 await self._write(pool, batch)
+            except Exception:  # a bug here must not silently stop result writing
+                log.exception("could not store %d result(s); their leases will lapse", len(batch))
             finally:
                 for _ in batch:
                     self._results.task_done()
@@ -393,19 +394,17 @@ class Worker:
                     },
                 )
             )
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempt = 0
+        while True:  # the database may be briefly away: keep the results (and leases) meanwhile
             try:
                 async with pool.connection() as conn, conn.transaction():
                     for name, params in statements:
                         await conn.execute(query(name), params)
                 break
             except psycopg.Error as exc:
-                if attempt == WRITE_ATTEMPTS:
-                    log.error(
-                        "could not store %d result(s), leases will lapse: %s", len(batch), exc
-                    )
-                    return
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                attempt += 1
+                log.warning("storing %d result(s) failed (try %d): %s", len(batch), attempt, exc)
+                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
         self.completed += len(done)
         self.failed += len(failed)
 

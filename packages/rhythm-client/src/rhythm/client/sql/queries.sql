@@ -260,3 +260,20 @@ SELECT (SELECT count(*) FROM promoted) AS promoted,
 INSERT INTO rhythm.workflow_definitions (name, version_hash, source)
 VALUES (%(name)s, %(version_hash)s, %(source)s)
 ON CONFLICT (name, version_hash) DO NOTHING;
+
+-- name: queue_overview
+-- Per queue: runnable now, scheduled for later, running (leased) — all from the small tables.
+SELECT queue, sum(ready)::int AS ready, sum(scheduled)::int AS scheduled,
+       sum(running)::int AS running
+FROM (
+    SELECT queue, 1 AS ready, 0 AS scheduled, 0 AS running FROM rhythm.ready
+    UNION ALL
+    SELECT queue, 0, 1, 0 FROM rhythm.scheduled
+    UNION ALL
+    SELECT e.queue, 0, 0, 1 FROM rhythm.leases AS l JOIN rhythm.executions AS e ON e.id = l.execution_id
+) AS t
+GROUP BY queue
+ORDER BY queue;
+
+-- name: status_counts
+SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDER BY status;

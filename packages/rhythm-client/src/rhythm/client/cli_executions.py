@@ -1,0 +1,109 @@
+"""`rhythm status`, `rhythm ls`, `rhythm inspect ID` and `rhythm cancel ID`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from rhythm.client.models import STATUSES, Execution
+
+database_url_option = click.option(
+    "--database-url",
+    envvar="RHYTHM_DATABASE_URL",
+    default=None,
+    help="Postgres URL (default: as for `rhythm migrate`).",
+)
+
+
+def _client(database_url: str | None) -> Any:
+    from rhythm.client.client import Client
+
+    return Client(database_url, max_connections=1)
+
+
+def _when(ex: Execution) -> str:
+    return ex.created_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@click.command("status")
+@database_url_option
+def status_command(database_url: str | None) -> None:
+    """Executions by status, and per queue what is ready, scheduled and running."""
+    from rhythm.client.queries import query
+
+    with _client(database_url) as client, client._pool.connection() as conn:
+        counts = conn.execute(query("status_counts")).fetchall()
+        queues = conn.execute(query("queue_overview")).fetchall()
+    by_status = {row["status"]: row["n"] for row in counts}
+    click.echo("executions: " + ", ".join(f"{s} {by_status.get(s, 0)}" for s in STATUSES))
+    if not queues:
+        click.echo("queues: nothing ready, scheduled or running")
+    for row in queues:
+        click.echo(
+            f"queue {row['queue']}: {row['ready']} ready, {row['scheduled']} scheduled, "
+            f"{row['running']} running"
+        )
+
+
+@click.command("ls")
+@click.option("--status", type=click.Choice(STATUSES), default=None)
+@click.option("--name", default=None, help="Task or workflow name.")
+@click.option("--queue", default=None)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@database_url_option
+def ls_command(
+    status: str | None, name: str | None, queue: str | None, limit: int, database_url: str | None
+) -> None:
+    """List executions, newest first."""
+    with _client(database_url) as client:
+        found = client.executions.list(status=status, name=name, queue=queue, limit=limit)
+    if not found:
+        click.echo("no executions match")
+        return
+    for ex in found:
+        click.echo(
+            f"{ex.id}  {ex.status:<9}  {ex.type:<8}  {ex.name}  queue={ex.queue}  "
+            f"attempt={ex.attempt}  created={_when(ex)}"
+        )
+
+
+@click.command("inspect")
+@click.argument("execution_id")
+@database_url_option
+def inspect_command(execution_id: str, database_url: str | None) -> None:
+    """Show one execution: status, inputs, output and last error."""
+    with _client(database_url) as client:
+        ex = client.executions.get(execution_id)
+    fields: dict[str, Any] = {
+        "id": ex.id,
+        "type": ex.type,
+        "name": ex.name,
+        "queue": ex.queue,
+        "priority": ex.priority,
+        "status": ex.status,
+        "attempt": ex.attempt,
+        "parent_id": ex.parent_id,
+        "idempotency_key": ex.idempotency_key,
+        "created_at": ex.created_at.isoformat(),
+        "started_at": ex.started_at.isoformat() if ex.started_at else None,
+        "completed_at": ex.completed_at.isoformat() if ex.completed_at else None,
+        "inputs": ex.inputs,
+        "output": ex.output,
+        "error": ex.error,
+    }
+    click.echo(json.dumps(fields, indent=2, ensure_ascii=False))
+
+
+@click.command("cancel")
+@click.argument("execution_id")
+@database_url_option
+def cancel_command(execution_id: str, database_url: str | None) -> None:
+    """Cancel a pending, running or suspended execution."""
+    with _client(database_url) as client:
+        if client.executions.cancel(execution_id):
+            click.echo(f"cancelled {execution_id}")
+        else:
+            status = client.executions.get(execution_id).status
+            click.echo(f"{execution_id} had already finished ({status}); nothing to cancel")
