@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from rhythm.client import cli as cli_module
 from rhythm.client.cli import cli
 from rhythm.client.testing import create_database, drop_database
 
@@ -124,5 +125,34 @@ def test_plugin_commands_are_listed_from_entry_points() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     assert "migrate" in result.output
-    assert "worker" in result.output  # contributed by rhythm-worker
-    assert "lsp" in result.output  # contributed by rhythm-lsp
+    assert "unavailable" not in result.output
+    # Contributed by other packages through the `rhythm.commands` entry point group.
+    for name, module in (("worker", "rhythm.worker.cli"), ("lsp", "rhythm.lsp.cli")):
+        ctx = cli.make_context("rhythm", [name, "--help"], resilient_parsing=True)
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.callback is not None
+        assert command.callback.__module__.startswith(module), command.callback.__module__
+        sub = CliRunner().invoke(cli, [name, "--help"])
+        assert sub.exit_code == 0, sub.output
+
+
+def test_cli_module_does_not_import_plugins() -> None:
+    code = (
+        "import sys, rhythm.client.cli; "
+        "print(any(m.startswith(('rhythm.worker', 'rhythm.lsp')) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_broken_plugin_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    broken = EntryPoint("broken", "rhythm.no_such_module:cmd", "rhythm.commands")
+    monkeypatch.setattr(cli_module, "entry_points", lambda group: [broken])
+    listing = CliRunner().invoke(cli, ["--help"])
+    assert listing.exit_code == 0
+    assert "broken" in listing.output
+    run = CliRunner().invoke(cli, ["broken"])
+    assert run.exit_code == 1
+    assert "`rhythm broken` is unavailable: cannot load" in run.output

@@ -239,3 +239,11 @@ def test_compile_errors_and_bad_signals_raise() -> None:
     assert "broken.flow:2:" in message
     with pytest.raises(ValueError, match="each signal must be"):
         run_workflow("return 1;", signals=[("only-name",)])
+
+
+def test_async_task_stand_ins_and_live_array_iteration() -> None:
+    async def fetch(inputs: dict[str, Any]) -> str:
+        return "async " + inputs["id"]
+
+    src = 'const a = [1, 2]; for (const x of a) { if (a.length < 4) a.push(x * 10); } return [a, await Task.run("fetch", { id: "x" })];'
+    assert ok(run_workflow(src, tasks={"fetch": fetch})) == [[1, 2, 10, 20], "async x"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rhythm.core.testing import run_workflow
 
 
@@ -286,9 +288,42 @@ def test_results_that_cannot_become_json_fail_clearly() -> None:
 
 
 def test_typeof_of_undeclared_and_functions() -> None:
-    assert out("const f = () => 1; return [typeof f, typeof Math.max, typeof Task, typeof Inputs];") == [
+    assert out(
+        "const f = () => 1; return [typeof f, typeof Math.max, typeof Task, typeof Inputs];"
+    ) == [
         "function",
         "function",
         "object",
         "object",
     ]
+
+
+@pytest.mark.parametrize(
+    ("code", "type_", "fragment"),
+    [
+        ("const u = undefined; u.x", "TypeError", "Cannot read properties of undefined"),
+        ("const n = null; n[0]", "TypeError", "Cannot read properties of null"),
+        ("const u = undefined; u.x = 1", "TypeError", "Cannot set properties of undefined"),
+        ('const s = "abc"; s.x = 1', "TypeError", "Cannot create property 'x'"),
+        ("const a = [1]; a.tag = 1", "TypeError", "Cannot set property 'tag' of an array"),
+        ("const a = [1]; a[-1] = 1", "TypeError", "Cannot set property '-1' of an array"),
+        ("const a = [1]; a.length = -1", "RangeError", "Invalid array length"),
+        ('const k = 1; "x" in k', "TypeError", "Cannot use 'in' operator"),
+        ("const f = 3; f()", "TypeError", "is not a function"),
+        ("const o = {}; o.nope()", "TypeError", "object.nope is not a function"),
+        ("const n = 5; [...n]", "TypeError", "is not iterable"),
+        ("const n = 5; const [a] = n", "TypeError", "is not iterable"),
+        ("const { a } = undefined", "TypeError", "Cannot destructure 'undefined'"),
+        ("const o = null; Object.assign(o, {})", "TypeError", "Cannot convert undefined or null"),
+        ('JSON.parse("[1,")', "SyntaxError", "JSON.parse"),
+        ('"x".padStart(1e12)', "RangeError", "Invalid string length"),
+        ("const f = (n) => f(n + 1); f(0)", "RangeError", "Maximum call stack size exceeded"),
+        ("const f = (n) => [1].map(() => f(n + 1)); f(0)", "RangeError", "Maximum call stack"),
+    ],
+)
+def test_runtime_error_paths(code: str, type_: str, fragment: str) -> None:
+    e = out(f"try {{\n{code};\n}} catch (e) {{ return e; }} return 'no error';")
+    assert isinstance(e, dict), e
+    assert e["type"] == type_, e
+    assert fragment in e["message"], e
+    assert "(line 2)" in e["message"], e

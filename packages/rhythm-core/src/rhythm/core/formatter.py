@@ -15,6 +15,7 @@ aside), so formatting never changes meaning. Source with syntax errors raises `F
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -119,6 +120,26 @@ def render(doc: Any) -> str:
             col += len(text)
     text = "".join(out)
     return re.sub(r"[ \t]+\n", "\n", text)
+
+
+def _first_char(doc: Any) -> str:
+    """`render(doc)[:1]`, without rendering all of `doc` when it starts with plain text."""
+    todo: list[Any] = [doc]
+    while todo:
+        d = todo.pop()
+        if isinstance(d, str):
+            if d == "":
+                continue
+            if d[0] not in " \t":
+                return d[0]
+            break  # leading blanks may be stripped by `render`: let it decide
+        elif isinstance(d, list):
+            todo.extend(reversed(d))
+        elif isinstance(d, (Group, Indent)):
+            todo.append(d.parts)
+        else:
+            break  # a line break or an IfBreak: the text depends on the layout
+    return render(doc)[:1]
 
 
 def _fits(doc: Any, width: int, rest: list[tuple[int, bool, Any]]) -> bool:
@@ -243,6 +264,7 @@ class _Printer:
     def __init__(self, source: str, program: ast.Program) -> None:
         self.source = source
         self.comments = sorted(program.comments, key=lambda c: c[0].start)
+        self.starts = [c[0].start for c in self.comments]
         self.used = [False] * len(self.comments)
         self.lines = source.splitlines()
 
@@ -252,8 +274,10 @@ class _Printer:
         self, lo: int, hi: int, skip: list[tuple[int, int]] | None = None
     ) -> list[tuple[ast.Span, str]]:
         out = []
-        for i, (span, text) in enumerate(self.comments):
-            if self.used[i] or span.start < lo or span.start >= hi:
+        comments = self.comments
+        for i in range(bisect.bisect_left(self.starts, lo), bisect.bisect_left(self.starts, hi)):
+            span, text = comments[i]
+            if self.used[i]:
                 continue
             if skip and any(a <= span.start < b for a, b in skip):
                 continue
@@ -262,8 +286,10 @@ class _Printer:
         return out
 
     def trailing_comment(self, end: ast.Span, limit: int) -> str | None:
-        for i, (span, text) in enumerate(self.comments):
-            if self.used[i] or span.start < end.end:
+        comments = self.comments
+        for i in range(bisect.bisect_left(self.starts, end.end), len(comments)):
+            span, text = comments[i]
+            if self.used[i]:
                 continue
             if span.start >= limit or span.line != end.end_line or "\n" in text:
                 return None
@@ -351,7 +377,7 @@ class _Printer:
             return self.var_decl(s)
         if isinstance(s, ast.ExprStmt):
             doc = self.expr(s.expr, 0)
-            if render(doc).startswith("{"):
+            if _first_char(doc) == "{":
                 doc = ["(", doc, ")"]
             return doc
         if isinstance(s, ast.Block):
@@ -527,7 +553,7 @@ class _Printer:
             operand = self.expr(n.operand, UNARY)
             if n.op == "typeof":
                 return ["typeof ", operand]
-            text = render(operand)
+            text = _first_char(operand)
             if n.op in "+-" and text[:1] in "+-":
                 return [n.op, " ", operand]
             return [n.op, operand]
@@ -536,7 +562,7 @@ class _Printer:
         if isinstance(n, ast.Update):
             if n.prefix:
                 target = self.expr(n.target, UNARY)
-                if render(target)[:1] in "+-":
+                if _first_char(target) in "+-":
                     return [n.op, " ", target]  # pragma: no cover - not a valid target anyway
                 return [n.op, target]
             return [self.expr(n.target, CALL), n.op]
@@ -585,7 +611,7 @@ class _Printer:
                 body: Any = self.block(n.body)
             else:
                 body = self.expr(n.body, ASSIGN)
-                if render(body).startswith("{"):
+                if _first_char(body) == "{":
                     body = ["(", body, ")"]
             return [head, " => ", body]
         raise FormatError(f"cannot format {type(n).__name__}")
@@ -647,17 +673,26 @@ def _hazard(prev: Any, doc: Any) -> bool:
     )
     if not ends_with_expr:
         return False
-    return render(doc)[:1] in ("(", "[", "`", "+", "-")
+    return _first_char(doc) in ("(", "[", "`", "+", "-")
+
+
+_FIELDS: dict[type, list[str]] = {}  # node class -> the fields `strip_spans` keeps
 
 
 def strip_spans(node: Any) -> Any:
     """A comparable form of a tree: spans (and comments) removed."""
     if isinstance(node, ast.Node):
-        out: dict[str, Any] = {"@": type(node).__name__}
-        for f in dataclasses.fields(node):
-            if f.name in ("span", "key_span", "name_span", "comments"):
-                continue
-            out[f.name] = strip_spans(getattr(node, f.name))
+        cls = type(node)
+        out: dict[str, Any] = {"@": cls.__name__}
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = [
+                f.name
+                for f in dataclasses.fields(node)
+                if f.name not in ("span", "key_span", "name_span", "comments")
+            ]
+        for name in names:
+            out[name] = strip_spans(getattr(node, name))
         if isinstance(node, ast.NumberLit):
             out.pop("raw", None)
         if isinstance(node, ast.StringLit):
@@ -686,6 +721,8 @@ def format_source(source: str) -> str:
     text = render(doc).rstrip() + "\n"
     if text.strip() == "":
         return ""
+    if text == source:
+        return text  # already formatted: reading it again would give the same tree
     again = parse(text)
     if again.diagnostics or strip_spans(again.program) != strip_spans(parsed.program):
         raise FormatError(

@@ -246,12 +246,15 @@ _OPENER_TEXT = {"(": "(", "[": "[", "{b": "{", "{a": "{", "{o": "{", "${": "${"}
 _UNSUPPORTED = frozenset(UNSUPPORTED_OPERATORS)
 _SPACE_CHARS = " \t\f\v\u00a0\ufeff"
 # The scanner's fast path: a line break (n), spaces (s), spaces holding a U+2028/U+2029 (l), a word
-# (w) or a punctuator (p) -- never `/` starting a comment, nor `.` starting a number.
+# (w), a plain decimal integer (d), a string without escapes (q) or a punctuator (p) -- never `/`
+# starting a comment, nor `.` starting a number. Anything else goes to the general scanner.
 _FAST = re.compile(
     r"(?P<n>\r\n|[\n\r\u2028\u2029])"
     rf"|(?P<l>[{_SPACE_CHARS}]+[\u2028\u2029][{_SPACE_CHARS}\u2028\u2029]*)"
     rf"|(?P<s>[{_SPACE_CHARS}]+)"
     r"|(?P<w>[^\W\d][\w$]*|\$[\w$]*)"
+    r"|(?P<d>(?:0|[1-9][0-9]*)(?![\w$.]))"
+    r"|(?P<q>\"[^\"\\\n\r\u2028\u2029]*\"|'[^'\\\n\r\u2028\u2029]*')"
     r"|(?P<p>\?\.(?![0-9])|"
     + "|".join(
         r"/(?![/*])" if p == "/" else r"\.(?![0-9])" if p == "." else re.escape(p)
@@ -406,6 +409,23 @@ class _Scanner:
                             end - line_start + 1,
                             end,
                             None,
+                            nl,
+                        )
+                    )
+                    nl = False
+                elif kind == "d" or kind == "q":
+                    value = text[pos:end]
+                    append(
+                        new_tok(
+                            "NUMBER" if kind == "d" else "STRING",
+                            value,
+                            pos,
+                            line,
+                            pos - line_start + 1,
+                            line,
+                            end - line_start + 1,
+                            end,
+                            int(value) if kind == "d" else value[1:-1],
                             nl,
                         )
                     )

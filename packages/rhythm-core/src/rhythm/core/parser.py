@@ -18,6 +18,7 @@ from typing import Any
 from lark import Lark, Token
 from lark.exceptions import UnexpectedToken
 from lark.lexer import Lexer
+from lark.parse_tree_builder import ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
 
 from rhythm.core import ast
@@ -192,6 +193,8 @@ class _Builder:
 
     def span(self, *items: Any) -> Span:
         parens = self.parens
+        if len(items) == 1 and items[0].__class__ is list:
+            items = items[0]  # span(children): the common case, one level less to look through
         first = _first_pos(items, parens)
         if first is None:
             return ast.NO_SPAN
@@ -603,7 +606,8 @@ _LOCK = threading.Lock()
 
 def _fast_table(lark: Lark) -> list[dict[str, Any]]:
     """The LALR table indexed by state, for `_Parse.run`'s loop: a shift is the next state (an
-    int), a reduce is (rule size, the rule's nonterminal, the rule's callback)."""
+    int), a reduce is (rule size, the rule's nonterminal, the rule's callback), where the callback
+    is None for a one-symbol `?rule`, whose value is its child's."""
     parser = lark.parser.parser.parser  # type: ignore[attr-defined]
     table = parser.parse_table
     callbacks = parser.callbacks
@@ -617,7 +621,11 @@ def _fast_table(lark: Lark) -> list[dict[str, Any]]:
                 fast[str(sym)] = arg
             else:
                 assert arg != table.end_states["start"]
-                fast[str(sym)] = (len(arg.expansion), str(arg.origin.name), callbacks[arg])
+                size = len(arg.expansion)
+                callback = callbacks[arg]
+                if size == 1 and isinstance(callback, ExpandSingleChild):
+                    callback = None  # it returns its one child unchanged
+                fast[str(sym)] = (size, str(arg.origin.name), callback)
     return out
 
 
@@ -786,6 +794,9 @@ class _Parse:
                     value_stack.append(tok)
                     break
                 size, origin, callback = act
+                if callback is None:  # `?rule: x`, one child: the value stays, the state moves
+                    state_stack[-1] = table[state_stack[-2]][origin]
+                    continue
                 if size:
                     c = value_stack[-size:]
                     del state_stack[-size:]

@@ -634,15 +634,15 @@ STRING_MEMBERS: dict[str, Builtin] = {
         _fn(
             _S,
             "replace",
-            ("pattern: string", "replacement: string"),
+            ("pattern: string", "replacement: string | function"),
             "string",
-            "The string with the first occurrence of `pattern` replaced (`$&` in `replacement` inserts the match).",
+            "The string with the first occurrence of `pattern` replaced: `$&` in `replacement` inserts the match, `$$` a dollar sign; a function replacement is called with (match, index, string).",
             '"a-b-c".replace("-", "+") // "a+b-c"',
         ),
         _fn(
             _S,
             "replaceAll",
-            ("pattern: string", "replacement: string"),
+            ("pattern: string", "replacement: string | function"),
             "string",
             "The string with every occurrence of `pattern` replaced.",
             '"a-b-c".replaceAll("-", "+") // "a+b+c"',

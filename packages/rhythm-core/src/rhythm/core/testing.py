@@ -11,6 +11,8 @@ the VM state goes through `json.dumps`/`json.loads` into a fresh VM, as in produ
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +45,18 @@ class _Signal:
     payload: Any
     at: float
     used: bool = False
+
+
+def _run_coroutine(coro: Any) -> Any:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    coro.close()
+    raise RuntimeError(
+        "an async task stand-in cannot run inside a running event loop: call run_workflow "
+        "from a plain (non-async) test or pass a plain function"
+    )
 
 
 def _error(type_: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -124,6 +138,8 @@ class _Run:
         for _ in range(attempts):
             try:
                 output = fn(json.loads(json.dumps(inputs)))
+                if inspect.iscoroutine(output):  # an `async def` stand-in
+                    output = _run_coroutine(output)
                 output = json.loads(json.dumps(output))
             except Exception as e:
                 last = _error(type(e).__name__, str(e), task=name)

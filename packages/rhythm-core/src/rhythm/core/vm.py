@@ -649,7 +649,12 @@ class VM:
                         v = pop()
                         key = pop()
                         obj = pop()
-                        if type(obj) is list and type(key) is float and key.is_integer():
+                        if (
+                            type(obj) is list
+                            and type(key) is float
+                            and key.is_integer()
+                            and key >= 0
+                        ):
                             self.set_array_index(obj, int(key), v)
                         else:
                             self.set_prop(obj, to_property_key(key), v)
