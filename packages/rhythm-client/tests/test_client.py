@@ -201,3 +201,17 @@ def test_init_migrates_and_stores_workflows(database_url: str, tmp_path: Path) -
     assert rows == [("onboarding", digest, "let x = 1;\n")]
     with pytest.raises(Exception, match=r"missing\.flow: cannot read workflow file"):
         init(database_url, workflows=[tmp_path / "missing.flow"])
+
+
+def test_many_concurrent_waits_share_one_listening_connection(migrated_url: str) -> None:
+    with Client(migrated_url, max_connections=2) as small:
+        ids = small.tasks.run_many("many-waits", [{"i": i} for i in range(12)], queue="nobody")
+        with ThreadPoolExecutor(12) as pool:
+            waits = [pool.submit(small.executions.wait, i, 10) for i in ids]
+            time.sleep(0.3)  # every waiter is parked; the pool (2 connections) is still free
+            started = time.monotonic()
+            for i in ids:
+                assert small.executions.cancel(i) is True
+            statuses = {w.result(timeout=5).status for w in waits}
+        assert statuses == {"cancelled"}
+        assert time.monotonic() - started < 3

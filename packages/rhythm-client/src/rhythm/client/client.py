@@ -8,6 +8,8 @@ ex = client.executions.wait(tid, timeout=30)
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -25,8 +27,8 @@ from rhythm.client.errors import RhythmError, WaitTimeout
 from rhythm.client.migrations import migrate as run_migrations
 from rhythm.client.models import Execution
 from rhythm.client.queries import query
+from rhythm.client.waiting import AsyncDoneListener, DoneListener
 
-DONE_CHANNEL = "rhythm_done"
 # wait() trusts NOTIFY, but re-reads the row this often anyway in case a notification was missed.
 WAIT_RECHECK_SECONDS = 5.0
 POOL_TIMEOUT_SECONDS = 10.0
@@ -55,8 +57,16 @@ class Client:
             open=True,
             name="rhythm-client",
         )
+        self._listener: DoneListener | None = None
+        self._listener_lock = threading.Lock()
         self.tasks = Tasks(self)
         self.executions = Executions(self)
+
+    def _done_listener(self) -> DoneListener:
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = DoneListener(self.database_url)
+            return self._listener
 
     def migrate(self) -> list[str]:
         """Apply pending schema migrations; return the file names applied now."""
@@ -82,6 +92,8 @@ class Client:
             return conn.execute(query(call.query), call.params).fetchall()
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self._pool.close()
 
     def __enter__(self) -> Client:
@@ -188,29 +200,27 @@ class Executions:
         polling); WaitTimeout (a TimeoutError) after `timeout` seconds."""
         limit = core.check_wait_timeout(timeout)
         call = core.get(execution_id)
+        wanted = str(call.params["id"])
         deadline = None if limit is None else time.monotonic() + limit
-        with self._client._pool.connection() as conn:
-            conn.execute(f"LISTEN {DONE_CHANNEL}")
-            try:
-                wanted = str(call.params["id"])
-                while True:
-                    row = conn.execute(query(call.query), call.params).fetchone()
-                    ex = core.execution_or_raise(row, execution_id)
-                    if ex.finished:
-                        return ex
-                    remaining = WAIT_RECHECK_SECONDS
-                    if deadline is not None:
-                        remaining = min(remaining, deadline - time.monotonic())
-                        if remaining <= 0:
-                            raise WaitTimeout(
-                                f"execution {wanted} did not finish within {limit:g} s "
-                                f"(status: {ex.status})"
-                            )
-                    for note in conn.notifies(timeout=remaining):
-                        if wanted in core.ids_in(note.payload):
-                            break
-            finally:
-                conn.execute(f"UNLISTEN {DONE_CHANNEL}")
+        listener = self._client._done_listener()
+        event = listener.subscribe(wanted, timeout=min(limit or 10.0, 10.0))
+        try:
+            while True:
+                event.clear()
+                ex = core.execution_or_raise(self._client._one(call), execution_id)
+                if ex.finished:
+                    return ex
+                remaining = WAIT_RECHECK_SECONDS
+                if deadline is not None:
+                    remaining = min(remaining, deadline - time.monotonic())
+                    if remaining <= 0:
+                        raise WaitTimeout(
+                            f"execution {wanted} did not finish within {limit:g} s "
+                            f"(status: {ex.status})"
+                        )
+                event.wait(remaining)
+        finally:
+            listener.unsubscribe(wanted, event)
 
 
 # ---------------------------------------------------------------- asyncio
@@ -234,8 +244,14 @@ class AsyncClient:
         )
         self._opened = False
         self._open_lock = asyncio.Lock()
+        self._listener: AsyncDoneListener | None = None
         self.tasks = AsyncTasks(self)
         self.executions = AsyncExecutions(self)
+
+    def _done_listener(self) -> AsyncDoneListener:
+        if self._listener is None:
+            self._listener = AsyncDoneListener(self.database_url)
+        return self._listener
 
     async def _ready(self) -> AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]:
         if not self._opened:
@@ -269,6 +285,8 @@ class AsyncClient:
             return await (await conn.execute(query(call.query), call.params)).fetchall()
 
     async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
         await self._pool.close()
 
     async def __aenter__(self) -> AsyncClient:
@@ -370,30 +388,30 @@ class AsyncExecutions:
     async def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
         limit = core.check_wait_timeout(timeout)
         call = core.get(execution_id)
+        wanted = str(call.params["id"])
         loop = asyncio.get_running_loop()
         deadline = None if limit is None else loop.time() + limit
-        async with (await self._client._ready()).connection() as conn:
-            await conn.execute(f"LISTEN {DONE_CHANNEL}")
-            try:
-                wanted = str(call.params["id"])
-                while True:
-                    row = await (await conn.execute(query(call.query), call.params)).fetchone()
-                    ex = core.execution_or_raise(row, execution_id)
-                    if ex.finished:
-                        return ex
-                    remaining = WAIT_RECHECK_SECONDS
-                    if deadline is not None:
-                        remaining = min(remaining, deadline - loop.time())
-                        if remaining <= 0:
-                            raise WaitTimeout(
-                                f"execution {wanted} did not finish within {limit:g} s "
-                                f"(status: {ex.status})"
-                            )
-                    async for note in conn.notifies(timeout=remaining):
-                        if wanted in core.ids_in(note.payload):
-                            break
-            finally:
-                await conn.execute(f"UNLISTEN {DONE_CHANNEL}")
+        await self._client._ready()
+        listener = self._client._done_listener()
+        event = await listener.subscribe(wanted, timeout=min(limit or 10.0, 10.0))
+        try:
+            while True:
+                event.clear()
+                ex = core.execution_or_raise(await self._client._one(call), execution_id)
+                if ex.finished:
+                    return ex
+                remaining = WAIT_RECHECK_SECONDS
+                if deadline is not None:
+                    remaining = min(remaining, deadline - loop.time())
+                    if remaining <= 0:
+                        raise WaitTimeout(
+                            f"execution {wanted} did not finish within {limit:g} s "
+                            f"(status: {ex.status})"
+                        )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), remaining)
+        finally:
+            listener.unsubscribe(wanted, event)
 
 
 def init(

@@ -42,23 +42,22 @@ def run_task(
     timeout: object,
     parent_id: object = None,
 ) -> Call:
-    return Call(
-        "enqueue_one",
-        {
-            "id": new_id(),
-            "type": "task",
-            "name": v.check_name(name),
-            "queue": v.check_name(DEFAULT_QUEUE if queue is None else queue, "queue"),
-            "priority": v.check_int(priority, "priority"),
-            "inputs": v.encode_inputs(inputs),
-            "delay": v.check_delay(delay),
-            "idempotency_key": v.check_key(idempotency_key),
-            "max_retries": v.check_retries(retries),
-            "timeout": v.check_timeout(timeout),
-            "parent_id": None if parent_id is None else v.parse_id(parent_id),
-            "version_hash": None,
-        },
-    )
+    params = {
+        "id": new_id(),
+        "type": "task",
+        "name": v.check_name(name),
+        "queue": v.check_name(DEFAULT_QUEUE if queue is None else queue, "queue"),
+        "priority": v.check_int(priority, "priority"),
+        "inputs": v.encode_inputs(inputs),
+        "delay": v.check_delay(delay),
+        "idempotency_key": v.check_key(idempotency_key),
+        "max_retries": v.check_retries(retries),
+        "timeout": v.check_timeout(timeout),
+        "parent_id": None if parent_id is None else v.parse_id(parent_id),
+        "version_hash": None,
+    }
+    simple = params["delay"] is None and params["idempotency_key"] is None
+    return Call("enqueue_now" if simple else "enqueue_one", params)
 
 
 def run_many(

@@ -10,14 +10,18 @@ and the Program still holds every statement that could be read.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedToken
-from lark.lexer import Lexer
+from lark.grammar import Rule
+from lark.lexer import Lexer, TerminalDef
 from lark.parse_tree_builder import ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
 
@@ -192,15 +196,41 @@ class _Builder:
         self.holes = False
 
     def span(self, *items: Any) -> Span:
-        parens = self.parens
+        """The span from the first to the last child that has one (what `_bounds` finds)."""
         if len(items) == 1 and items[0].__class__ is list:
             items = items[0]  # span(children): the common case, one level less to look through
-        first = _first_pos(items, parens)
-        if first is None:
+        parens = self.parens
+        for it in items:
+            if isinstance(it, Token):
+                if it.value == "" or it.start_pos is None:
+                    continue
+                line, col, start = it.line, it.column, it.start_pos
+                break
+            if isinstance(it, ast.Node):
+                s = parens.get(id(it), it.span) if parens else it.span
+                line, col, start = s.line, s.column, s.start
+                break
+            b = _first_pos(it, parens)
+            if b is not None:
+                line, col, start = b
+                break
+        else:
             return ast.NO_SPAN
-        last = _last_pos(items, parens)
-        assert last is not None
-        return Span(first[0], first[1], last[0], last[1], first[2], last[2])
+        for it in reversed(items):
+            if isinstance(it, Token):
+                if it.value == "" or it.start_pos is None:
+                    continue
+                end_line, end_col, end = it.end_line, it.end_column, it.end_pos
+                break
+            if isinstance(it, ast.Node):
+                s = parens.get(id(it), it.span) if parens else it.span
+                end_line, end_col, end = s.end_line, s.end_column, s.end
+                break
+            b = _last_pos(it, parens)
+            if b is not None:
+                end_line, end_col, end = b
+                break
+        return Span(line, col, end_line, end_col, start, end)  # type: ignore[arg-type]
 
     def error(self, message: str, span: Span) -> None:
         self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
@@ -594,13 +624,81 @@ def _to_pattern(expr: Any) -> Any:
 
 _GRAMMAR = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
 _BUILDER = _Builder()
-_LARK = Lark(
-    _GRAMMAR,
-    parser="lalr",
-    lexer=_NoLexer,
-    transformer=_BUILDER,  # type: ignore[arg-type]
-    maybe_placeholders=True,
-)
+
+
+def _table_key() -> str:
+    """What the stored parse table (`_parse_table.py`) was made from: the grammar and lark."""
+    text = _GRAMMAR + "\0" + lark.__version__
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _build_lark() -> Lark:
+    return Lark(
+        _GRAMMAR,
+        parser="lalr",
+        lexer=_NoLexer,
+        transformer=_BUILDER,  # type: ignore[arg-type]
+        maybe_placeholders=True,
+    )
+
+
+def _to_json(value: Any) -> Any:
+    """lark's serialised form as JSON: tuples and dicts with non-str keys are tagged."""
+    if isinstance(value, dict):
+        if all(type(k) is str for k in value):
+            return {k: _to_json(v) for k, v in value.items()}
+        return {"__d": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, tuple):
+        return {"__t": [_to_json(v) for v in value]}
+    if isinstance(value, str):
+        return str(value)  # lark's names can be str subclasses
+    assert value is None or isinstance(value, (int, float)), type(value)
+    return value
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "__d" in obj:
+            return {k: v for k, v in obj["__d"]}
+        if "__t" in obj:
+            return tuple(obj["__t"])
+    return obj
+
+
+_TABLE_PATH = Path(__file__).with_name("parse_table.json")
+
+
+def write_parse_table() -> Path:
+    """Regenerate parse_table.json after changing grammar.lark or upgrading lark:
+    `python -m rhythm.core.parser`. (With a stale table the parser still works: it builds the
+    table from the grammar at import, which takes a few hundred milliseconds.)"""
+    data, memo = _build_lark().memo_serialize([TerminalDef, Rule])
+    # The lexer class is put back by `_load_lark`; the transformer is given there.
+    options = {k: v for k, v in data["options"].items() if k not in ("lexer", "transformer")}
+    lexer_conf = {**data["parser"]["lexer_conf"], "lexer_type": None}
+    data = {**data, "options": options, "parser": {**data["parser"], "lexer_conf": lexer_conf}}
+    stored = {"key": _table_key(), "data": _to_json(data), "memo": _to_json(memo)}
+    _TABLE_PATH.write_text(json.dumps(stored, separators=(",", ":")) + "\n", encoding="utf-8")
+    return _TABLE_PATH
+
+
+def _load_lark() -> tuple[Lark, bool]:
+    """The Lark instance, from the stored table when it is current (fast), else built."""
+    try:
+        stored = json.loads(_TABLE_PATH.read_text(encoding="utf-8"), object_hook=_from_json)
+    except (OSError, ValueError):  # pragma: no cover
+        return _build_lark(), False
+    if _table_key() != stored.get("key"):
+        return _build_lark(), False
+    data = stored["data"]
+    data["options"]["lexer"] = _NoLexer
+    data["parser"]["lexer_conf"]["lexer_type"] = _NoLexer
+    return Lark._load_from_dict(data, stored["memo"], transformer=_BUILDER), True
+
+
+_LARK, _FROM_STORED_TABLE = _load_lark()
 _LOCK = threading.Lock()
 
 
@@ -951,3 +1049,7 @@ def parse(source: str) -> ParseResult:
     diagnostics.sort(key=lambda d: (d.span.start, d.span.end))
     program.comments = comments
     return ParseResult(program=program, diagnostics=diagnostics, tokens=tokens)
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_parse_table()}")

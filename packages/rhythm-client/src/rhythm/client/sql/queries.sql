@@ -22,6 +22,20 @@ WITH created AS (
 )
 SELECT id FROM created;
 
+-- name: enqueue_now
+-- The common case of enqueue_one (no delay, no idempotency key): created and ready at once.
+WITH created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, max_retries, timeout_seconds, parent_id,
+         version_hash)
+    VALUES (%(id)s, %(type)s, %(name)s, %(queue)s, %(priority)s, %(inputs)s::jsonb,
+            %(max_retries)s, %(timeout)s, %(parent_id)s, %(version_hash)s)
+    RETURNING id, queue, priority
+)
+INSERT INTO rhythm.ready (execution_id, queue, priority)
+SELECT id, queue, priority FROM created
+RETURNING execution_id AS id;
+
 -- name: enqueue_many
 -- Create one execution per (id, inputs) pair in a single statement.
 WITH created AS (
