@@ -108,6 +108,8 @@ class Member(Node):
     name: str
     optional: bool = False
     name_span: Span = NO_SPAN
+    # Written in parentheses around an optional chain: `(a?.b).c` ends the short-circuit there.
+    parenthesized: bool = False
 
 
 @dataclass(kw_only=True, slots=True)
@@ -117,6 +119,7 @@ class Index(Node):
     object: Expr
     index: Expr
     optional: bool = False
+    parenthesized: bool = False  # as in Member
 
 
 @dataclass(kw_only=True, slots=True)
@@ -126,6 +129,7 @@ class Call(Node):
     callee: Expr
     arguments: list[Expr | Spread]
     optional: bool = False
+    parenthesized: bool = False  # as in Member
 
 
 UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof"]
@@ -387,3 +391,14 @@ def walk(node: Node):
         current = stack.pop()
         yield current
         stack.extend(reversed(list(iter_children(current))))
+
+
+def has_optional(e: Node) -> bool:
+    """Whether `e` is an optional chain: some link of it, up to a parenthesized one, is `?.`."""
+    while isinstance(e, Member | Index | Call):
+        if e.optional:
+            return True
+        e = e.callee if isinstance(e, Call) else e.object
+        if isinstance(e, Member | Index | Call) and e.parenthesized:
+            return False
+    return False

@@ -780,19 +780,31 @@ def array_sort(vm: VM, this: Any, args: list[Any]) -> Any:
     return a
 
 
-def _each(vm: VM, this: Any, args: list[Any], name: str) -> Iterator[tuple[int, Any, Any]]:
+def _each(
+    vm: VM, this: Any, args: list[Any], name: str, *, all_indexes: bool = False
+) -> Iterator[tuple[int, Any, Any]]:
+    """Calls the callback for each index below the starting length. An index the callback removed
+    (the array shrank) is skipped, as JavaScript skips missing elements, except for find and
+    findIndex (`all_indexes`), which visit it with undefined."""
     a = _arr(this)
     fn = _callback(f"array.{name}", arg(args, 0))
     n = len(a)
     for i in range(n):
-        if i >= len(a):
-            break
-        yield i, a[i], vm.call_function(fn, [a[i], float(i), a])
+        if i < len(a):
+            x = a[i]
+        elif all_indexes:
+            x = UNDEFINED
+        else:
+            continue
+        yield i, x, vm.call_function(fn, [x, float(i), a])
 
 
 @impl("array.map")
 def array_map(vm: VM, this: Any, args: list[Any]) -> Any:
-    return [r for _, _, r in _each(vm, this, args, "map")]
+    out = [UNDEFINED] * len(_arr(this))  # keeps the starting length, like JavaScript
+    for i, _, r in _each(vm, this, args, "map"):
+        out[i] = r
+    return out
 
 
 @impl("array.filter")
@@ -802,7 +814,7 @@ def array_filter(vm: VM, this: Any, args: list[Any]) -> Any:
 
 @impl("array.find")
 def array_find(vm: VM, this: Any, args: list[Any]) -> Any:
-    for _, x, r in _each(vm, this, args, "find"):
+    for _, x, r in _each(vm, this, args, "find", all_indexes=True):
         if to_boolean(r):
             return x
     return UNDEFINED
@@ -810,7 +822,7 @@ def array_find(vm: VM, this: Any, args: list[Any]) -> Any:
 
 @impl("array.findIndex")
 def array_find_index(vm: VM, this: Any, args: list[Any]) -> Any:
-    for i, _, r in _each(vm, this, args, "findIndex"):
+    for i, _, r in _each(vm, this, args, "findIndex", all_indexes=True):
         if to_boolean(r):
             return float(i)
     return -1.0
@@ -846,9 +858,8 @@ def array_reduce(vm: VM, this: Any, args: list[Any]) -> Any:
         raise js_error("TypeError", "Reduce of empty array with no initial value")
     n = len(a)
     for i in range(start, n):
-        if i >= len(a):
-            break
-        acc = vm.call_function(fn, [acc, a[i], float(i), a])
+        if i < len(a):  # an index the callback removed is skipped
+            acc = vm.call_function(fn, [acc, a[i], float(i), a])
     return acc
 
 

@@ -615,7 +615,7 @@ class _Compiler:
 
     def _chain(self, e: A.Expr, fn: Any) -> None:
         """Run `fn`, giving it a chain-end label when `e` is the top of an optional chain."""
-        if self.chain_end is None and _has_optional(e):
+        if self.chain_end is None and A.has_optional(e):
             end = self.chain_end = Label()
             fn()
             self.mark(end)
@@ -656,8 +656,9 @@ class _Compiler:
         self._chain(e, go)
 
     def sub(self, e: A.Expr) -> None:
-        """Compile a link inside a chain (keeps the chain's end label)."""
-        if isinstance(e, A.Member | A.Index | A.Call):
+        """Compile a link inside a chain (keeps the chain's end label, unless the link is in
+        parentheses: `(a?.b).c` throws when `a` is nullish)."""
+        if isinstance(e, A.Member | A.Index | A.Call) and not e.parenthesized:
             getattr(self, "expr_" + type(e).__name__)(e)
         else:
             self.expr(e)
@@ -695,7 +696,7 @@ class _Compiler:
                     self.at(e)
                     self.emit(op.CALL_BUILTIN, callee.name, n)
                     return
-            if isinstance(callee, A.Member) and not e.optional:
+            if isinstance(callee, A.Member) and not e.optional and not callee.parenthesized:
                 self.sub(callee.object)
                 if callee.optional:
                     self._optional_check()
@@ -856,14 +857,6 @@ class _Compiler:
             self.expr(t.object)
             self.expr(t.index)
             self.emit(op.UPDATE_INDEX, delta, e.prefix)
-
-
-def _has_optional(e: A.Expr) -> bool:
-    while isinstance(e, A.Member | A.Index | A.Call):
-        if e.optional:
-            return True
-        e = e.callee if isinstance(e, A.Call) else e.object
-    return False
 
 
 def compile_program(program: A.Program, source: str, filename: str = "<flow>") -> CompiledWorkflow:

@@ -499,8 +499,8 @@ class _Printer:
 
     def expr(self, node: Any, min_prec: int) -> Any:
         doc = self._expr(node)
-        if _prec(node) < min_prec:
-            return ["(", doc, ")"]
+        if _prec(node) < min_prec or getattr(node, "parenthesized", False):
+            return ["(", doc, ")"]  # `(a?.b).c` differs from `a?.b.c`: keep those parentheses
         return doc
 
     def args(self, arguments: list[Any]) -> Any:

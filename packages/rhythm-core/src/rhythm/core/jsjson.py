@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from rhythm.core.values import (
@@ -18,7 +19,16 @@ from rhythm.core.values import (
     to_string,
 )
 
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_basestring = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encode_str(s: str) -> str:
+    # Strings hold code points, so a surrogate here is a lone one, which JSON.stringify escapes.
+    out = _encode_basestring(s)
+    if _LONE_SURROGATE.search(out):
+        out = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return out
 
 
 def quote(s: str) -> str:

@@ -217,8 +217,14 @@ _CONTINUERS = {
     "LSQB",
     "TEMPLATE_MIDDLE",
     "TEMPLATE_TAIL",
+    # A template on the next line continues the expression as a tagged template (which .flow
+    # rejects) rather than starting a statement.
+    "TEMPLATE_FULL",
+    "TEMPLATE_HEAD",
     "SEMI",
 }
+# A newline before these ends an arrow's `{ ... }` body (`() => {}(1)` is not JavaScript).
+_ARROW_END_STARTERS = {"LPAR", "LSQB", "TEMPLATE_FULL", "TEMPLATE_HEAD"}
 # After these, a newline always ends the statement (JavaScript's restricted productions).
 _RESTRICTED = {"RETURN", "BREAK", "CONTINUE", "THROW"}
 # After these, `{` opens a block rather than an object literal.
@@ -263,6 +269,20 @@ _FAST = re.compile(
     )
     + ")"
 )
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _cooked(parts: list[str]) -> str:
+    """The text of a string literal. Strings hold code points, so an escaped surrogate pair
+    (`"\\ud83d\\ude00"`) becomes the one character it encodes, as JavaScript reads it."""
+    text = "".join(parts)
+    if _SURROGATE_PAIR.search(text):
+        text = _SURROGATE_PAIR.sub(
+            lambda m: chr(0x10000 + ((ord(m[0][0]) - 0xD800) << 10) + ord(m[0][1]) - 0xDC00), text
+        )
+    return text
+
+
 _WS = re.compile(r"[ \t\f\v\u00a0\ufeff\u2028\u2029]+")
 _WORD = re.compile(r"[^\W\d][\w$]*|\$[\w$]*", re.UNICODE)
 _NUMBER = re.compile(
@@ -670,7 +690,7 @@ class _Scanner:
             out.append(c)
             i += 1
         self.pos = i
-        self.emit("STRING", start, i, "".join(out))
+        self.emit("STRING", start, i, _cooked(out))
 
     def template(self, start: int, i: int, full: str, head: str) -> None:
         text = self.text
@@ -680,17 +700,17 @@ class _Scanner:
             if i >= n:
                 self.error("unterminated template literal: add the closing `", start, n)
                 self.pos = n
-                self.emit(full, start, n, "".join(out))
+                self.emit(full, start, n, _cooked(out))
                 return
             c = text[i]
             if c == "`":
                 self.pos = i + 1
-                self.emit(full, start, i + 1, "".join(out))
+                self.emit(full, start, i + 1, _cooked(out))
                 return
             if c == "$" and text.startswith("${", i):
                 self.pos = i + 2
                 self.braces.append("${")
-                self.emit(head, start, i + 2, "".join(out))
+                self.emit(head, start, i + 2, _cooked(out))
                 return
             if c == "\\":
                 i = self.escape(i, out)
@@ -884,7 +904,7 @@ class _Shaper:
         if not self.is_ender(p):
             return
         assert p is not None
-        arrow_end = p.type == "RBRACE" and p.kind == "a" and ty in ("LPAR", "LSQB")
+        arrow_end = p.type == "RBRACE" and p.kind == "a" and ty in _ARROW_END_STARTERS
         if (
             ty in _CONTINUERS
             and p.type not in _RESTRICTED

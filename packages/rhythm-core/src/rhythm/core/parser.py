@@ -512,6 +512,8 @@ class _Builder:
     def paren(self, c: list[Any]) -> Any:
         inner = c[1]
         self.parens[id(inner)] = self.span(c)
+        if isinstance(inner, ast.Member | ast.Index | ast.Call) and ast.has_optional(inner):
+            inner.parenthesized = True  # `(a?.b).c`: the short-circuit stops at the parenthesis
         return inner
 
     def template(self, c: list[Any]) -> ast.TemplateLit:
@@ -841,6 +843,12 @@ class _Parse:
                 )
         if {"NAME", "NUMBER"} <= expected:
             return f"unexpected {found}, expected an expression"
+        if ty in ("TEMPLATE_FULL", "TEMPLATE_HEAD") and "SEMI" in expected:
+            return (
+                f"unexpected {found}: a template right after an expression (even on the next "
+                "line) is a tagged template, which .flow does not support: end the statement "
+                "before it with ';'"
+            )
         if "SEMI" in expected and "NLSEMI" in expected:
             return f"unexpected {found}: end the statement before it with ';' or a line break"
         names = sorted({_TOKEN_TEXT[e] for e in expected if e in _TOKEN_TEXT})

@@ -1,0 +1,273 @@
+"""Hand-picked conformance cases: tricky .flow programs whose output must equal Node.js's (all of
+them run in one node process). Each case was a real discrepancy once, or guards a corner the random
+differential test (test_differential.py) does not reach. Awaits sit in the middle of constructs so
+the JSON round trip of the state at every suspension is covered too."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rhythm.core.compiler import FlowCompileError, compile_source
+from rhythm.core.formatter import format_source
+from rhythm.core.testing import run_workflow
+
+# Caught errors are compared by kind: Rhythm's are `{type, message}`, Node's have `name`.
+PRELUDE = "const T = (e) => (e !== null && typeof e === 'object' ? (e.type ?? e.name) : e);\n"
+
+CASES: dict[str, str] = {
+    # `(a?.b).c`: the parentheses end the short-circuit, so reading `.c` of undefined throws.
+    "parenthesized_optional_chain": """
+const out = [];
+let a;
+const o = { b: { c: 1 }, f: () => 7 };
+out.push(a?.b.c.d, (a?.b)?.c, (o?.b).c, (o?.f)(), (o?.b.c), ((o?.b)).c, (a?.b.c)?.d);
+try { out.push((a?.b).c); } catch (e) { out.push(T(e)); }
+try { out.push((a?.b)()); } catch (e) { out.push(T(e)); }
+try { out.push((a?.b)[0]); } catch (e) { out.push(T(e)); }
+try { out.push((a?.b.c).d); } catch (e) { out.push(T(e)); }
+try { out.push((a?.b).f()); } catch (e) { out.push(T(e)); }
+out.push((o?.b)[(await Task.run("t")).n] ?? "none");
+return out;
+""",
+    # JSON.stringify escapes lone surrogates (well-formed JSON.stringify); an escaped surrogate
+    # pair in a literal is the one character it encodes.
+    "surrogates": r"""
+return [JSON.stringify("\ud800"), JSON.stringify({ "\udc00k": "a\ud83d\ude00\udbff" }),
+  JSON.stringify("\u0000\u001f\u2028\u00ad\u007f"), "\ud83d\ude00" === "\u{1F600}",
+  `\uD83D\uDE00` === "\u{1F600}", ["\ud83d\ude00", "\uffff"].sort()];
+""",
+    # Array callbacks that shrink the array: map keeps its starting length, find/findIndex
+    # visit the removed indexes with undefined, the others skip them.
+    "array_callbacks_mutating": """
+const out = [];
+out.push([1, 2, 3].find((x, i, arr) => { arr[2] = 7; return x > 5; }));
+out.push([1, 2, 3].findIndex((x, i, arr) => { if (i === 0) arr.pop(); return x === undefined; }));
+out.push([1, 2, 3].find((x, i, arr) => { if (i === 0) arr.length = 0; out.push(x); return false; }));
+out.push([3, 2, 1].some((x, i, arr) => { if (i === 0) arr.length = 1; return x === undefined; }));
+out.push([3, 2, 1].every((x, i, arr) => { if (i === 0) arr.length = 1; return x !== undefined; }));
+out.push([1, 2, 3].map((x, i, arr) => { if (i === 0) arr.length = 1; return x * 2; }));
+out.push([1, 2, 3].map((x, i, arr) => { if (i === 0) { arr.length = 1; arr.push(9, 8); } return x; }));
+out.push([1, 2, 3].filter((x, i, arr) => { if (i === 0) arr.pop(); return true; }));
+out.push([1, 2, 3].flatMap((x, i, arr) => { if (i === 0) arr.pop(); return [x, x]; }));
+out.push([1, 2, 3].reduce((acc, x, i, arr) => { if (i === 0) arr.shift(); return acc + x; }, 0));
+out.push([5, 1, 4].reduce((acc, x, i, arr) => { if (i === 1) arr.push(100); return acc + x; }));
+const a = [1, 2, 3];
+for (const x of a) { out.push(x); if (x < 3) a.push(x + 10); }
+return out;
+""",
+    "asi_and_precedence": """
+const f = (x) => "called"
+const r = f
+(1)
+let a = 1
+let b = 2
+a
+++b
+const arr = [[1, 2], [3, 4]]
+const c = arr
+[1][0]
+const g = () => { return
+  42 }
+let i = 0
+do i++; while (i < 3) i += 10
+return [r, a, b, c, g(), i, 2 ** 3 ** 2, (-2) ** 2, 1 - 2 - 3, !1 + 1, typeof 1 + 1,
+  1 < 2 < 3, 3 > 2 > 1, true ? 1 : 0 ? 2 : 3, null ?? 0 ?? 1]
+""",
+    "loose_equality_and_plus": """
+const vals = [null, undefined, 0, "", "0", [], {}, NaN, false, true, "1", 1, [0], [1], " 1 "];
+const out = [];
+for (const a of vals) { out.push(vals.map(b => (a == b ? 1 : 0)).join("")); }
+out.push([] + [], [] + {}, [1, 2] + [3], null + 1, undefined + 1, null + "x", [null] + "",
+  [undefined, null] + "", [[1, 2], [3]] + "", ({ a: 1 }) + 1, [2] * [3], true + true);
+return out;
+""",
+    "numbers": """
+const n = (await Task.run("t")).n;
+return [String(-0), `${-0}`, JSON.stringify(-0), String(1e21), String(1e-7), String(0.1 * 3),
+  `${2 ** 53 + n}`, String(1.5e-6), `${100 / 3}`, Math.round(-0.5), 1 / Math.round(-0.4),
+  Math.round(2.5), Math.round(-2.5), Math.max(), Math.min(), Math.max(NaN, n), parseInt("0x1f"),
+  parseInt("1f", 16), parseInt("0x1f", 10), parseInt("z", 36), parseInt("10", 37),
+  parseInt(0.0000005), parseFloat("1e3x"), parseFloat("-.5e-2abc"), parseFloat("1e"),
+  Number(""), Number(" 12 "), Number("1_000"), Number("0b101"), Number("-0x10"), Number([5]),
+  Number("\\n\\t 7 \\n"), 10 ** 21, -10 % 3, 5 % 0];
+""",
+    "strings": """
+const s = "hello world";
+return [s.slice(-3), s.slice(5, 2), s.substring(5, 2), s.substring(-3, 2), s.at(-1), s.at(-20),
+  s.padStart(15, "abc"), "5".padStart(3, ""), s.split(" ", 1), s.split("", 3), "".split(""),
+  "a-b-c".replace("-", "$&$&"), "a-b-c".replace("-", "$$"), "a-b-c".replace("-", "$1"),
+  "a-b-c".replace("-", "$`"), "a-b-c".replace("-", "$'"), "a-b-c".replaceAll("-", "[$&]"),
+  "aaa".replaceAll("", "_"), "a-b".replace("b", (m, off, str) => m + off + str),
+  "abcabc".indexOf("b", -5), "abcabc".indexOf("", 10), "abc".endsWith("c", -1),
+  "\\u00a0\\ufeff x \\u2028".trim(), "\\x1c y".trim()];
+""",
+    "arrays_and_objects": """
+const o = { b: 1, 10: 2, a: 3, 2: 4, "-1": 5, "01": 6, 1.5: 7 };
+o[1e21] = 8; o[null] = 9; o[[1, 2]] = 10;
+return [Object.keys(o), [10, 9, 1, 2, 100].sort(), [3, undefined, 1, null, "b", NaN].sort(),
+  [1, 2, 3, 4, 5].sort((a, b) => a < b), [3, 1, 2].sort(() => NaN),
+  [1, [2, [3, [4]]]].flat(Infinity), [NaN].indexOf(NaN), [NaN].includes(NaN),
+  [null, undefined, 1].join(), { a: 1, ...{ a: 2, b: 3 }, b: 4 }, { ...null, ..."hi" },
+  Object.assign({ a: 1 }, null, { a: 3 }), Object.fromEntries([["a", 1], ["2", 2], ["a", 3]])];
+""",
+    "destructuring_defaults": """
+const { a = 1, b = (await Task.run("t")).n, c: { d = await Task.run("t", { x: 1 }) } = {} } =
+  { a: null };
+const [x = 10, y = (await Task.run("t")).n, ...z] = [null, undefined, 0, 1];
+const { p: { q = 5 } = {}, ...rest } = { r: 1, s: 2 };
+const f = ({ m, n = m * 2 } = {}, [u, v] = [m, n]) => [m, n, u, v];
+return [a, b, d, x, y, z, q, rest, f(), f({ m: 1 }), f({ m: 1, n: null }, [7])];
+""",
+    "closures_per_iteration": """
+const fs = [];
+for (let i = 0; i < 3; i++) { const r = await Task.run("t", { i }); fs.push(() => [i, r.n]); }
+const gs = [];
+for (let i = 0; i < 3; i++) { gs.push(() => i); await Task.run("t"); i++; }
+const ls = [];
+for (let i = 0; i < 3; i++) { ls.push(() => i++); }
+const first = ls.map(f => f());
+return [fs.map(f => f()), gs.map(f => f()), first, ls.map(f => f())];
+""",
+    "try_finally_control": """
+const out = [];
+const g = () => { try { return "try"; } finally { return "finally"; } };
+const h = () => { try { throw "x"; } finally { return "swallowed"; } };
+const k = () => {
+  for (let i = 0; i < 3; i++) { try { if (i === 1) break; out.push(i); } finally { continue; } }
+  return "k";
+};
+const p = () => { let x = 1; try { return x; } finally { x = 2; } };
+for (let i = 0; i < 4; i++) {
+  try {
+    if (i === 1) continue;
+    if (i === 3) break;
+    out.push((await Task.run("t", { i })).n);
+  } finally {
+    out.push("f" + (await Task.run("t")).n);
+  }
+}
+try { throw [1, 2]; } catch ([a, b]) { out.push(a + b); }
+return [g(), h(), k(), p(), out];
+""",
+    "logical_assignment_short_circuit": """
+const out = [];
+let count = 0;
+const side = () => { count++; return "side"; };
+let a = 1; a ??= side();
+let b = 0; b ||= side();
+let c = 0; c &&= side();
+const o = { x: 0, y: null, n: 1, arr: [5] };
+out.push(a, b, c, count, o.x ??= side(), o.y ??= side(), o.x &&= side(), count);
+out.push(o.n++, ++o.n, o.arr[0]--, --o.arr[0], o.z++, o);
+return out;
+""",
+    "json": """
+const f = () => 1;
+const out = [JSON.stringify({ a: undefined, b: f, c: [undefined, f, NaN, -0], d: { e: undefined } }),
+  JSON.stringify([1, [2, { a: 3 }]], null, 2), JSON.stringify({ a: [], b: {} }, null, "--"),
+  JSON.stringify({ a: 1 }, null, 20), JSON.stringify({ a: 1 }, null, "0123456789abc"),
+  JSON.stringify(f), JSON.stringify(undefined) === undefined];
+for (const t of ["[1,]", "{'a':1}", "", "01", "{\\"2\\":1,\\"1\\":2}", " [ ] "]) {
+  try { out.push(JSON.stringify(JSON.parse(t))); } catch (e) { out.push(T(e)); }
+}
+return out;
+""",
+    "errors_are_catchable": """
+const out = [];
+const o = { a: 1 };
+const tests = [() => o.a.b.c, () => o.x.y, () => o.x(), () => o.a(), () => { let u; u.p = 1; },
+  () => { const n = null; return n[0]; }, () => { const [q] = 5; }, () => { for (const x of {}) {} },
+  () => [].reduce((s, x) => s + x), () => "abc".repeat(-1), () => JSON.parse("{")];
+for (const t of tests) { try { t(); out.push("no error"); } catch (e) { out.push(T(e)); } }
+return out;
+""",
+    "awaits_everywhere": """
+let a;
+const o = { f: (x, y) => [x, y] };
+return [`x${(await Task.run("t")).n}y${`n${(await Task.run("t", { a: 1 })).inputs.a}`}z`,
+  { k: (await Task.run("t")).n, ...(await Task.run("t", { s: 1 })).inputs },
+  a?.[(await Task.run("t")).n], o.f?.((await Task.run("t")).n, (await Task.run("t")).n),
+  Math.max((await Task.run("t")).n, 1), (await Task.run("t")).n ?? await Task.run("t")];
+""",
+}
+
+
+def _run_node(programs: list[str]) -> list[Any]:
+    parts = [
+        "let counter = 0;",
+        "const Task = { run: async (name, inputs = {}) => "
+        "({ name, inputs: JSON.parse(JSON.stringify(inputs)), n: ++counter }) };",
+        "const programs = [",
+    ]
+    parts += [f"async () => {{\n{PRELUDE}{src}\n}}," for src in programs]
+    parts.append("];")
+    parts.append(
+        """
+for (const p of programs) {
+  counter = 0;
+  try {
+    const r = await p();
+    console.log(JSON.stringify({ ok: r === undefined ? null : r }));
+  } catch (e) {
+    console.log(JSON.stringify({ error: (e && e.name) || String(e) }));
+  }
+}
+"""
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cases.mjs"
+        path.write_text("\n".join(parts))
+        proc = subprocess.run(
+            ["node", str(path)], capture_output=True, text=True, timeout=60, check=False
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.split("\n") if line]
+
+
+def _run_rhythm(src: str) -> Any:
+    counter = itertools.count(1)
+    result = run_workflow(
+        PRELUDE + src,
+        tasks={"t": lambda inputs: {"name": "t", "inputs": inputs, "n": next(counter)}},
+    )
+    if result.status != "completed":
+        error = result.error
+        return {"error": error.get("type") if isinstance(error, dict) else error}
+    return {"ok": result.output}
+
+
+@pytest.fixture(scope="module")
+def node_results() -> dict[str, Any]:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    names = list(CASES)
+    return dict(zip(names, _run_node([CASES[n] for n in names]), strict=True))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_node(name: str, node_results: dict[str, Any]) -> None:
+    assert json.dumps(_run_rhythm(CASES[name])) == json.dumps(node_results[name])
+
+
+def test_template_on_next_line_is_a_tagged_template() -> None:
+    # JavaScript inserts no semicolon before a template: `s` + newline + `x` is s`x`, a tagged
+    # template, which .flow rejects rather than reading two statements.
+    with pytest.raises(FlowCompileError, match="tagged template"):
+        compile_source('const s = "a"\nconst t = s\n`x${1}`\nreturn t\n')
+    # After an arrow's block body the newline does end the statement, as in JavaScript.
+    result = run_workflow("const f = () => {}\n`x`\nreturn 1\n")
+    assert result.output == 1
+
+
+def test_formatter_keeps_parentheses_that_end_an_optional_chain() -> None:
+    source = "let a\nconst x = (a?.b).c\nconst y = (a?.b)()\nconst z = a?.b.c\nreturn [x, y, z]\n"
+    assert format_source(source) == source
+    assert format_source("const z = (a?.b?.c)?.d\n") == "const z = (a?.b?.c)?.d\n"
