@@ -1,6 +1,7 @@
 -- Rhythm's schema: everything lives in the Postgres schema "rhythm".
 --
--- Executions hold the history of every task and workflow run and grow without bound. The queue
+-- Executions hold the history of every task and workflow run until pruned (Client.executions.prune,
+-- `rhythm prune`: finished rows older than an age, in batches). The queue
 -- itself is kept in small side tables whose rows are deleted as soon as they are consumed, so
 -- claiming never walks finished work:
 --   ready      runnable now (claimed with FOR UPDATE SKIP LOCKED, deleted when claimed)

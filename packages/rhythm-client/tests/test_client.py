@@ -19,6 +19,7 @@ from rhythm.client import (
     DatabaseUnavailable,
     Execution,
     ExecutionNotFound,
+    IdempotencyConflict,
     InvalidInput,
     WaitTimeout,
     init,
@@ -101,6 +102,71 @@ def test_idempotency_under_concurrent_producers(migrated_url: str) -> None:
             "SELECT count(*) FROM rhythm.ready WHERE execution_id = %s", (uuid.UUID(ids[0]),)
         ).fetchone()
     assert rows == (1,) and ready == (1,)
+
+
+def test_idempotency_key_with_another_name_is_refused(client: Client) -> None:
+    first = client.tasks.run("charge", {"amount": 1}, idempotency_key="order-2")
+    with pytest.raises(IdempotencyConflict) as caught:
+        client.tasks.run("refund", {"amount": 1}, idempotency_key="order-2")
+    err = caught.value
+    assert isinstance(err, InvalidInput)
+    assert (err.key, err.existing_id, err.existing_name, err.requested_name) == (
+        "order-2",
+        first,
+        "charge",
+        "refund",
+    )
+    message = str(err)
+    for part in ("'order-2'", "task 'charge'", first, "task 'refund'"):
+        assert part in message, message
+    assert client.tasks.run("charge", {}, idempotency_key="order-2") == first  # still fine
+    with psycopg.connect(client.database_url) as conn:
+        n = conn.execute(
+            "SELECT count(*) FROM rhythm.executions WHERE idempotency_key = 'order-2'"
+        ).fetchone()
+    assert n == (1,)
+
+
+def test_idempotency_key_held_by_a_workflow_is_refused_for_a_task(client: Client) -> None:
+    wid = uuid.uuid4()
+    with psycopg.connect(client.database_url) as conn:
+        conn.execute(
+            "INSERT INTO rhythm.executions (id, type, name, idempotency_key)"
+            " VALUES (%s, 'workflow', 'onboard', 'signup-7')",
+            (wid,),
+        )
+    with pytest.raises(IdempotencyConflict, match=f"workflow 'onboard' \\(execution {wid}\\)"):
+        client.tasks.run("onboard", {}, idempotency_key="signup-7")
+
+
+def test_idempotency_conflict_under_concurrent_producers(migrated_url: str) -> None:
+    clients = [Client(migrated_url) for _ in range(4)]
+    barrier = threading.Barrier(16)
+
+    def produce(n: int) -> tuple[str, str | IdempotencyConflict]:
+        name = "race-a" if n % 2 else "race-b"
+        barrier.wait()
+        try:
+            return name, clients[n % 4].tasks.run(name, {"n": n}, idempotency_key="contested")
+        except IdempotencyConflict as exc:
+            return name, exc
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            outcomes = list(pool.map(produce, range(16)))
+    finally:
+        for c in clients:
+            c.close()
+    ids = {r for _, r in outcomes if isinstance(r, str)}
+    winners = {name for name, r in outcomes if isinstance(r, str)}
+    conflicts = [r for _, r in outcomes if isinstance(r, IdempotencyConflict)]
+    assert len(ids) == 1 and len(winners) == 1 and len(conflicts) == 8
+    (winner_id,), (winner,) = ids, winners
+    assert all(
+        (c.existing_id, c.existing_name, c.key) == (winner_id, winner, "contested")
+        and c.requested_name != winner
+        for c in conflicts
+    )
 
 
 def test_list_filters_and_limits(client: Client) -> None:

@@ -7,7 +7,13 @@ import uuid
 
 import pytest
 
-from rhythm.client import AsyncClient, ExecutionNotFound, InvalidInput, WaitTimeout
+from rhythm.client import (
+    AsyncClient,
+    ExecutionNotFound,
+    IdempotencyConflict,
+    InvalidInput,
+    WaitTimeout,
+)
 
 
 async def test_async_surface(migrated_url: str) -> None:
@@ -20,6 +26,8 @@ async def test_async_surface(migrated_url: str) -> None:
         assert [(await client.executions.get(i)).inputs for i in ids] == [{"i": 0}, {"i": 1}]
         same = await client.tasks.run("a-task", {}, idempotency_key="k")
         assert same == await client.tasks.run("a-task", {"other": 1}, idempotency_key="k")
+        with pytest.raises(IdempotencyConflict, match=f"task 'a-task' \\(execution {same}\\)"):
+            await client.tasks.run("b-task", {}, idempotency_key="k")
         assert {e.id for e in await client.executions.list(name="a-many")} == set(ids)
 
         with pytest.raises(WaitTimeout, match=tid):

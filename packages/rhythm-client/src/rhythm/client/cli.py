@@ -114,8 +114,9 @@ from rhythm.client.cli_executions import (  # noqa: E402
     cancel_command,
     inspect_command,
     ls_command,
+    prune_command,
     status_command,
 )
 
-for _command in (status_command, ls_command, inspect_command, cancel_command):
+for _command in (status_command, ls_command, inspect_command, cancel_command, prune_command):
     cli.add_command(_command)

@@ -1,4 +1,4 @@
-"""`rhythm status`, `rhythm ls`, `rhythm inspect ID` and `rhythm cancel ID`."""
+"""`rhythm status`, `rhythm ls`, `rhythm inspect ID`, `rhythm cancel ID` and `rhythm prune`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
-from rhythm.client.models import STATUSES, Execution
+from rhythm.client.errors import InvalidInput
+from rhythm.client.models import PRUNABLE, STATUSES, Execution
+from rhythm.client.validation import parse_duration
 
 database_url_option = click.option(
     "--database-url",
@@ -107,3 +109,50 @@ def cancel_command(execution_id: str, database_url: str | None) -> None:
         else:
             status = client.executions.get(execution_id).status
             click.echo(f"{execution_id} had already finished ({status}); nothing to cancel")
+
+
+class Duration(click.ParamType):
+    """A duration such as 30s, 15m, 24h or 7d, as seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float):
+            return float(value)
+        try:
+            return parse_duration(str(value))
+        except InvalidInput as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.command("prune")
+@click.option(
+    "--older-than",
+    type=Duration(),
+    required=True,
+    help="Delete executions that finished longer ago than this: 30s, 15m, 24h, 7d, 2w.",
+)
+@click.option(
+    "--status",
+    "statuses",
+    type=click.Choice(PRUNABLE),
+    multiple=True,
+    help="Only executions with this status (repeatable). Default: completed, failed, cancelled.",
+)
+@database_url_option
+def prune_command(older_than: float, statuses: tuple[str, ...], database_url: str | None) -> None:
+    """Delete finished executions older than a given age, in small batches.
+
+    Pending, running and suspended executions are never deleted, nor the children of an
+    unfinished workflow."""
+    with _client(database_url) as client:
+        deleted = client.executions.prune(older_than=older_than, statuses=statuses or PRUNABLE)
+    chosen = ", ".join(statuses or PRUNABLE)
+    click.echo(f"deleted {deleted} execution(s) ({chosen}) finished over {_age(older_than)} ago")
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

@@ -23,9 +23,9 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from rhythm.client import core
 from rhythm.client.database import connect, connect_async
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.errors import RhythmError, WaitTimeout
+from rhythm.client.errors import WaitTimeout
 from rhythm.client.migrations import migrate as run_migrations
-from rhythm.client.models import Execution
+from rhythm.client.models import PRUNABLE, Execution
 from rhythm.client.queries import query
 from rhythm.client.waiting import AsyncDoneListener, DoneListener
 
@@ -120,7 +120,8 @@ class Tasks:
         timeout: Seconds = None,
     ) -> str:
         """Enqueue one task; return its execution id. Higher `priority` runs first; `delay`
-        (seconds) postpones it; the same `idempotency_key` always returns the same id."""
+        (seconds) postpones it; the same `idempotency_key` with the same task name always returns
+        the same id (another name holding it: IdempotencyConflict)."""
         call = core.run_task(
             name,
             inputs,
@@ -131,15 +132,18 @@ class Tasks:
             retries=retries,
             timeout=timeout,
         )
+        lookup = core.existing_for_key(call)
         with self._client._pool.connection() as conn:
-            row = conn.execute(query(call.query), call.params).fetchone()
-            if row is None:  # the idempotency key is taken: hand back that execution
-                row = conn.execute(query("id_by_idempotency_key"), call.params).fetchone()
-                if row is None:
-                    raise RhythmError(
-                        f"idempotency key {idempotency_key!r} vanished while enqueuing"
-                    )
-        return str(row["id"])
+            for _ in range(core.IDEMPOTENT_TRIES):
+                row = conn.execute(query(call.query), call.params).fetchone()
+                if row is not None:
+                    return str(row["id"])
+                # The idempotency key is taken: hand back that execution if it is the same
+                # task, else IdempotencyConflict. (None: it was pruned meanwhile; try again.)
+                held = conn.execute(query(lookup.query), lookup.params).fetchone()
+                if held is not None:
+                    return core.idempotent_id(held, call)
+        raise core.key_vanished(call)
 
     def run_many(
         self,
@@ -194,6 +198,28 @@ class Executions:
             conn.execute(query("cancel_unqueue"), call.params)
             row = conn.execute(query(call.query), call.params).fetchone()
         return core.cancel_result(row, execution_id)
+
+    def prune(
+        self,
+        older_than: float | int | timedelta,
+        statuses: Iterable[str] = PRUNABLE,
+        *,
+        batch_size: int = core.PRUNE_BATCH,
+    ) -> int:
+        """Delete executions that finished (with one of `statuses`) more than `older_than`
+        (seconds or a timedelta) ago; return how many. Runs in batches of `batch_size`, each its
+        own short transaction. Never touches pending, running or suspended executions, nor the
+        children of an unfinished parent, nor a parent with unfinished children."""
+        call = core.prune(older_than, statuses, batch_size)
+        total = 0
+        while True:
+            with self._client._pool.connection() as conn, conn.transaction():
+                conn.execute(query("prune_gate"))
+                row = conn.execute(query(call.query), call.params).fetchone()
+            deleted = core.pruned(row)
+            total += deleted
+            if deleted < batch_size:
+                return total
 
     def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
         """Block until the execution is completed, failed or cancelled (LISTEN/NOTIFY, no
@@ -323,16 +349,17 @@ class AsyncTasks:
             retries=retries,
             timeout=timeout,
         )
+        lookup = core.existing_for_key(call)
         async with (await self._client._ready()).connection() as conn:
-            row = await (await conn.execute(query(call.query), call.params)).fetchone()
-            if row is None:
-                cur = await conn.execute(query("id_by_idempotency_key"), call.params)
-                row = await cur.fetchone()
-                if row is None:
-                    raise RhythmError(
-                        f"idempotency key {idempotency_key!r} vanished while enqueuing"
-                    )
-        return str(row["id"])
+            for _ in range(core.IDEMPOTENT_TRIES):
+                row = await (await conn.execute(query(call.query), call.params)).fetchone()
+                if row is not None:
+                    return str(row["id"])
+                cur = await conn.execute(query(lookup.query), lookup.params)
+                held = await cur.fetchone()
+                if held is not None:
+                    return core.idempotent_id(held, call)
+        raise core.key_vanished(call)
 
     async def run_many(
         self,
@@ -384,6 +411,24 @@ class AsyncExecutions:
             await conn.execute(query("cancel_unqueue"), call.params)
             row = await (await conn.execute(query(call.query), call.params)).fetchone()
         return core.cancel_result(row, execution_id)
+
+    async def prune(
+        self,
+        older_than: float | int | timedelta,
+        statuses: Iterable[str] = PRUNABLE,
+        *,
+        batch_size: int = core.PRUNE_BATCH,
+    ) -> int:
+        call = core.prune(older_than, statuses, batch_size)
+        total = 0
+        while True:
+            async with (await self._client._ready()).connection() as conn, conn.transaction():
+                await conn.execute(query("prune_gate"))
+                row = await (await conn.execute(query(call.query), call.params)).fetchone()
+            deleted = core.pruned(row)
+            total += deleted
+            if deleted < batch_size:
+                return total
 
     async def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
         limit = core.check_wait_timeout(timeout)

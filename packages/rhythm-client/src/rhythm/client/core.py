@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from rhythm.client import validation as v
-from rhythm.client.errors import ConfigError, ExecutionNotFound, InvalidInput
+from rhythm.client.errors import (
+    ConfigError,
+    ExecutionNotFound,
+    IdempotencyConflict,
+    InvalidInput,
+    RhythmError,
+)
 from rhythm.client.ids import new_id
 from rhythm.client.models import Execution
 
@@ -90,6 +96,34 @@ def run_many(
     )
 
 
+# An idempotent enqueue that finds its key taken looks the holder up; should the holder be pruned
+# in between, it tries the insert again this many times.
+IDEMPOTENT_TRIES = 3
+
+
+def existing_for_key(call: Call) -> Call:
+    """The lookup of the execution holding `call`'s idempotency key (after ON CONFLICT DO NOTHING)."""
+    return Call("by_idempotency_key", {"idempotency_key": call.params["idempotency_key"]})
+
+
+def idempotent_id(row: dict[str, Any], call: Call) -> str:
+    """The id of the execution holding the key, if it is the same task or workflow as `call`;
+    else IdempotencyConflict naming the key, the holder and what was asked for."""
+    p = call.params
+    if row["type"] != p["type"] or row["name"] != p["name"]:
+        raise IdempotencyConflict(
+            p["idempotency_key"], str(row["id"]), row["type"], row["name"], p["type"], p["name"]
+        )
+    return str(row["id"])
+
+
+def key_vanished(call: Call) -> RhythmError:
+    return RhythmError(
+        f"idempotency key {call.params['idempotency_key']!r} kept vanishing while enqueuing "
+        "(its execution was deleted concurrently)"
+    )
+
+
 def get(execution_id: object) -> Call:
     return Call("get_execution", {"id": v.parse_id(execution_id)})
 
@@ -108,6 +142,24 @@ def list_executions(status: object, name: object, queue: object, limit: object) 
 
 def cancel(execution_id: object) -> Call:
     return Call("cancel_execution", {"id": v.parse_id(execution_id)})
+
+
+PRUNE_BATCH = 1000
+
+
+def prune(older_than: object, statuses: object, batch_size: object) -> Call:
+    return Call(
+        "prune_executions",
+        {
+            "older_than": v.check_older_than(older_than),
+            "statuses": v.check_prunable(statuses),
+            "batch": v.check_int(batch_size, "batch_size", 1, 100_000),
+        },
+    )
+
+
+def pruned(row: dict[str, Any] | None) -> int:
+    return 0 if row is None else int(row["deleted"])
 
 
 def check_wait_timeout(timeout: object) -> float | None:

@@ -29,3 +29,31 @@ class ExecutionNotFound(RhythmError, LookupError):
 
 class WaitTimeout(RhythmError, TimeoutError):
     """An execution did not finish within the time a caller was willing to wait."""
+
+
+class IdempotencyConflict(InvalidInput):
+    """An idempotency key is already held by an execution of a different task or workflow.
+
+    Reusing a key with the same name returns the existing execution's id; with another name (or
+    a workflow where a task holds it, or the reverse) it is refused, naming both."""
+
+    def __init__(
+        self,
+        key: str,
+        existing_id: str,
+        existing_type: str,
+        existing_name: str,
+        requested_type: str,
+        requested_name: str,
+    ) -> None:
+        self.key = key
+        self.existing_id = existing_id
+        self.existing_type = existing_type
+        self.existing_name = existing_name
+        self.requested_type = requested_type
+        self.requested_name = requested_name
+        super().__init__(
+            f"idempotency key {key!r} is already used by {existing_type} {existing_name!r} "
+            f"(execution {existing_id}); it cannot be reused for {requested_type} "
+            f"{requested_name!r}"
+        )

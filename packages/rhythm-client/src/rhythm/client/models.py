@@ -9,6 +9,8 @@ from typing import Any, Literal
 Status = Literal["pending", "running", "suspended", "completed", "failed", "cancelled"]
 STATUSES: tuple[str, ...] = ("pending", "running", "suspended", "completed", "failed", "cancelled")
 FINISHED: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+# What executions.prune() deletes by default: every finished status.
+PRUNABLE: tuple[str, ...] = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)

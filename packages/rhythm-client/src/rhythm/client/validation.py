@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from rhythm.client.errors import InvalidInput
-from rhythm.client.models import STATUSES
+from rhythm.client.models import FINISHED, STATUSES
 
 MAX_NAME_LENGTH = 200
 INT32 = 2**31 - 1
@@ -131,3 +132,46 @@ def encode_inputs(inputs: object, what: str = "inputs") -> str:
             f"{what} must be a dict (a JSON object), got {type(inputs).__name__} {inputs!r}"
         )
     return encode_json(inputs, what)
+
+
+def check_older_than(value: object) -> float:
+    seconds = check_seconds(value, "older_than", allow_zero=True)
+    if seconds is None:
+        raise InvalidInput("older_than must be a number of seconds or a timedelta, got None")
+    return seconds
+
+
+def check_prunable(value: object) -> list[str]:
+    """A non-empty collection of finished statuses (a lone string counts as one)."""
+    items: list[object]
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = list(value)
+    else:
+        raise InvalidInput(f"statuses must be a list of statuses, got {value!r}")
+    if not items:
+        raise InvalidInput("statuses must name at least one of completed, failed, cancelled")
+    for item in items:
+        if item not in FINISHED:
+            raise InvalidInput(
+                f"cannot prune executions with status {item!r}: only finished ones "
+                "(completed, failed, cancelled) can be deleted"
+            )
+    return sorted({str(item) for item in items})
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def parse_duration(text: str) -> float:
+    """'30s', '15m', '24h', '7d', '2w' or a combination such as '1h30m' -> seconds."""
+    cleaned = text.strip().lower().replace(" ", "")
+    parts = DURATION.findall(cleaned)
+    if not cleaned or "".join(n + u for n, u in parts) != cleaned:
+        raise InvalidInput(
+            f"invalid duration {text!r}: use a number and a unit s, m, h, d or w "
+            "(for example 30s, 15m, 24h, 7d or 1h30m)"
+        )
+    return sum(float(n) * DURATION_UNITS[u] for n, u in parts)

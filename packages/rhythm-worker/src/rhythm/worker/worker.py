@@ -395,12 +395,15 @@ class Worker:
                 )
             )
         attempt = 0
-        while True:  # the database may be briefly away: keep the results (and leases) meanwhile
+        # Each statement is its own transaction: each locks its executions in id order, and
+        # holding one batch's locks while taking the next batch's would break that order.
+        while statements:  # the database may be briefly away: keep the results (and leases)
             try:
-                async with pool.connection() as conn, conn.transaction():
-                    for name, params in statements:
+                async with pool.connection() as conn:
+                    while statements:
+                        name, params = statements[0]
                         await conn.execute(query(name), params)
-                break
+                        statements.pop(0)
             except psycopg.Error as exc:
                 attempt += 1
                 log.warning("storing %d result(s) failed (try %d): %s", len(batch), attempt, exc)

@@ -1,5 +1,18 @@
 -- Every SQL statement Rhythm runs, each under a `-- name:` line; loaded by rhythm.client.queries.
 -- Parameters use psycopg's %(name)s style, so a literal percent sign must be written %%.
+--
+-- Lock order. Every statement that touches an execution's rows takes its locks in this order, so
+-- two of them can never wait on each other in a cycle (deadlock_detected, SQLSTATE 40P01):
+--   1. queue rows being consumed (rhythm.ready, rhythm.scheduled): only with SKIP LOCKED (claim,
+--      promote_scheduled) or for the single execution being cancelled (cancel_unqueue);
+--   2. rhythm.executions rows, all of them up front, FOR UPDATE in id order (an ARRAY(...) of a
+--      locking CTE is evaluated completely before the statement modifies anything);
+--   3. rhythm.leases rows of those executions;
+--   4. new rows in rhythm.ready / rhythm.scheduled (fresh keys nobody else holds).
+-- Statements that only keep house never wait at all: reap_expired_leases and
+-- renew_leases take their rows with SKIP LOCKED (a row someone is finishing is left for later),
+-- and prune_executions skips locked executions. A multi-row statement is always a transaction
+-- of its own: a worker writes its completions and its failures as separate statements.
 
 -- name: enqueue_one
 -- Create one execution and make it ready (or schedule it after `delay` seconds). With an
@@ -55,8 +68,9 @@ WITH created AS (
 )
 SELECT count(*) FROM created;
 
--- name: id_by_idempotency_key
-SELECT id FROM rhythm.executions WHERE idempotency_key = %(idempotency_key)s;
+-- name: by_idempotency_key
+-- The execution holding an idempotency key: the caller checks it is the same task or workflow.
+SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempotency_key)s;
 
 -- name: get_execution
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
@@ -84,15 +98,16 @@ DELETE FROM rhythm.scheduled WHERE execution_id = %(id)s;
 
 -- name: cancel_execution
 -- Step 2: mark a pending, running or suspended execution cancelled and drop its lease (a worker
--- still running it notices at its next lease renewal). `previous_status` is the status before
--- this statement (NULL: no such execution).
+-- still running it notices at its next lease renewal). The executions row is locked before the
+-- lease (the lease delete needs the updated row). `previous_status` is the status before this
+-- statement (NULL: no such execution).
 WITH cancelled AS (
     UPDATE rhythm.executions
     SET status = 'cancelled', completed_at = now()
     WHERE id = %(id)s AND status IN ('pending', 'running', 'suspended')
     RETURNING id
 ), unleased AS (
-    DELETE FROM rhythm.leases WHERE execution_id IN (SELECT id FROM cancelled)
+    DELETE FROM rhythm.leases WHERE execution_id = ANY (ARRAY(SELECT id FROM cancelled))
 )
 SELECT (SELECT count(*) FROM cancelled) AS cancelled,
        (SELECT status FROM rhythm.executions WHERE id = %(id)s) AS previous_status;
@@ -100,6 +115,8 @@ SELECT (SELECT count(*) FROM cancelled) AS cancelled,
 -- name: claim
 -- Take up to `limit` ready executions of the given queues, highest priority first, then oldest;
 -- delete them from the ready queue, mark them running and lease them to this worker.
+-- Lock order: ready rows (SKIP LOCKED, so claims never wait on each other), then their
+-- executions in id order, then the new leases.
 WITH picked AS (
     -- Per queue, an ordered walk of the ready_claim index; then the best of those.
     SELECT c.execution_id
@@ -118,13 +135,21 @@ WITH picked AS (
     DELETE FROM rhythm.ready AS r
     WHERE r.execution_id = ANY (ARRAY(SELECT execution_id FROM picked))
     RETURNING r.execution_id
+), locked AS (
+    -- Not "status = 'pending'": the planner would walk every pending row through the status
+    -- index. A ready row implies pending; completed_at (unindexed) guards finished work anyway.
+    -- Locked here, in id order, as the update below pulls them (nested loops on the primary key).
+    SELECT e.id
+    FROM taken
+    JOIN rhythm.executions AS e ON e.id = taken.execution_id
+    WHERE e.completed_at IS NULL
+    ORDER BY e.id
+    FOR UPDATE OF e
 ), started AS (
     UPDATE rhythm.executions AS e
     SET status = 'running', attempt = e.attempt + 1, started_at = coalesce(e.started_at, now())
-    FROM taken
-    -- Not "status = 'pending'": the planner would walk every pending row through the status
-    -- index. A ready row implies pending; completed_at (unindexed) guards finished work anyway.
-    WHERE e.id = taken.execution_id AND e.completed_at IS NULL
+    FROM locked
+    WHERE e.id = locked.id AND e.completed_at IS NULL
     RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
               e.timeout_seconds
 ), leased AS (
@@ -141,88 +166,140 @@ ORDER BY priority DESC;
 
 -- name: complete
 -- Record the outputs of finished attempts. The attempt number fences out a worker whose lease
--- lapsed; the status check never overwrites a cancellation.
+-- lapsed; the status check never overwrites a cancellation. Lock order: executions (by id), then
+-- leases.
 WITH done AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(outputs)s::text[])
         AS d (id, attempt, output)
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    JOIN done ON done.id = e.id AND done.attempt = e.attempt
+    WHERE e.status = 'running'
+    ORDER BY e.id
+    FOR UPDATE OF e
 ), finished AS (
     UPDATE rhythm.executions AS e
     SET status = 'completed', output = done.output::jsonb, error = NULL, completed_at = now()
     FROM done
-    WHERE e.id = done.id AND e.attempt = done.attempt AND e.status = 'running'
+    WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
+      AND e.id = done.id AND e.attempt = done.attempt AND e.status = 'running'
     RETURNING e.id
 ), released AS (
     DELETE FROM rhythm.leases AS l
     USING done
-    WHERE l.execution_id = done.id AND l.attempt = done.attempt
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM finished))
+      AND l.execution_id = done.id AND l.attempt = done.attempt
 )
 SELECT id FROM finished;
 
 -- name: fail
 -- Record failed attempts: with a retry delay the execution goes back to pending and is scheduled
--- after that many seconds; without one it is failed for good.
+-- after that many seconds; without one it is failed for good. Lock order: executions (by id),
+-- then leases, then the new scheduled rows.
 WITH f AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(errors)s::text[],
                          %(retry_delays)s::float8[])
         AS f (id, attempt, error, retry_delay)
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    JOIN f ON f.id = e.id AND f.attempt = e.attempt
+    WHERE e.status = 'running'
+    ORDER BY e.id
+    FOR UPDATE OF e
 ), updated AS (
     UPDATE rhythm.executions AS e
     SET status = CASE WHEN f.retry_delay IS NULL THEN 'failed' ELSE 'pending' END,
         error = f.error::jsonb,
         completed_at = CASE WHEN f.retry_delay IS NULL THEN now() END
     FROM f
-    WHERE e.id = f.id AND e.attempt = f.attempt AND e.status = 'running'
+    WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
+      AND e.id = f.id AND e.attempt = f.attempt AND e.status = 'running'
     RETURNING e.id, e.queue, e.priority, f.retry_delay
+), released AS (
+    DELETE FROM rhythm.leases AS l
+    USING f
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM updated))
+      AND l.execution_id = f.id AND l.attempt = f.attempt
 ), retried AS (
     INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
     SELECT id, now() + make_interval(secs => retry_delay), queue, priority
     FROM updated WHERE retry_delay IS NOT NULL
-), released AS (
-    DELETE FROM rhythm.leases AS l
-    USING f
-    WHERE l.execution_id = f.id AND l.attempt = f.attempt
 )
 SELECT id FROM updated;
 
 -- name: release
 -- Hand running executions back (graceful shutdown): ready again at once, attempt not counted.
+-- Lock order: executions (by id), then leases, then the new ready rows.
 WITH r AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS r (id, attempt)
-), unleased AS (
-    DELETE FROM rhythm.leases AS l
-    USING r
-    WHERE l.execution_id = r.id AND l.attempt = r.attempt
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    JOIN r ON r.id = e.id AND r.attempt = e.attempt
+    WHERE e.status = 'running'
+    ORDER BY e.id
+    FOR UPDATE OF e
 ), back AS (
     UPDATE rhythm.executions AS e
     SET status = 'pending', attempt = e.attempt - 1
     FROM r
-    WHERE e.id = r.id AND e.attempt = r.attempt AND e.status = 'running'
+    WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
+      AND e.id = r.id AND e.attempt = r.attempt AND e.status = 'running'
     RETURNING e.id, e.queue, e.priority
+), unleased AS (
+    DELETE FROM rhythm.leases AS l
+    USING r
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM back))
+      AND l.execution_id = r.id AND l.attempt = r.attempt
 )
 INSERT INTO rhythm.ready (execution_id, queue, priority)
 SELECT id, queue, priority FROM back
 RETURNING execution_id;
 
 -- name: renew_leases
--- Extend every lease this worker holds; returns the ones it still holds (a missing one was
--- cancelled or taken over).
-UPDATE rhythm.leases
-SET expires_at = now() + make_interval(secs => %(lease_seconds)s::float8)
-WHERE worker_id = %(worker_id)s
-RETURNING execution_id, attempt;
+-- Extend every lease this worker holds and return them all (a missing one was cancelled or taken
+-- over). Never waits: a lease another transaction has locked right now (being finished, cancelled
+-- or reaped) is left alone this round and still reported, so the loss is noticed next round.
+WITH renewed AS (
+    UPDATE rhythm.leases
+    SET expires_at = now() + make_interval(secs => %(lease_seconds)s::float8)
+    WHERE execution_id = ANY (ARRAY(
+        SELECT execution_id FROM rhythm.leases
+        WHERE worker_id = %(worker_id)s
+        FOR UPDATE SKIP LOCKED
+    ))
+)
+SELECT execution_id, attempt FROM rhythm.leases WHERE worker_id = %(worker_id)s;
 
 -- name: reap_expired_leases
 -- Executions whose worker stopped renewing its lease go back to the ready queue; after
--- `lost_worker_retries` such losses beyond their retries they fail.
-WITH lapsed AS (
+-- `lost_worker_retries` such losses beyond their retries they fail. Never waits on a lock: an
+-- execution a worker is finishing right now (or a lease being renewed) is skipped, and looked at
+-- again on the next pass. Lock order: executions (by id), then leases, then new ready rows.
+WITH expired AS (
+    SELECT execution_id, attempt
+    FROM rhythm.leases
+    WHERE expires_at < now()
+    ORDER BY expires_at
+    LIMIT 500
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    JOIN expired AS x ON x.execution_id = e.id AND x.attempt = e.attempt
+    WHERE e.status = 'running'
+    ORDER BY e.id
+    FOR UPDATE OF e SKIP LOCKED
+), lapsed AS (
     DELETE FROM rhythm.leases AS l
-    WHERE l.execution_id IN (
-        SELECT execution_id FROM rhythm.leases
-        WHERE expires_at < now()
-        ORDER BY expires_at
-        LIMIT 500
+    WHERE l.execution_id = ANY (ARRAY(
+        SELECT l2.execution_id
+        FROM rhythm.leases AS l2
+        WHERE l2.execution_id = ANY (ARRAY(SELECT id FROM locked)) AND l2.expires_at < now()
+        ORDER BY l2.execution_id
         FOR UPDATE SKIP LOCKED
-    )
+    ))
     RETURNING l.execution_id, l.attempt, l.worker_id
 ), updated AS (
     UPDATE rhythm.executions AS e
@@ -288,6 +365,40 @@ FROM (
 ) AS t
 GROUP BY queue
 ORDER BY queue;
+
+-- name: prune_gate
+-- One pruning batch at a time across all clients (a batch's ON DELETE SET NULL of children's
+-- parent_id must not meet another batch's in the opposite order). Held until the batch commits.
+SELECT pg_advisory_xact_lock(hashtext('rhythm.prune_executions'));
+
+-- name: prune_executions
+-- Delete up to `batch` finished executions (of the given statuses) that finished more than
+-- `older_than` seconds ago. Never one whose parent is still pending, running or suspended, nor
+-- one with an unfinished child. Rows locked by anyone else are skipped. `created_at` is bounded
+-- too (it is never after completed_at) so the (status, created_at) index finds the candidates.
+WITH doomed AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.status = ANY (%(statuses)s::text[])
+      AND e.status IN ('completed', 'failed', 'cancelled')
+      AND e.created_at < now() - make_interval(secs => %(older_than)s::float8)
+      AND e.completed_at < now() - make_interval(secs => %(older_than)s::float8)
+      AND NOT EXISTS (
+          SELECT FROM rhythm.executions AS p
+          WHERE p.id = e.parent_id AND p.status IN ('pending', 'running', 'suspended')
+      )
+      AND NOT EXISTS (
+          SELECT FROM rhythm.executions AS c
+          WHERE c.parent_id = e.id AND c.status IN ('pending', 'running', 'suspended')
+      )
+    LIMIT %(batch)s
+    FOR UPDATE OF e SKIP LOCKED
+), deleted AS (
+    DELETE FROM rhythm.executions AS e
+    WHERE e.id = ANY (ARRAY(SELECT id FROM doomed))
+    RETURNING e.id
+)
+SELECT count(*)::int AS deleted FROM deleted;
 
 -- name: status_counts
 SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDER BY status;
