@@ -132,3 +132,12 @@ def test_broken_flow_still_defines_workflow(tmp_path: Path, source: str) -> None
     index = WorkspaceIndex()
     index.update_file(tmp_path / "odd.flow", source)
     assert index.workflow_names() == ["odd"]
+
+
+def test_deeply_nested_python_does_not_stop_indexing(tmp_path: Path) -> None:
+    # CPython's parser raises MemoryError (not SyntaxError) on this; it used to escape add_root.
+    (tmp_path / "a_deep.py").write_text("x = " + "-" * 100_000 + "1\n")
+    (tmp_path / "z_tasks.py").write_text("@task\ndef later():\n    pass\n")
+    index = WorkspaceIndex()
+    index.add_root(tmp_path)
+    assert index.task_names() == ["later"]

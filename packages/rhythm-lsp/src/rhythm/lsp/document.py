@@ -17,6 +17,10 @@ from rhythm.lsp.positions import UTF8, UTF16, UTF32, LineIndex
 
 log = logging.getLogger(__name__)
 
+# Past this many characters a document is not analysed at all: rhythm.core takes seconds per
+# few hundred kilobytes, and the server must keep answering while the user types.
+MAX_ANALYSED_CHARS = 1_000_000
+
 
 @dataclass(slots=True)
 class Document:
@@ -36,26 +40,40 @@ class Document:
         return list(self.analysis.diagnostics)
 
 
-def _fallback_analysis(text: str, error: Exception) -> Analysis:
-    """What is left when rhythm.core fails on a text: an empty program and one diagnostic, so
-    every feature that does not need the syntax tree (names, keywords, stdlib) keeps working."""
+def _fallback_analysis(text: str, message: str, severity: Severity = Severity.ERROR) -> Analysis:
+    """What is left when rhythm.core cannot read a text: an empty program and one diagnostic, so
+    every feature that does not need the syntax tree (names, keywords, stdlib) keeps working.
+    Its code is RY001, so nothing (formatting, say) rewrites a text that was not read."""
     program = ast.Program(span=Span(1, 1, 1, 1, 0, len(text)))
     diagnostic = Diagnostic(
-        code=Code.SYNTAX,
-        severity=Severity.ERROR,
-        message=f"rhythm could not read this file (internal error: {type(error).__name__}: "
-        f"{error}); please report it",
-        span=Span(1, 1, 1, 1, 0, 0),
+        code=Code.SYNTAX, severity=severity, message=message, span=Span(1, 1, 1, 1, 0, 0)
     )
     return Analysis(text, program, [diagnostic], build_symbols(program))
 
 
 def analyse(uri: str, text: str, encoding: str = UTF16) -> Document:
-    try:
-        analysis = analyze(text)
-    except Exception as error:  # rhythm.core promises never to raise; do not die if it does
-        log.exception("rhythm.core failed to analyse %s", uri)
-        analysis = _fallback_analysis(text, error)
+    if len(text) > MAX_ANALYSED_CHARS:
+        analysis = _fallback_analysis(
+            text,
+            f"this file is too large to check ({len(text):,} characters; the limit is "
+            f"{MAX_ANALYSED_CHARS:,}): only keyword and stdlib completion work in it",
+            Severity.WARNING,
+        )
+    else:
+        try:
+            analysis = analyze(text)
+        except RecursionError:  # rhythm.core recurses once per nesting level
+            log.warning("rhythm.core hit the recursion limit on %s", uri)  # no 1000-frame trace
+            analysis = _fallback_analysis(
+                text, "this file is nested too deeply for rhythm to read (recursion limit)"
+            )
+        except Exception as error:  # rhythm.core promises never to raise; do not die if it does
+            log.exception("rhythm.core failed to analyse %s", uri)
+            analysis = _fallback_analysis(
+                text,
+                f"rhythm could not read this file (internal error: {type(error).__name__}: "
+                f"{error}); please report it",
+            )
     return Document(
         uri=uri,
         text=text,

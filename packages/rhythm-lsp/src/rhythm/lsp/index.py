@@ -125,7 +125,8 @@ def scan_python(source: str, path: Path) -> list[TaskInfo]:
     """Every `@task` function in a Python source; [] when the file does not parse."""
     try:
         tree = pyast.parse(source, filename=str(path))
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        # MemoryError/RecursionError: CPython's parser on very deeply nested code.
         log.debug("skipping %s: %s", path, error)
         return []
     lines = source.splitlines()
@@ -162,6 +163,8 @@ def scan_python(source: str, path: Path) -> list[TaskInfo]:
 def scan_flow(source: str, path: Path) -> FileEntry:
     """A .flow file: the workflow it defines and the signal names it uses."""
     entry = FileEntry(workflow=WorkflowInfo(name=path.stem, path=path))
+    if len(source) > MAX_FILE_BYTES // 2:
+        return entry  # too large to parse in passing (an open buffer; files on disk are skipped)
     try:
         from rhythm.core.parser import parse  # the one parser, rhythm.core's
 

@@ -8,6 +8,7 @@ conversion between the two goes through `LineIndex`."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 from lsprotocol import types
@@ -18,7 +19,16 @@ UTF8 = "utf-8"
 UTF16 = "utf-16"
 UTF32 = "utf-32"
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks, and only those (not \u2028 & co.)
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` cut into lines at LSP's line breaks, each line keeping its break."""
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+    lines = [text[a:b] for a, b in itertools.pairwise(starts)]
+    if starts[-1] < len(text):
+        lines.append(text[starts[-1] :])
+    return lines
 
 
 def _units(text: str, encoding: str) -> int:

@@ -15,6 +15,11 @@ log = logging.getLogger("rhythm.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Unavailable(Exception):
+    """A request the server cannot answer but that is no error of its own (e.g. for a document
+    that was never opened and does not exist): answered with the empty result, logged quietly."""
+
+
 def report_error(ls: Any, name: str, error: BaseException) -> None:
     """Log an unexpected exception to stderr and to the client's log."""
     log.exception("%s failed: %s", name, error)
@@ -45,6 +50,9 @@ def guarded(default: Callable[[], Any] = lambda: None) -> Callable[[F], F]:
                     return await handler(ls, *args, **kwargs)
                 except JsonRpcException:
                     raise  # a deliberate error answer (e.g. a refused rename)
+                except Unavailable as error:
+                    log.info("%s: %s", name, error)
+                    return default()
                 except Exception as error:
                     report_error(ls, name, error)
                     return default()
@@ -57,6 +65,9 @@ def guarded(default: Callable[[], Any] = lambda: None) -> Callable[[F], F]:
                 return handler(ls, *args, **kwargs)
             except JsonRpcException:
                 raise  # a deliberate error answer (e.g. a refused rename)
+            except Unavailable as error:
+                log.info("%s: %s", name, error)
+                return default()
             except Exception as error:
                 report_error(ls, name, error)
                 return default()

@@ -9,11 +9,13 @@ import logging
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from rhythm.lsp.code_actions import quick_fixes
 from rhythm.lsp.completion import completions
@@ -31,8 +33,9 @@ from rhythm.lsp.navigation import (
     rename_edits,
 )
 from rhythm.lsp.outline import document_symbols
-from rhythm.lsp.safety import guarded, report_error
+from rhythm.lsp.safety import Unavailable, guarded, report_error
 from rhythm.lsp.signature import signature_help
+from rhythm.lsp.textsync import LspWorkspace, encoding_name
 from rhythm.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
 from rhythm.lsp.workspace_checks import workspace_diagnostics
 
@@ -74,23 +77,41 @@ class RhythmLanguageServer(LanguageServer):
 
     # ------------------------------------------------------------ documents
 
+    def open_document(self, uri: str) -> TextDocument | None:
+        """The open document `uri` names. pygls keys its documents by the percent-decoded URI,
+        so `file:///a%20b.flow` and `file:///a b.flow` are the same document."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def open_uris(self) -> list[str]:
+        """The URIs of the open documents, spelled as the client spelled them when opening."""
+        return [document.uri for document in self.workspace.text_documents.values()]
+
     def document(self, uri: str) -> Document:
-        text_document = self.workspace.get_text_document(uri)
-        return self.documents.get(uri, text_document.source, self.position_encoding())
+        """The analysis of `uri`: the open buffer, else the file on disk (a request for a
+        document that was never opened); `Unavailable` when there is neither."""
+        text_document = self.open_document(uri)
+        if text_document is None:
+            text_document = self.workspace.get_text_document(uri)
+        try:
+            source = text_document.source
+        except (OSError, ValueError) as error:
+            raise Unavailable(f"{uri} is not open and cannot be read: {error}") from error
+        return self.documents.get(uri, source, self.position_encoding())
 
     def position_encoding(self) -> str:
         """The negotiated position encoding's name: "utf-16" (the default), "utf-8" or "utf-32"."""
-        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
-        return str(getattr(encoding, "value", encoding))
+        return encoding_name(self.workspace.position_encoding)
 
     def index_open_document(self, uri: str) -> None:
         path = _path(uri)
-        if path is not None and path.suffix in (".flow", ".py"):
-            self.index.update_file(path, self.workspace.get_text_document(uri).source)
+        text_document = self.open_document(uri)
+        if path is not None and path.suffix in (".flow", ".py") and text_document is not None:
+            self.index.update_file(path, text_document.source)
 
     def publish_diagnostics(self, uri: str) -> None:
         self._pending.pop(uri, None)
-        if not _is_flow(uri) or uri not in self.workspace.text_documents:
+        text_document = self.open_document(uri)
+        if not _is_flow(uri) or text_document is None:
             return
         try:
             document = self.document(uri)
@@ -109,7 +130,7 @@ class RhythmLanguageServer(LanguageServer):
         except Exception as error:
             report_error(self, f"diagnostics for {uri}", error)
             converted = []
-        version = self.workspace.get_text_document(uri).version
+        version = text_document.version
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=converted, version=version)
         )
@@ -129,7 +150,7 @@ class RhythmLanguageServer(LanguageServer):
 
     def refresh_all_diagnostics(self) -> None:
         """The workspace changed: re-check every open .flow document."""
-        for uri in list(self.workspace.text_documents):
+        for uri in self.open_uris():
             if _is_flow(uri):
                 self.schedule_diagnostics(uri)
 
@@ -154,6 +175,10 @@ server = RhythmLanguageServer()
 @guarded()
 def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None:
     """Read initializationOptions: `diagnosticsDelay` (seconds of quiet before re-checking)."""
+    if not isinstance(ls.workspace, LspWorkspace):
+        # pygls has just made the workspace; no document is open yet. Its documents must apply
+        # edits by LSP's line breaks (see textsync), which is all the subclass changes.
+        ls.workspace.__class__ = LspWorkspace
     options = params.initialization_options
     if isinstance(options, dict) and "diagnosticsDelay" in options:
         delay = options["diagnosticsDelay"]
@@ -247,7 +272,7 @@ def did_change_watched_files(
             continue
         if change.type == types.FileChangeType.Deleted:
             ls.index.remove_file(path)
-        elif change.uri in ls.workspace.text_documents:
+        elif ls.open_document(change.uri) is not None:
             ls.index_open_document(change.uri)  # the editor's buffer is newer than the disk
         else:
             ls.index.update_file(path)

@@ -33,7 +33,7 @@ _STRING_TYPES = {"STRING", "TEMPLATE_FULL", "TEMPLATE_HEAD", "TEMPLATE_MIDDLE", 
 def _name_token(tokens: list[Tok], i: int, bindings: BindingIndex) -> tuple[str, int]:
     tok = tokens[i]
     previous = tokens[i - 1].type if i > 0 else ""
-    following = next((t.type for t in tokens[i + 1 :] if t.value != ""), "")
+    following = tokens[i + 1].type if i + 1 < len(tokens) else ""  # `tokens` has no virtual ones
     if previous in ("DOT", "QDOT"):
         return ("method" if following == "LPAR" else "property"), 0
     binding, is_declaration = bindings.get(tok.start_pos, (None, False))
