@@ -68,3 +68,14 @@ def mutated_sample(draw: st.DrawFn) -> str:
 @given(mutated_sample())
 def test_mutated_programs(text: str) -> None:
     run_all(text)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
+    st.integers(100, 1500),
+    st.sampled_from(["", "1", "x", "}", ")", "]"]),
+)
+def test_deeply_repeated_pieces(piece: str, times: int, tail: str) -> None:
+    # Deep nesting must end in a diagnostic, never a RecursionError (see test_deep_input.py).
+    run_all(piece * times + tail)

@@ -68,20 +68,32 @@ SOFT = Line("")
 
 
 def _has_hard(doc: Any, memo: dict[int, bool]) -> bool:
+    """Whether `doc` contains a hard line break. Iterative (documents nest as deep as the
+    program), memoised by id across the calls of one `render`."""
     key = id(doc)
     if key in memo:
         return memo[key]
-    result = False
-    if isinstance(doc, Line):
-        result = doc.hard
-    elif isinstance(doc, str):
-        result = "\n" in doc
-    elif isinstance(doc, list):
-        result = any(_has_hard(d, memo) for d in doc)
-    elif isinstance(doc, (Group, Indent)):
-        result = _has_hard(doc.parts, memo)
-    memo[key] = result
-    return result
+    # (doc, children pushed?): a list/Group/Indent is decided once its children are
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        d, expanded = stack.pop()
+        k = id(d)
+        if k in memo:
+            continue
+        if isinstance(d, Line):
+            memo[k] = d.hard
+        elif isinstance(d, str):
+            memo[k] = "\n" in d
+        elif isinstance(d, (list, Group, Indent)):
+            parts = d if isinstance(d, list) else [d.parts]
+            if expanded:
+                memo[k] = any(memo[id(p)] for p in parts)
+            else:
+                stack.append((d, True))
+                stack.extend((p, False) for p in parts if id(p) not in memo)
+        else:
+            memo[k] = False
+    return memo[key]
 
 
 def render(doc: Any) -> str:

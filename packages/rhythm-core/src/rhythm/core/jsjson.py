@@ -50,7 +50,10 @@ def stringify(value: Any, space: Any = UNDEFINED) -> Any:
     if _is_omitted(value):
         return UNDEFINED
     out: list[str] = []
-    _write(value, gap, "", out, set())
+    try:
+        _write(value, gap, "", out, set())
+    except RecursionError:  # a value nested thousands deep: a catchable error, as in JS
+        raise js_error("RangeError", "JSON.stringify: the value is nested too deeply") from None
     return "".join(out)
 
 

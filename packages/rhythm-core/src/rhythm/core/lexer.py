@@ -246,6 +246,7 @@ _STATEMENT_KEYWORDS = {
 }
 _OPENERS = {"LPAR": "(", "ARROW_LPAR": "(", "FOREACH_LPAR": "(", "LSQB": "[", "TEMPLATE_HEAD": "${"}
 _CLOSER_FOR = {"(": "RPAR", "[": "RSQB", "{b": "RBRACE", "{a": "RBRACE", "{o": "RBRACE"}
+_MAX_UNCLOSED_REPORTED = 3  # more brackets left open at one place: one summarising diagnostic
 _CLOSER_TEXT = {"(": ")", "[": "]", "{b": "}", "{a": "}", "{o": "}", "${": "}"}
 _OPENER_TEXT = {"(": "(", "[": "[", "{b": "{", "{a": "{", "{o": "{", "${": "${"}
 
@@ -755,14 +756,16 @@ class _Shaper:
         self.stack: list[tuple[str, Tok]] = []  # (kind, opening token)
         self.diagnostics: list[Diagnostic] = []
         self.of_index = -1  # raw index of the `of` word of the current for-of head
+        self._scanned = 0  # `prev_end`: how much of `out` was looked at
+        self._real_end = 0  # `prev_end`: where the last real token in out[:_scanned] ended
 
     # ------------------------------------------------------------ helpers
 
     def prev(self) -> Tok | None:
         return self.out[-1] if self.out else None
 
-    def virtual(self, type_: str, at: int, kind: str = "") -> Tok:
-        tok = make_tok(type_, "", self.lines.span(at, at))
+    def virtual(self, type_: str, at: int, kind: str = "", span: Span | None = None) -> Tok:
+        tok = make_tok(type_, "", span if span is not None else self.lines.span(at, at))
         tok.kind = kind
         self.out.append(tok)
         return tok
@@ -771,10 +774,15 @@ class _Shaper:
         self.diagnostics.append(Diagnostic(Code.SYNTAX, Severity.ERROR, message, span))
 
     def prev_end(self) -> int:
-        for tok in reversed(self.out):
-            if not tok.virtual:
-                return tok.end_pos
-        return 0
+        """Where the last real (not inserted) token ended. `out` only grows, so each token is
+        looked at once: closing N unclosed brackets stays linear."""
+        out = self.out
+        for k in range(len(out) - 1, self._scanned - 1, -1):
+            if not out[k].virtual:
+                self._real_end = out[k].end_pos
+                break
+        self._scanned = len(out)
+        return self._real_end
 
     def is_ender(self, tok: Tok | None) -> bool:
         if tok is None:
@@ -797,22 +805,39 @@ class _Shaper:
     def statement_context(self) -> bool:
         return not self.stack or self.stack[-1][0] in ("{b", "{a")
 
-    def close_unclosed(self, reason_tok: Tok | None) -> None:
-        """Pop the innermost bracket, which was never closed: report it and insert its closer."""
-        kind, opener = self.stack.pop()
-        at = self.prev_end()
-        self.error(
-            f"expected '{_CLOSER_TEXT[kind]}' to close '{_OPENER_TEXT[kind]}' at "
-            f"{opener.line}:{opener.column}",
-            self.lines.span(at, at),
-        )
-        if kind == "${":
-            tok = self.virtual("TEMPLATE_TAIL", at)
-            tok.cooked = ""
+    def close_unclosed(self, stop: tuple[str, ...]) -> None:
+        """Pop the innermost brackets down to one whose kind is in `stop` (or all), which were
+        never closed: insert their closers and report them. A long run of them (deep unclosed
+        nesting) is one diagnostic for the innermost, with a count of the rest."""
+        stack = self.stack
+        if not stack or stack[-1][0] in stop:
             return
-        if kind in ("{b", "{a"):
-            self.semi_before_block_end(at)
-        self.virtual(_CLOSER_FOR[kind], at, kind[1:] if kind.startswith("{") else "")
+        at = self.prev_end()
+        span = self.lines.span(at, at)
+        unclosed: list[tuple[str, Tok]] = []
+        while stack and stack[-1][0] not in stop:
+            kind, opener = stack.pop()
+            unclosed.append((kind, opener))
+            if kind == "${":
+                tok = self.virtual("TEMPLATE_TAIL", at, "", span)
+                tok.cooked = ""
+                continue
+            if kind in ("{b", "{a"):
+                self.semi_before_block_end(at)
+            self.virtual(_CLOSER_FOR[kind], at, kind[1:] if kind.startswith("{") else "", span)
+        shown = unclosed if len(unclosed) <= _MAX_UNCLOSED_REPORTED else unclosed[:1]
+        for kind, opener in shown:
+            message = (
+                f"expected '{_CLOSER_TEXT[kind]}' to close '{_OPENER_TEXT[kind]}' at "
+                f"{opener.line}:{opener.column}"
+            )
+            if len(shown) < len(unclosed):
+                kind, opener = unclosed[-1]
+                message += (
+                    f", and {len(unclosed) - 1} more unclosed brackets (the outermost "
+                    f"'{_OPENER_TEXT[kind]}' at {opener.line}:{opener.column})"
+                )
+            self.error(message, span)
 
     def semi_before_block_end(self, at: int) -> None:
         if self.ender_at_end(self.prev()):
@@ -854,8 +879,7 @@ class _Shaper:
                 tok.kind = "post" if (not tok.nl_before and self.is_ender(self.prev())) else "pre"
             self.out.append(tok)
         end = len(self.text)
-        while self.stack:
-            self.close_unclosed(None)
+        self.close_unclosed(())
         if self.ender_at_end(self.prev()):
             self.virtual("SEMI", end)
         return self.out
@@ -896,8 +920,7 @@ class _Shaper:
                 and self.out[-2].type == "FOR"
             )
         ):
-            while self.stack and self.stack[-1][0] not in ("{b", "{a"):
-                self.close_unclosed(tok)
+            self.close_unclosed(("{b", "{a"))
         if not self.statement_context():
             return
         p = self.prev()
@@ -932,8 +955,7 @@ class _Shaper:
         if not any(kind in want for kind, _ in self.stack):
             self.error(f"unexpected '{tok.value[:1] or ty}': nothing to close", tok_span(tok))
             return False
-        while self.stack[-1][0] not in want:
-            self.close_unclosed(tok)
+        self.close_unclosed(want)
         kind, opener = self.stack.pop()
         if opener.kind == "head":
             tok.kind = "head"

@@ -19,7 +19,6 @@ from typing import Any
 
 import lark
 from lark import Lark, Token
-from lark.exceptions import UnexpectedToken
 from lark.grammar import Rule
 from lark.lexer import Lexer, TerminalDef
 from lark.parse_tree_builder import ExpandSingleChild
@@ -31,6 +30,30 @@ from rhythm.core.diagnostics import Code, Diagnostic, Severity
 from rhythm.core.lexer import RESERVED_HINTS, Tok, make_tok, tokenize
 
 _MAX_REPORTED = 100
+
+# The deepest syntax tree the parser hands on: the checker, formatter, compiler, VM snapshots and
+# the language server walk trees recursively, so a deeper subtree is replaced by an error node
+# (see `_Parse.too_deep`). Depth counts syntax nodes (statements, expressions, patterns, parentheses)
+# from a top-level statement down. Documented in docs/language.md ("Limits").
+MAX_DEPTH = 100
+_DEEP_MESSAGE = (
+    f"nesting is too deep (more than {MAX_DEPTH} levels): split up what is nested too deeply, "
+    "e.g. with intermediate variables"
+)
+# Nonterminals whose values can be swapped for an error node of the same role when too deep.
+_EXPR_ORIGINS = frozenset(
+    {
+        "assign_expr", "arrow", "cond_expr", "coalesce_expr", "or_expr", "and_expr", "eq_expr",
+        "rel_expr", "add_expr", "mul_expr", "exp_expr", "unary_expr", "update_expr", "lhs_expr",
+        "primary", "template", "array", "object",
+    }
+)  # fmt: skip
+# Helper nonterminals whose values are lists/tuples/tokens, or a child passed on: no new level.
+_NO_LEVEL_ORIGINS = frozenset(
+    {"term", "decl_kind", "opat_list", "prop_key", "apat_elem", "arrow_params", "arguments"}
+    | {"arr_elem", "start", "binding_target"}  # binding_target: a name, like `x => 1`'s
+)
+_REPLACE_NONE, _REPLACE_EXPR, _REPLACE_STMT, _REPLACE_BLOCK = 0, 1, 2, 3
 
 _TOKEN_TEXT = {
     "LPAR": "'('",
@@ -533,8 +556,8 @@ class _Builder:
         if elems and isinstance(elems[-1], _Hole):
             elems.pop()
         # Holes stay None until the post-pass: `[, b] = x` is a valid pattern.
-        elements = [None if isinstance(e, _Hole) else e for e in elems]
-        if any(isinstance(e, _Hole) for e in elems):
+        elements = [None if e.__class__ is _Hole else e for e in elems]
+        if None in elements:
             self.holes = True
         return ast.ArrayLit(elements=elements, span=self.span(c))  # type: ignore[arg-type]
 
@@ -706,8 +729,9 @@ _LOCK = threading.Lock()
 
 def _fast_table(lark: Lark) -> list[dict[str, Any]]:
     """The LALR table indexed by state, for `_Parse.run`'s loop: a shift is the next state (an
-    int), a reduce is (rule size, the rule's nonterminal, the rule's callback), where the callback
-    is None for a one-symbol `?rule`, whose value is its child's."""
+    int), a reduce is (rule size, the rule's nonterminal, the rule's callback, the nesting levels
+    the value adds (0 or 1), what a too-deep value is replaced by (`_REPLACE_*`)), where the
+    callback is None for a one-symbol `?rule`, whose value is its child's."""
     parser = lark.parser.parser.parser  # type: ignore[attr-defined]
     table = parser.parse_table
     callbacks = parser.callbacks
@@ -725,7 +749,17 @@ def _fast_table(lark: Lark) -> list[dict[str, Any]]:
                 callback = callbacks[arg]
                 if size == 1 and isinstance(callback, ExpandSingleChild):
                     callback = None  # it returns its one child unchanged
-                fast[str(sym)] = (size, str(arg.origin.name), callback)
+                origin = str(arg.origin.name)
+                level = 0 if origin in _NO_LEVEL_ORIGINS else 1
+                if origin in _EXPR_ORIGINS:
+                    replace = _REPLACE_EXPR
+                elif origin == "stmt":
+                    replace = _REPLACE_STMT
+                elif origin == "block":
+                    replace = _REPLACE_BLOCK
+                else:
+                    replace = _REPLACE_NONE
+                fast[str(sym)] = (size, origin, callback, level, replace)
     return out
 
 
@@ -765,6 +799,9 @@ class _Parse:
         self._starts: list[int] | None = None
         self._levels: tuple[list[int], list[int]] | None = None
         self.lex_error_starts = sorted(d.span.start for d in lex.diagnostics)
+        self.depth: list[int] = []  # parallel to lark's value stack: each value's nesting depth
+        self.deep_span: Span | None = None  # the last subtree cut off by `too_deep`
+        self.discarded: list[Any] = []  # cut-off subtrees, kept alive (the builder keys by id)
 
     # Only error recovery needs these: computed on the first syntax error.
 
@@ -884,6 +921,7 @@ class _Parse:
         last_error = -1
         state_stack = state.state_stack
         value_stack = state.value_stack
+        depth = self.depth
         table = _TABLE
         while i < n:
             # The fast path: lark's `feed_token` inlined, over a table made for this loop (shift
@@ -898,20 +936,26 @@ class _Parse:
                 if act.__class__ is int:
                     state_stack.append(act)
                     value_stack.append(tok)
+                    depth.append(0)
                     break
-                size, origin, callback = act
+                size, origin, callback, d, replace = act
                 if callback is None:  # `?rule: x`, one child: the value stays, the state moves
                     state_stack[-1] = table[state_stack[-2]][origin]
                     continue
                 if size:
                     c = value_stack[-size:]
+                    d += max(depth[-size:])
                     del state_stack[-size:]
                     del value_stack[-size:]
+                    del depth[-size:]
                 else:
                     c = []
                 value = callback(c)
+                if d > MAX_DEPTH and replace:
+                    value, d = self.too_deep(value, replace)
                 state_stack.append(table[state_stack[-1]][origin])
                 value_stack.append(value)
+                depth.append(d)
             if act is not None:
                 i += 1
                 continue
@@ -925,19 +969,76 @@ class _Parse:
         line, col = (toks[-1].end_line, toks[-1].end_column) if toks else (1, 1)
         eof = Token("$END", "", end, line, col, line, col, end)
         for _ in range(4):
-            try:
-                result = state.feed_token(eof, True)
+            if self.feed(state, eof, True):
+                result = value_stack[-1]
                 break
-            except UnexpectedToken as e:
-                if last_error != n:
-                    self.report(self.message(n, eof, set(e.expected or ())), self.eof_span())
-                last_error = n
-                self.recover(state, states, n, True)
+            if last_error != n:
+                expected = {s for s in states[state_stack[-1]] if s.isupper()}
+                self.report(self.message(n, eof, expected), self.eof_span())
+            last_error = n
+            self.recover(state, states, n, True)
         else:  # pragma: no cover - the start state always accepts an error statement
             return ast.Program(span=self.eof_span())
         program: ast.Program = result
         program.span = Span(1, 1, line, col, 0, end) if toks else ast.NO_SPAN
         return program
+
+    def feed(self, state: Any, tok: Token, is_end: bool = False) -> bool:
+        """lark's `feed_token` over `_TABLE`, keeping `self.depth` in step with the value stack.
+        True when the token was shifted (at the end: when the program was accepted); False when
+        the table has no action for it (the stacks are left as lark leaves them)."""
+        state_stack = state.state_stack
+        value_stack = state.value_stack
+        depth = self.depth
+        end_state = state.parse_conf.end_state
+        ty = tok.type
+        while True:
+            act = _TABLE[state_stack[-1]].get(ty)
+            if act is None:
+                return False
+            if act.__class__ is int:
+                assert not is_end
+                state_stack.append(act)
+                value_stack.append(tok)
+                depth.append(0)
+                return True
+            size, origin, callback, d, replace = act
+            if callback is None:  # `?rule: x`: the value (and its depth) stays, the state moves
+                state_stack[-1] = _TABLE[state_stack[-2]][origin]
+                if is_end and state_stack[-1] == end_state:
+                    return True
+                continue
+            if size:
+                c = value_stack[-size:]
+                d += max(depth[-size:])
+                del state_stack[-size:]
+                del value_stack[-size:]
+                del depth[-size:]
+            else:
+                c = []
+            value = callback(c)
+            if d > MAX_DEPTH and replace:
+                value, d = self.too_deep(value, replace)
+            state_stack.append(_TABLE[state_stack[-1]][origin])
+            value_stack.append(value)
+            depth.append(d)
+            if is_end and state_stack[-1] == end_state:
+                return True
+
+    def too_deep(self, value: Any, replace: int) -> tuple[Any, int]:
+        """`value` nests more than MAX_DEPTH levels deep: report it (once for nested cut-offs)
+        and put an error node of the same role in its place, so later passes never see it."""
+        span = _BUILDER.parens.get(id(value), value.span)
+        self.discarded.append(value)
+        last = self.deep_span
+        if last is None or not (span.start <= last.start and last.end <= span.end):
+            self.report(_DEEP_MESSAGE, span)
+        self.deep_span = span
+        if replace == _REPLACE_EXPR:
+            return ast.UndefinedLit(span=span), 1
+        if replace == _REPLACE_STMT:
+            return ast.ErrorStmt(span=span), 1
+        return ast.Block(body=[ast.ErrorStmt(span=span)], span=span), 2
 
     def eof_span(self) -> Span:
         toks = self.toks
@@ -955,6 +1056,7 @@ class _Parse:
         while len(state.state_stack) > 1 and "ERROR_STMT" not in states[state.state_stack[-1]]:
             state.state_stack.pop()
             value = state.value_stack.pop()
+            self.depth.pop()
             b = _bounds(value, _BUILDER.parens)
             if b is not None:
                 first = b[0].start
@@ -993,14 +1095,13 @@ class _Parse:
             span = self.tok_span(i) if i < n else self.eof_span()
         err = make_tok("ERROR_STMT", "<error>", span)
         for _ in range(len(state.state_stack) + 1):
-            try:
-                state.feed_token(err)
+            if self.feed(state, err):
                 break
-            except UnexpectedToken:
-                if len(state.state_stack) <= 1:
-                    break
-                state.state_stack.pop()
-                state.value_stack.pop()
+            if len(state.state_stack) <= 1:
+                break
+            state.state_stack.pop()
+            state.value_stack.pop()
+            self.depth.pop()
         return j
 
 
