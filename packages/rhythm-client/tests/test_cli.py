@@ -39,6 +39,13 @@ def test_version() -> None:
     assert result.output.startswith("rhythm, version ")
 
 
+def test_module_entry_point_has_every_command(tmp_path: Path) -> None:
+    result = rhythm("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("migrate", "check", "fmt", "status", "ls", "inspect", "cancel", "prune"):
+        assert f"  {name} " in result.stdout, name
+
+
 def test_migrate_with_flag_then_noop(fresh_url: str, tmp_path: Path) -> None:
     first = rhythm("migrate", "--database-url", fresh_url, cwd=tmp_path)
     assert first.returncode == 0, first.stderr

@@ -101,10 +101,6 @@ def main() -> None:
     cli(prog_name="rhythm")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 from rhythm.client.cli_flow import check_command, fmt_command  # noqa: E402
 
 cli.add_command(check_command)
@@ -120,3 +116,7 @@ from rhythm.client.cli_executions import (  # noqa: E402
 
 for _command in (status_command, ls_command, inspect_command, cancel_command, prune_command):
     cli.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
