@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -12,6 +11,7 @@ from typing import Any
 
 from rhythm.client.errors import InvalidInput
 from rhythm.client.models import FINISHED, STATUSES
+from rhythm.core import durations
 
 MAX_NAME_LENGTH = 200
 INT32 = 2**31 - 1
@@ -161,17 +161,13 @@ def check_prunable(value: object) -> list[str]:
     return sorted({str(item) for item in items})
 
 
-DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-
-
 def parse_duration(text: str) -> float:
-    """'30s', '15m', '24h', '7d', '2w' or a combination such as '1h30m' -> seconds."""
-    cleaned = text.strip().lower().replace(" ", "")
-    parts = DURATION.findall(cleaned)
-    if not cleaned or "".join(n + u for n, u in parts) != cleaned:
+    """'30s', '15m', '24h', '7d', '2w' or a combination such as '1h30m' -> seconds (the same
+    grammar as timeouts in .flow files)."""
+    seconds = durations.parse_duration(text, require_unit=True)
+    if seconds is None:
         raise InvalidInput(
             f"invalid duration {text!r}: use a number and a unit s, m, h, d or w "
             "(for example 30s, 15m, 24h, 7d or 1h30m)"
         )
-    return sum(float(n) * DURATION_UNITS[u] for n, u in parts)
+    return seconds

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from rhythm.core import jsjson
+from rhythm.core import durations, jsjson
 from rhythm.core.values import (
     _WS,
     UNDEFINED,
@@ -189,25 +188,15 @@ def timer_until(vm: VM, this: Any, args: list[Any]) -> Any:
     return h
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def parse_duration(v: Any) -> float:
     """Seconds from a number or a duration string ("24h", "15m", "30s", "1h30m", "500ms")."""
     if type(v) is float and math.isfinite(v) and v >= 0:
         return v
     if type(v) is str:
-        text = v.strip().replace(" ", "")
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return float(text)
-        if text and re.fullmatch(r"(?:\d+(?:\.\d+)?(?:ms|d|h|m|s))+", text):
-            return sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
-    raise js_error(
-        "TypeError",
-        f'invalid timeout {_show(v)}: use a number of seconds or a duration like "24h", '
-        '"15m", "30s" or "1h30m"',
-    )
+        seconds = durations.parse_duration(v)
+        if seconds is not None:
+            return seconds
+    raise js_error("TypeError", f"invalid timeout {_show(v)}: use {durations.DURATION_HELP}")
 
 
 def _signal(vm: VM, name: str, timeout: float | None) -> Handle:
