@@ -27,7 +27,8 @@ async def main() -> None:
     url = database_url(None, start=HERE)
     worker = Worker(queues=["orders"], concurrency=4, tasks=[order_tasks], database_url=url)
     async with AsyncClient(url) as client:
-        await client.migrate()
+        applied = await client.migrate()
+        print(f"schema: applied {', '.join(applied)}" if applied else "schema: up to date")
         running = asyncio.create_task(worker.run_async())
         try:
             orders = [("o-1", 25.0), ("o-2", 1500.0), ("o-3", 99.5)]
