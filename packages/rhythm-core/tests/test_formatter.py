@@ -96,3 +96,13 @@ def test_syntax_errors_raise_format_error() -> None:
 def test_empty_source() -> None:
     assert format_source("") == ""
     assert format_source("\n\n") == ""
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["let a = 'x';;\n", ";\n", "let a = 1;\n;\n;return a\n", "if (a) {\n  ;\n}\n", "{ ; }\n"],
+)
+def test_stray_semicolons_are_dropped(source: str) -> None:
+    formatted = format_source(source)
+    assert ";;" not in formatted and not formatted.lstrip().startswith(";")
+    assert format_source(formatted) == formatted

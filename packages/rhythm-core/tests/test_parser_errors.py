@@ -145,3 +145,10 @@ def test_garbage_never_raises(source: str) -> None:
 def test_deep_nesting_does_not_raise() -> None:
     result = parse("x = " + "(" * 3000 + "1" + ")" * 3000)
     assert isinstance(result.program, ast.Program)
+
+
+def test_words_javascript_does_not_reserve_are_plain_names() -> None:
+    from rhythm.core.testing import run_workflow
+
+    result = run_workflow("const label = 1\nconst goto = 2\nreturn label + goto\n")
+    assert (result.status, result.output) == ("completed", 3)

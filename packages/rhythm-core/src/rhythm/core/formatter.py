@@ -325,7 +325,9 @@ class _Printer:
     # ------------------------------------------------------------ statements
 
     def body(self, stmts: list[Any], lo: int, hi: int) -> list[Any]:
-        """Statements of a block/program with their comments, separated by hard lines."""
+        """Statements of a block/program with their comments, separated by hard lines. Empty
+        statements (a stray `;`) mean nothing in a list and are dropped."""
+        stmts = [s for s in stmts if not isinstance(s, ast.Empty)]
         parts: list[Any] = []
         last_line: int | None = None
         prev: Any = None
@@ -711,7 +713,8 @@ def strip_spans(node: Any) -> Any:
             out.pop("quote", None)
         return out
     if isinstance(node, list):
-        return [strip_spans(x) for x in node]
+        # Empty statements in a statement list carry no meaning (the layout drops them).
+        return [strip_spans(x) for x in node if not isinstance(x, ast.Empty)]
     if isinstance(node, float) and node != node:
         return "NaN"
     return node

@@ -86,8 +86,6 @@ RESERVED_HINTS = {
     "extends": "there are no classes",
     "static": "there are no classes",
     "debugger": "",
-    "label": "",
-    "goto": "",
     "interface": "",
     "implements": "",
     "package": "",
