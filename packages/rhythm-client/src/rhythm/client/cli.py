@@ -10,6 +10,15 @@ from typing import Any
 
 import click
 
+from rhythm.client.cli_executions import (
+    cancel_command,
+    inspect_command,
+    ls_command,
+    prune_command,
+    status_command,
+)
+from rhythm.client.cli_flow import check_command, fmt_command
+from rhythm.client.cli_options import database_url_option
 from rhythm.client.errors import RhythmError
 
 ENTRY_POINT_GROUP = "rhythm.commands"
@@ -67,15 +76,6 @@ def cli() -> None:
     """Rhythm: durable workflows and a task queue on Postgres."""
 
 
-database_url_option = click.option(
-    "--database-url",
-    envvar="RHYTHM_DATABASE_URL",
-    default=None,
-    help="Postgres URL. Default: $RHYTHM_DATABASE_URL, then [tool.rhythm] database_url in "
-    "pyproject.toml, then an embedded Postgres under .rhythm/.",
-)
-
-
 @cli.command()
 @database_url_option
 def migrate(database_url: str | None) -> None:
@@ -101,22 +101,16 @@ def main() -> None:
     cli(prog_name="rhythm")
 
 
-from rhythm.client.cli_flow import check_command, fmt_command  # noqa: E402
-
-cli.add_command(check_command)
-cli.add_command(fmt_command)
-
-from rhythm.client.cli_executions import (  # noqa: E402
-    cancel_command,
-    inspect_command,
-    ls_command,
-    prune_command,
+for _command in (
+    check_command,
+    fmt_command,
     status_command,
-)
-
-for _command in (status_command, ls_command, inspect_command, cancel_command, prune_command):
+    ls_command,
+    inspect_command,
+    cancel_command,
+    prune_command,
+):
     cli.add_command(_command)
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

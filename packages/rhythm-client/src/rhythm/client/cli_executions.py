@@ -7,16 +7,10 @@ from typing import Any
 
 import click
 
+from rhythm.client.cli_options import database_url_option
 from rhythm.client.errors import InvalidInput
 from rhythm.client.models import PRUNABLE, STATUSES, Execution
 from rhythm.client.validation import parse_duration
-
-database_url_option = click.option(
-    "--database-url",
-    envvar="RHYTHM_DATABASE_URL",
-    default=None,
-    help="Postgres URL (default: as for `rhythm migrate`).",
-)
 
 
 def _client(database_url: str | None) -> Any:

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import click
 
+from rhythm.client.cli_options import database_url_option
 from rhythm.worker.settings import WorkerSettings
 
 
@@ -51,13 +52,7 @@ def _import_app(name: str) -> ModuleType:
     show_default=True,
     help="Tasks run at once.",
 )
-@click.option(
-    "--database-url",
-    envvar="RHYTHM_DATABASE_URL",
-    default=None,
-    help="Postgres URL. Default: $RHYTHM_DATABASE_URL, then [tool.rhythm] database_url in "
-    "pyproject.toml, then an embedded Postgres under .rhythm/.",
-)
+@database_url_option
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=0.1),
