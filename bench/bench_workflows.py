@@ -407,15 +407,10 @@ def measure_resume_rhythm(side: RhythmSide, k: int, rounds: int) -> None:
         for r in range(rounds):
             side.signal(wid, r)
             sent.append(time.time())
-            watch(
-                side,
-                f"resume {r}",
-                lambda r=r: (
-                    ("start", f"mark:{r}") in read_stamps(stamp_file)
-                    and side.waiting("resume_probe") + side.done("resume_probe") == 1
-                ),
-                procs,
-            )
+            # The task done and the workflow back at its wait (an idle worker takes a few ms;
+            # the pause keeps the next signal from arriving before the wait it is timed against).
+            watch(side, f"resume {r}", lambda r=r: side.awaited(wid) >= k + r + 1, procs)
+            time.sleep(0.3)
         size = side.snapshot_bytes(wid)
     finally:
         stop(procs)
