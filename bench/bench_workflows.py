@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 
 BENCH_DIR = Path(__file__).resolve().parent
-CONCURRENCY = 8  # per worker process, both systems
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))  # per worker process, both systems
 DEADLINE = 900.0  # seconds any one wait may take before the run is abandoned
 START_PAUSE = 3.0  # seconds for a worker process to connect and listen before the clock starts
 
@@ -403,6 +403,7 @@ def measure_resume_rhythm(side: RhythmSide, k: int, rounds: int) -> None:
         )
         kill(procs)
         procs = side.start_workers(1, stamp_file)
+        size = side.snapshot_bytes(wid)  # at its wait (a finished workflow's state is deleted)
         sent: list[float] = []
         for r in range(rounds):
             side.signal(wid, r)
@@ -411,7 +412,6 @@ def measure_resume_rhythm(side: RhythmSide, k: int, rounds: int) -> None:
             # the pause keeps the next signal from arriving before the wait it is timed against).
             watch(side, f"resume {r}", lambda r=r: side.awaited(wid) >= k + r + 1, procs)
             time.sleep(0.3)
-        size = side.snapshot_bytes(wid)
     finally:
         stop(procs)
     stamps = read_stamps(stamp_file)
