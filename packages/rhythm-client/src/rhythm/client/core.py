@@ -3,7 +3,6 @@ result decoding. Both clients call these and differ only in how they talk to Pos
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from rhythm.client.errors import (
 )
 from rhythm.client.ids import new_id
 from rhythm.client.models import Execution
+from rhythm.core.versions import version_hash
 
 DEFAULT_QUEUE = "default"
 MAX_LIST_LIMIT = 10_000
@@ -202,6 +202,5 @@ def read_workflow_files(paths: Sequence[str | Path]) -> list[WorkflowDefinition]
             source = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read workflow file: {exc.strerror or exc}") from None
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        found.append(WorkflowDefinition(path.stem, digest, source))
+        found.append(WorkflowDefinition(path.stem, version_hash(source), source))
     return found
