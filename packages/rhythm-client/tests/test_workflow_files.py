@@ -133,13 +133,13 @@ def test_bad_names_and_bad_arguments(tmp_path: Path) -> None:
     flow = write(tmp_path / "ok.flow", "return 1\n")
     with pytest.raises(WorkflowFileError, match="workflow name must be a non-empty string"):
         load_workflows(WorkflowFile(name="  ", file_path=flow))
-    with pytest.raises(WorkflowFileError, match="is a folder; WorkflowFile names one .flow file"):
+    with pytest.raises(WorkflowFileError, match=r"is a folder; WorkflowFile names one \.flow file"):
         load_workflows(WorkflowFile(name="x", file_path=tmp_path))
     with pytest.raises(InvalidInput, match="no workflow files given"):
         load_workflows([])
-    with pytest.raises(InvalidInput, match="each workflow must be a path.*got int 42"):
+    with pytest.raises(InvalidInput, match=r"each workflow must be a path.*got int 42"):
         load_workflows([flow, 42])  # type: ignore[list-item]
-    with pytest.raises(InvalidInput, match="workflows must be a path.*got int 7"):
+    with pytest.raises(InvalidInput, match=r"workflows must be a path.*got int 7"):
         load_workflows(7)  # type: ignore[arg-type]
 
 
@@ -189,7 +189,7 @@ async def test_async_register_and_store(migrated_url: str, tmp_path: Path) -> No
     flow = write(tmp_path / "asyncflow.flow", "return 3\n")
     async with AsyncClient(migrated_url) as c:
         [d] = await c.register_workflows([WorkflowFile(name="renamed", file_path=flow)])
-        with pytest.raises(WorkflowFileError, match="nope.flow: no such file"):
+        with pytest.raises(WorkflowFileError, match=r"nope\.flow: no such file"):
             await c.register_workflows([flow, tmp_path / "nope.flow"])
     assert ("renamed", sha("return 3\n")) in stored(migrated_url)
     assert d.name == "renamed"
