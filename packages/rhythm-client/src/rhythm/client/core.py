@@ -3,14 +3,12 @@ result decoding. Both clients call these and differ only in how they talk to Pos
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rhythm.client import validation as v
 from rhythm.client.errors import (
-    ConfigError,
     ExecutionNotFound,
     IdempotencyConflict,
     InvalidInput,
@@ -18,7 +16,6 @@ from rhythm.client.errors import (
 )
 from rhythm.client.ids import new_id
 from rhythm.client.models import Execution
-from rhythm.core.versions import version_hash
 
 DEFAULT_QUEUE = "default"
 MAX_LIST_LIMIT = 10_000
@@ -180,27 +177,3 @@ def cancel_result(row: dict[str, Any] | None, execution_id: object) -> bool:
 
 def ids_in(payload: str) -> set[str]:
     return set(payload.split(",")) if payload else set()
-
-
-@dataclass(frozen=True)
-class WorkflowDefinition:
-    name: str
-    version_hash: str
-    source: str
-
-
-def read_workflow_files(paths: Sequence[str | Path]) -> list[WorkflowDefinition]:
-    """Each .flow file as (file stem, sha256 of its source, source)."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    found: list[WorkflowDefinition] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.suffix != ".flow":
-            raise InvalidInput(f"{path}: workflow files must end in .flow")
-        try:
-            source = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read workflow file: {exc.strerror or exc}") from None
-        found.append(WorkflowDefinition(path.stem, version_hash(source), source))
-    return found
