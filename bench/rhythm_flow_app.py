@@ -4,7 +4,9 @@ worker process that runs both.
 The `stamp` task appends `start|end <run>:<i> <time.time()>` lines to the file named by
 BENCH_STAMP_FILE (when set), exactly as the DBOS peer's stamped step does.
 
-    python bench/rhythm_flow_app.py URL CONCURRENCY"""
+    python bench/rhythm_flow_app.py URL CONCURRENCY
+
+With BENCH_PROFILE=DIR the worker runs under cProfile and writes its stats to DIR when it stops."""
 
 from __future__ import annotations
 
@@ -45,4 +47,14 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    profile_to = os.environ.get("BENCH_PROFILE")  # a folder: write cProfile stats there at exit
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            profiler.runcall(main)
+        finally:
+            profiler.dump_stats(os.path.join(profile_to, f"rhythm-worker-{os.getpid()}.prof"))
+    else:
+        main()
