@@ -13,9 +13,8 @@
 -- Every one of these paths holds the workflow's executions row lock (the statements take it up
 -- front, in the documented lock order), which is what serialises them with a step's commit.
 
--- The definitions of running executions stay: a workflow execution names its version, and that
--- version cannot be deleted while any execution names it. `registered_at` orders versions for
--- "the latest": registering an older source again makes it the latest again.
+-- `registered_at` orders versions for "the latest": registering an older source again makes it
+-- the latest again.
 ALTER TABLE rhythm.workflow_definitions
     ADD COLUMN registered_at timestamptz NOT NULL DEFAULT now();
 CREATE INDEX workflow_definitions_latest ON rhythm.workflow_definitions (name, registered_at DESC);
@@ -28,11 +27,32 @@ ALTER TABLE rhythm.executions
     -- For a child: its output (completed) or error (failed) as produced, key order kept, which is
     -- what the parent's VM reads.
     ADD COLUMN ordered_result json,
-    ADD CONSTRAINT executions_parent_handle CHECK (parent_handle IS NULL OR parent_id IS NOT NULL),
-    ADD CONSTRAINT executions_definition FOREIGN KEY (name, version_hash)
-        REFERENCES rhythm.workflow_definitions (name, version_hash);
+    ADD CONSTRAINT executions_parent_handle CHECK (parent_handle IS NULL OR parent_id IS NOT NULL);
 CREATE INDEX executions_definition ON rhythm.executions (name, version_hash)
     WHERE version_hash IS NOT NULL;
+
+-- A definition cannot be deleted (nor renamed or re-hashed) while an unfinished execution runs
+-- on it: that execution resumes on exactly this source at its next step.
+CREATE FUNCTION rhythm.keep_definitions_in_use() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (
+        SELECT FROM rhythm.executions AS e
+        WHERE e.name = OLD.name AND e.version_hash = OLD.version_hash
+          AND e.status IN ('pending', 'running', 'suspended')
+    ) THEN
+        RAISE EXCEPTION 'workflow % version % is in use by unfinished executions',
+            OLD.name, OLD.version_hash
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER workflow_definitions_in_use
+    BEFORE DELETE OR UPDATE OF name, version_hash, source ON rhythm.workflow_definitions
+    FOR EACH ROW EXECUTE FUNCTION rhythm.keep_definitions_in_use();
 
 -- The snapshot of a suspended workflow and the handles its current await waits on (an inbox row
 -- for one of them wakes it). Written by each step's commit, deleted when the workflow finishes.

@@ -491,7 +491,7 @@ SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDE
 -- as jsonb for queries and as json so the workflow reads its keys in the order given),
 -- idempotency_key (or NULL), delay (seconds or NULL). Returns the id; with the idempotency key
 -- already in use nothing is created and no row is returned (then look it up with
--- by_idempotency_key). An unknown (name, version_hash) is a foreign key violation.
+-- by_idempotency_key).
 WITH created AS (
     INSERT INTO rhythm.executions
         (id, type, name, queue, priority, inputs, ordered_inputs, idempotency_key, version_hash)
