@@ -77,6 +77,8 @@ def program_fingerprint(
     }
     text = json.dumps(body, separators=(",", ":"), default=_operand)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 _HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
 
 
