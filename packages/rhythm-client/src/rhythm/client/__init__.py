@@ -12,6 +12,7 @@ from rhythm.client.errors import (
     WaitTimeout,
 )
 from rhythm.client.models import Execution
+from rhythm.client.workflow_files import WorkflowDefinition, WorkflowFile, WorkflowFileError
 
 __all__ = [
     "AsyncClient",
@@ -25,5 +26,8 @@ __all__ = [
     "MigrationError",
     "RhythmError",
     "WaitTimeout",
+    "WorkflowDefinition",
+    "WorkflowFile",
+    "WorkflowFileError",
     "init",
 ]

@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -36,6 +35,12 @@ from rhythm.client.pool import AsyncPool, Pool
 from rhythm.client.queries import query
 from rhythm.client.retrying import RETRY_SECONDS, Attempts, RetryPolicy, landed_before
 from rhythm.client.waiting import AsyncDoneListener, DoneListener
+from rhythm.client.workflow_files import (
+    WorkflowDefinition,
+    WorkflowSources,
+    load_workflows,
+    store_workflow_definitions,
+)
 
 # wait() trusts NOTIFY, but re-reads the row this often anyway in case a notification was missed.
 WAIT_RECHECK_SECONDS = 5.0
@@ -161,19 +166,14 @@ class Client:
         """Apply pending schema migrations; return the file names applied now."""
         return [m.filename for m in run_migrations(self.database_url)]
 
-    def store_workflows(self, paths: Sequence[str | Path]) -> list[core.WorkflowDefinition]:
-        """Store .flow files in rhythm.workflow_definitions under (file stem, sha256 of source)."""
-        found = core.read_workflow_files(paths)
-
-        def store(conn: Conn) -> None:
-            with conn.transaction():
-                for d in found:
-                    conn.execute(
-                        query("store_workflow_definition"),
-                        {"name": d.name, "version_hash": d.version_hash, "source": d.source},
-                    )
-
-        self._run(store)
+    def register_workflows(self, workflows: WorkflowSources) -> list[WorkflowDefinition]:
+        """Check and store workflows: .flow files, folders (searched recursively) and
+        WorkflowFile(name=..., file_path=...) items; a workflow's name is its file's stem unless
+        given. A file with errors is refused (WorkflowFileError, `path:line:col: message` for
+        every error) and then nothing of this call is stored. Each workflow is stored under
+        (name, SHA-256 of its source); new runs use the latest version stored."""
+        found = load_workflows(workflows)
+        self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
     def _run(self, work: Callable[[Conn], T]) -> T:
@@ -400,18 +400,9 @@ class AsyncClient:
         applied = await asyncio.to_thread(run_migrations, self.database_url)
         return [m.filename for m in applied]
 
-    async def store_workflows(self, paths: Sequence[str | Path]) -> list[core.WorkflowDefinition]:
-        found = core.read_workflow_files(paths)
-
-        async def store(conn: AsyncConn) -> None:
-            async with conn.transaction():
-                for d in found:
-                    await conn.execute(
-                        query("store_workflow_definition"),
-                        {"name": d.name, "version_hash": d.version_hash, "source": d.source},
-                    )
-
-        await self._run(store)
+    async def register_workflows(self, workflows: WorkflowSources) -> list[WorkflowDefinition]:
+        found = await asyncio.to_thread(load_workflows, workflows)  # reads files, parses
+        await self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
     async def _one(self, call: core.Call) -> dict[str, Any] | None:
@@ -574,16 +565,17 @@ class AsyncExecutions:
 def init(
     database_url: str | None = None,
     auto_migrate: bool = True,
-    workflows: Sequence[str | Path] = (),
+    workflows: WorkflowSources = (),
 ) -> Client:
     """The one-call setup for apps: a Client, the schema migrated (unless auto_migrate=False),
-    and the given .flow files stored under (file stem, sha256 of source)."""
+    and the given workflows registered (paths, folders, WorkflowFile items; see
+    Client.register_workflows)."""
     client = Client(database_url)
     try:
         if auto_migrate:
             client.migrate()
         if workflows:
-            client.store_workflows(workflows)
+            client.register_workflows(workflows)
     except BaseException:
         client.close()
         raise

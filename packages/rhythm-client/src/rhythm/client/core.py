@@ -3,15 +3,12 @@ result decoding. Both clients call these and differ only in how they talk to Pos
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rhythm.client import validation as v
 from rhythm.client.errors import (
-    ConfigError,
     ExecutionNotFound,
     IdempotencyConflict,
     InvalidInput,
@@ -180,28 +177,3 @@ def cancel_result(row: dict[str, Any] | None, execution_id: object) -> bool:
 
 def ids_in(payload: str) -> set[str]:
     return set(payload.split(",")) if payload else set()
-
-
-@dataclass(frozen=True)
-class WorkflowDefinition:
-    name: str
-    version_hash: str
-    source: str
-
-
-def read_workflow_files(paths: Sequence[str | Path]) -> list[WorkflowDefinition]:
-    """Each .flow file as (file stem, sha256 of its source, source)."""
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    found: list[WorkflowDefinition] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.suffix != ".flow":
-            raise InvalidInput(f"{path}: workflow files must end in .flow")
-        try:
-            source = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read workflow file: {exc.strerror or exc}") from None
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        found.append(WorkflowDefinition(path.stem, digest, source))
-    return found

@@ -151,7 +151,7 @@ WITH picked AS (
     FROM locked
     WHERE e.id = locked.id AND e.completed_at IS NULL
     RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
-              e.timeout_seconds
+              e.timeout_seconds, e.version_hash
 ), leased AS (
     INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
     SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
@@ -160,7 +160,8 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
-SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds
+SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds,
+       version_hash
 FROM started
 ORDER BY priority DESC;
 
@@ -347,10 +348,16 @@ SELECT (SELECT count(*) FROM promoted) AS promoted,
        (SELECT extract(epoch FROM min(run_at) - clock_timestamp())::float8
         FROM rhythm.scheduled WHERE run_at > now()) AS next_due_in;
 
--- name: store_workflow_definition
+-- name: store_workflow_definitions
+-- Store workflow versions (parallel arrays of names, version hashes and sources) in one
+-- statement; a version stored before is left as it is. Returns the (name, version_hash) pairs
+-- that were new. Touches no execution, so it takes no part in the lock order.
 INSERT INTO rhythm.workflow_definitions (name, version_hash, source)
-VALUES (%(name)s, %(version_hash)s, %(source)s)
-ON CONFLICT (name, version_hash) DO NOTHING;
+SELECT d.name, d.version_hash, d.source
+FROM unnest(%(names)s::text[], %(version_hashes)s::text[], %(sources)s::text[])
+    AS d (name, version_hash, source)
+ON CONFLICT (name, version_hash) DO NOTHING
+RETURNING name, version_hash;
 
 -- name: queue_overview
 -- Per queue: runnable now, scheduled for later, running (leased) — all from the small tables.
