@@ -190,7 +190,7 @@ class RhythmSide(Side):
         self.execute("TRUNCATE rhythm.executions CASCADE")
 
     def start(self, workflow: str, inputs: list[dict[str, Any]]) -> list[str]:
-        return [str(self.client.workflows.run(workflow, item, queue="bench")) for item in inputs]
+        return [str(self.client.workflows.run(workflow, item)) for item in inputs]
 
     def done(self, workflow: str) -> int:
         return int(

@@ -18,7 +18,8 @@ from pathlib import Path
 from rhythm.worker import Worker, task
 
 FLOWS = Path(__file__).resolve().parent / "flows"
-QUEUE = "bench"
+# Everything on the default queue: a Task.run without a queue option goes there.
+QUEUE = "default"
 STAMP_FILE = os.environ.get("BENCH_STAMP_FILE")
 
 
