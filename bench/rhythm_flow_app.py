@@ -1,5 +1,5 @@
 """Rhythm's side of bench_workflows.py: the tasks the bench workflows (bench/flows/) await, and a
-worker process that runs both.
+worker process that runs both (the driver registers the workflows with client.register_workflows).
 
 The `stamp` task appends `start|end <run>:<i> <time.time()>` lines to the file named by
 BENCH_STAMP_FILE (when set), exactly as the DBOS peer's stamped step does.
@@ -43,7 +43,6 @@ def main() -> None:
         concurrency=concurrency,
         tasks=[noop, stamp],
         database_url=url,
-        workflows=str(FLOWS),
     ).run()
 
 
