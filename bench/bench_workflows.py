@@ -67,6 +67,13 @@ def rss_mib(pid: int) -> float:
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used, from /proc (Linux). Unlike wall-clock rates this
+    barely moves with the machine's load, so it shows the cost of the work itself."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -171,8 +178,8 @@ class Side:
         self.execute("ANALYZE")
 
     def commits(self) -> int:
-        """Transactions committed in this side's database so far (each is a WAL flush when it
-        wrote anything: the floor under every figure here on a disk-backed server)."""
+        """Transactions committed in this side's database so far, read-only ones included (each
+        that wrote is a WAL flush: the floor under every figure here on a disk-backed server)."""
         return int(
             self.query(
                 "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
@@ -363,6 +370,7 @@ def measure_throughput(side: Side, count: int, workers: int) -> None:
     procs = side.start_workers(workers)
     try:
         watch(side, f"{count} workflows", lambda: side.done("three_steps") >= count, procs)
+        cpu = sum(cpu_seconds(proc.pid) for proc in procs)
     finally:
         stop(procs)
     time.sleep(1.0)  # the statistics collector catches up with the workers' last commits
@@ -371,7 +379,11 @@ def measure_throughput(side: Side, count: int, workers: int) -> None:
         f"3-step workflows, {workers} worker process{plural} (workflows/s)", count / side.span()
     )
     side.record(
-        f"3-step workflows, {workers} worker process{plural}: commits per workflow",
+        f"3-step workflows, {workers} worker process{plural}: worker CPU per workflow (ms)",
+        cpu * 1000 / count,
+    )
+    side.record(
+        f"3-step workflows, {workers} worker process{plural}: transactions per workflow",
         (side.commits() - commits) / count,
     )
 
@@ -579,7 +591,7 @@ def fmt_list(values: list[float]) -> str:
     return " / ".join(f"{v:,.1f}" for v in values)
 
 
-LOWER_IS_BETTER = ("latency", "resume", "RSS", "(s)", "last / first", "bytes", "commits")
+LOWER_IS_BETTER = ("latency", "resume", "RSS", "(s)", "last / first", "bytes", "per workflow")
 
 
 def best(label: str, values: list[float]) -> float:
