@@ -118,6 +118,7 @@ class Side:
     url: str
     results: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    _startup_cpu: float | None = None
 
     def record(self, label: str, value: float) -> None:
         self.results.setdefault(label, []).append(value)
@@ -176,6 +177,18 @@ class Side:
 
     def analyze(self) -> None:
         self.execute("ANALYZE")
+
+    def startup_cpu(self) -> float:
+        """CPU seconds a worker process spends starting (imports, connections) with no work,
+        measured once: subtracted from the CPU it takes to run a batch of work."""
+        if self._startup_cpu is None:
+            self.reset()
+            procs = self.start_workers(1)
+            try:
+                self._startup_cpu = cpu_seconds(procs[0].pid)
+            finally:
+                stop(procs)
+        return self._startup_cpu
 
     def commits(self) -> int:
         """Transactions committed in this side's database so far, read-only ones included (each
@@ -363,6 +376,7 @@ def watch(side: Side, what: str, check: Callable[[], bool], procs: list[subproce
 def measure_throughput(side: Side, count: int, workers: int) -> None:
     """Load the backlog, ANALYZE, start the workers; the rate comes from the database's own
     timestamps (first start to last completion), so process start-up is not counted."""
+    side.startup_cpu()
     side.reset()
     side.start("three_steps", [{"i": i} for i in range(count)])
     side.analyze()
@@ -370,7 +384,7 @@ def measure_throughput(side: Side, count: int, workers: int) -> None:
     procs = side.start_workers(workers)
     try:
         watch(side, f"{count} workflows", lambda: side.done("three_steps") >= count, procs)
-        cpu = sum(cpu_seconds(proc.pid) for proc in procs)
+        cpu = sum(cpu_seconds(proc.pid) for proc in procs) - workers * side.startup_cpu()
     finally:
         stop(procs)
     time.sleep(1.0)  # the statistics collector catches up with the workers' last commits
