@@ -1,24 +1,105 @@
 """WorkerStore: every statement a worker runs against Postgres, as methods taking plain values.
 
 The worker engine (worker.py) decides when to claim, renew or write; this module decides how:
-each method borrows a pooled connection, runs one named statement of queries.sql and returns
-plain Python values. Every multi-row statement is its own transaction (the pool's connections
-are in autocommit mode), so each keeps the lock order documented at the top of queries.sql.
-Errors are psycopg's own: the engine tells an outage (OperationalError) from a bad row."""
+each method borrows a connection, runs one named statement of queries.sql and returns plain
+Python values. Every multi-row statement is its own transaction (connections are in autocommit
+mode), so each keeps the lock order documented at the top of queries.sql.
+
+Errors: psycopg's own. An outage, a dropped connection or a statement that got no answer within
+`op_timeout` seconds (a black-holed network) is a psycopg.OperationalError (StoreUnavailable);
+anything else is about the rows sent (bad data) and retrying the same rows cannot help.
+
+Connections come from ConnectionSource, a small pool without reconnect backoff: after an outage
+the next statement simply connects again, so the worker resumes as soon as Postgres answers
+(psycopg_pool would wait out its exponential backoff, up to 15 s and more)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
 
+from rhythm.client.core import CONNECTION_KWARGS
 from rhythm.client.queries import query
 
-Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+
+
+class StoreUnavailable(psycopg.OperationalError):
+    """The database did not answer a worker statement in time."""
+
+
+class ConnectionSource:
+    """Up to `size` connections to `url`, opened on demand and reused while healthy. A
+    connection that saw an outage is closed, and so are the idle ones (they broke with it)."""
+
+    def __init__(self, url: str, size: int, connect_timeout: float = 5.0) -> None:
+        self.url = url
+        self.size = size
+        self.connect_timeout = connect_timeout
+        self._idle: list[Connection] = []
+        self._slots = asyncio.Semaphore(size)
+        self._closed = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        async with self._slots:
+            if self._closed:
+                raise StoreUnavailable("the worker's connections are closed")
+            conn = self._idle.pop() if self._idle else await self._connect()
+            try:
+                yield conn
+            except psycopg.OperationalError:
+                await _close(conn)
+                await self._drop_idle()  # they most likely broke with it
+                raise
+            except psycopg.Error:
+                # A statement refused for its data: the connection itself is fine.
+                if not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE:
+                    self._idle.append(conn)
+                else:
+                    await _close(conn)
+                raise
+            except BaseException:  # cancelled mid-statement (op timeout): state unknown
+                await _close(conn)
+                await self._drop_idle()  # a silent network takes the idle ones too
+                raise
+            if (
+                conn.closed
+                or conn.info.transaction_status != TransactionStatus.IDLE
+                or self._closed
+            ):
+                await _close(conn)
+            else:
+                self._idle.append(conn)
+
+    async def _connect(self) -> Connection:
+        # libpq's connect_timeout counts whole seconds, at least 2.
+        timeout = max(2, round(self.connect_timeout))
+        return await psycopg.AsyncConnection.connect(
+            self.url, **CONNECTION_KWARGS, row_factory=dict_row, connect_timeout=timeout
+        )
+
+    async def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _close(conn)
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._drop_idle()
+
+
+async def _close(conn: Connection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -43,9 +124,20 @@ class FailedAttempt:
 class WorkerStore:
     """The queries of one worker (its id is part of every lease it takes or renews)."""
 
-    def __init__(self, pool: Pool, worker_id: str) -> None:
+    def __init__(self, pool: ConnectionSource, worker_id: str, op_timeout: float = 30.0) -> None:
         self.pool = pool
         self.worker_id = worker_id
+        self.op_timeout = op_timeout
+
+    @contextlib.asynccontextmanager
+    async def connection(self, timeout: float | None = None) -> AsyncIterator[Connection]:
+        """A connection for one statement; StoreUnavailable if it takes over `timeout` s."""
+        limit = timeout if timeout is not None else self.op_timeout
+        try:
+            async with asyncio.timeout(limit), self.pool.connection() as conn:
+                yield conn
+        except TimeoutError:
+            raise StoreUnavailable(f"the database did not answer within {limit:g} s") from None
 
     async def claim(
         self, queues: Sequence[str], limit: int, lease_seconds: float
@@ -58,12 +150,12 @@ class WorkerStore:
             "worker_id": self.worker_id,
             "lease_seconds": lease_seconds,
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             return await (await conn.execute(query("claim"), params)).fetchall()
 
     async def promote(self, limit: int) -> tuple[int, float | None]:
         """Move due scheduled work to the ready queue: (how many, seconds until the next is due)."""
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             cur = await conn.execute(query("promote_scheduled"), {"limit": limit})
             row = await cur.fetchone()
         assert row is not None
@@ -76,7 +168,7 @@ class WorkerStore:
             "attempts": [d.attempt for d in done],
             "outputs": [d.output for d in done],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("complete"), params)).fetchall()
         return {str(r["id"]) for r in rows}
 
@@ -88,7 +180,7 @@ class WorkerStore:
             "errors": [f.error for f in failed],
             "retry_delays": [f.retry_delay for f in failed],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("fail"), params)).fetchall()
         return {str(r["id"]) for r in rows}
 
@@ -98,20 +190,47 @@ class WorkerStore:
             "ids": [uuid.UUID(i) for i, _ in held],
             "attempts": [a for _, a in held],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("release"), params)).fetchall()
         return {str(r["execution_id"]) for r in rows}
 
-    async def renew(self, lease_seconds: float) -> set[tuple[str, int]]:
-        """Extend this worker's leases; returns the (id, attempt) pairs it still holds."""
-        params = {"worker_id": self.worker_id, "lease_seconds": lease_seconds}
-        async with self.pool.connection() as conn:
+    async def renew(
+        self, held: Sequence[tuple[str, int]], lease_seconds: float
+    ) -> set[tuple[str, int]]:
+        """Extend the leases of the (id, attempt) pairs this worker runs; returns those it still
+        holds. Leases it does not know it holds (a claim whose reply was lost) are left to lapse."""
+        params = {
+            "worker_id": self.worker_id,
+            "lease_seconds": lease_seconds,
+            "ids": [uuid.UUID(i) for i, _ in held],
+            "attempts": [a for _, a in held],
+        }
+        # Never longer than the lease itself: a late renewal is a lost one anyway.
+        async with self.connection(min(self.op_timeout, lease_seconds)) as conn:
             rows = await (await conn.execute(query("renew_leases"), params)).fetchall()
         return {(str(r["execution_id"]), int(r["attempt"])) for r in rows}
 
     async def reap(self, lost_worker_retries: int) -> int:
         """Requeue (or fail) work whose lease lapsed; returns how many executions it changed."""
         params = {"lost_worker_retries": lost_worker_retries}
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             row = await (await conn.execute(query("reap_expired_leases"), params)).fetchone()
         return 0 if row is None else int(row["count"])
+
+
+# SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,
+# serialization), insufficient resources, operator intervention (shutdown), system errors.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether retrying the same statement later can succeed (the database or the network was
+    away), as opposed to Postgres refusing the rows themselves."""
+    if isinstance(exc, StoreUnavailable):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:  # raised by the client side: a lost or unusable connection
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    return state[:2] in _TRANSIENT_CLASSES
