@@ -11,21 +11,29 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from rhythm.client import core
-from rhythm.client.database import connect, connect_async
+from rhythm.client import validation as v
+from rhythm.client.database import (
+    CONNECT_TIMEOUT_SECONDS,
+    STATEMENT_TIMEOUT_SECONDS,
+    Timeouts,
+    connect,
+    connect_async,
+)
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.errors import WaitTimeout
 from rhythm.client.migrations import migrate as run_migrations
 from rhythm.client.models import PRUNABLE, Execution
+from rhythm.client.pool import AsyncPool, Pool
 from rhythm.client.queries import query
+from rhythm.client.retrying import RETRY_SECONDS, Attempts, RetryPolicy, landed_before
 from rhythm.client.waiting import AsyncDoneListener, DoneListener
 from rhythm.client.workflow_files import (
     WorkflowDefinition,
@@ -36,31 +44,112 @@ from rhythm.client.workflow_files import (
 
 # wait() trusts NOTIFY, but re-reads the row this often anyway in case a notification was missed.
 WAIT_RECHECK_SECONDS = 5.0
-POOL_TIMEOUT_SECONDS = 10.0
 Seconds = float | int | timedelta | None
+T = TypeVar("T")
+Conn = psycopg.Connection[dict[str, Any]]
+AsyncConn = psycopg.AsyncConnection[dict[str, Any]]
 
 
 def _pool_kwargs() -> dict[str, Any]:
     return {**core.CONNECTION_KWARGS, "row_factory": dict_row}
 
 
+def _settings(
+    connect_timeout: object, statement_timeout: object, retry_for: object
+) -> tuple[Timeouts, RetryPolicy]:
+    connect_s = v.check_seconds(connect_timeout, "connect_timeout", allow_zero=False)
+    statement_s = v.check_seconds(statement_timeout, "statement_timeout", allow_zero=False)
+    retry_s = v.check_seconds(retry_for, "retry_for", allow_zero=True)
+    return (
+        Timeouts(connect=connect_s or CONNECT_TIMEOUT_SECONDS, statement=statement_s),
+        RetryPolicy(retry_s or 0.0),
+    )
+
+
+def _slot_wait(timeouts: Timeouts, attempts: Attempts) -> float:
+    # Waiting for a free pooled connection is bounded like a connect, or by the retry budget.
+    return max(timeouts.connect, attempts.remaining())
+
+
+def _enqueued_id(conn: Conn, call: core.Call) -> str:
+    """Run an enqueue (retried safely: see rhythm.client.retrying) and return the new id."""
+    lookup = core.existing_for_key(call)
+    try:
+        for _ in range(core.IDEMPOTENT_TRIES):
+            row = conn.execute(query(call.query), call.params).fetchone()
+            if row is not None:
+                return str(row["id"])
+            # The idempotency key is taken: hand back that execution if it is the same
+            # task, else IdempotencyConflict. (None: it was pruned meanwhile; try again.)
+            held = conn.execute(query(lookup.query), lookup.params).fetchone()
+            if held is not None:
+                return core.idempotent_id(held, call)
+    except psycopg.errors.UniqueViolation as exc:
+        if landed_before(exc):
+            return str(call.params["id"])
+        raise
+    raise core.key_vanished(call)
+
+
+def _enqueued_many(conn: Conn, call: core.Call) -> None:
+    try:
+        conn.execute(query(call.query), call.params)
+    except psycopg.errors.UniqueViolation as exc:
+        if not landed_before(exc):  # else: a retry after the batch had committed
+            raise
+
+
+async def _enqueued_many_async(conn: AsyncConn, call: core.Call) -> None:
+    try:
+        await conn.execute(query(call.query), call.params)
+    except psycopg.errors.UniqueViolation as exc:
+        if not landed_before(exc):
+            raise
+
+
+async def _enqueued_id_async(conn: AsyncConn, call: core.Call) -> str:
+    lookup = core.existing_for_key(call)
+    try:
+        for _ in range(core.IDEMPOTENT_TRIES):
+            row = await (await conn.execute(query(call.query), call.params)).fetchone()
+            if row is not None:
+                return str(row["id"])
+            held = await (await conn.execute(query(lookup.query), lookup.params)).fetchone()
+            if held is not None:
+                return core.idempotent_id(held, call)
+    except psycopg.errors.UniqueViolation as exc:
+        if landed_before(exc):
+            return str(call.params["id"])
+        raise
+    raise core.key_vanished(call)
+
+
 # ---------------------------------------------------------------- blocking
 
 
 class Client:
-    """A blocking client. Thread-safe: it holds a small connection pool."""
+    """A blocking client. Thread-safe: it holds a small connection pool.
 
-    def __init__(self, database_url: str | None = None, *, max_connections: int = 4) -> None:
+    `connect_timeout` bounds opening a connection, `statement_timeout` (None: no limit) each
+    statement, and a statement that gets no answer at all is cut off 2 s after that. While the
+    database restarts or is unreachable, calls are retried for up to `retry_for` seconds (0: not
+    at all), then raise DatabaseUnavailable naming the host."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        max_connections: int = 4,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        statement_timeout: float | None = STATEMENT_TIMEOUT_SECONDS,
+        retry_for: float = RETRY_SECONDS,
+    ) -> None:
+        self._timeouts, self._retry = _settings(connect_timeout, statement_timeout, retry_for)
         self.database_url = resolve_database_url(database_url)
-        connect(self.database_url).close()  # unreachable database: one clear error, right here
-        self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-            self.database_url,
-            min_size=1,
-            max_size=max(1, max_connections),
-            kwargs=_pool_kwargs(),
-            timeout=POOL_TIMEOUT_SECONDS,
-            open=True,
-            name="rhythm-client",
+        # unreachable database: one clear error, right here
+        connect(self.database_url, self._timeouts).close()
+        self._pool = Pool(
+            self.database_url, self._timeouts, max(1, max_connections), _pool_kwargs()
         )
         self._listener: DoneListener | None = None
         self._listener_lock = threading.Lock()
@@ -70,7 +159,7 @@ class Client:
     def _done_listener(self) -> DoneListener:
         with self._listener_lock:
             if self._listener is None:
-                self._listener = DoneListener(self.database_url)
+                self._listener = DoneListener(self.database_url, self._timeouts)
             return self._listener
 
     def migrate(self) -> list[str]:
@@ -84,17 +173,24 @@ class Client:
         every error) and then nothing of this call is stored. Each workflow is stored under
         (name, SHA-256 of its source); new runs use the latest version stored."""
         found = load_workflows(workflows)
-        with self._pool.connection() as conn:
-            store_workflow_definitions(conn, found)
+        self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
+    def _run(self, work: Callable[[Conn], T]) -> T:
+        """`work` on a pooled connection, tried again while the database is unreachable."""
+        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+        while True:
+            try:
+                with self._pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
+                    return work(conn)
+            except Exception as exc:
+                time.sleep(attempts.failed(exc))
+
     def _one(self, call: core.Call) -> dict[str, Any] | None:
-        with self._pool.connection() as conn:
-            return conn.execute(query(call.query), call.params).fetchone()
+        return self._run(lambda conn: conn.execute(query(call.query), call.params).fetchone())
 
     def _all(self, call: core.Call) -> list[dict[str, Any]]:
-        with self._pool.connection() as conn:
-            return conn.execute(query(call.query), call.params).fetchall()
+        return self._run(lambda conn: conn.execute(query(call.query), call.params).fetchall())
 
     def close(self) -> None:
         if self._listener is not None:
@@ -137,18 +233,7 @@ class Tasks:
             retries=retries,
             timeout=timeout,
         )
-        lookup = core.existing_for_key(call)
-        with self._client._pool.connection() as conn:
-            for _ in range(core.IDEMPOTENT_TRIES):
-                row = conn.execute(query(call.query), call.params).fetchone()
-                if row is not None:
-                    return str(row["id"])
-                # The idempotency key is taken: hand back that execution if it is the same
-                # task, else IdempotencyConflict. (None: it was pruned meanwhile; try again.)
-                held = conn.execute(query(lookup.query), lookup.params).fetchone()
-                if held is not None:
-                    return core.idempotent_id(held, call)
-        raise core.key_vanished(call)
+        return self._client._run(lambda conn: _enqueued_id(conn, call))
 
     def run_many(
         self,
@@ -172,7 +257,7 @@ class Tasks:
             timeout=timeout,
         )
         if call.params["ids"]:
-            self._client._one(call)
+            self._client._run(lambda conn: _enqueued_many(conn, call))
         return [str(i) for i in call.params["ids"]]
 
 
@@ -199,10 +284,13 @@ class Executions:
         """Cancel a pending, running or suspended execution. True if this call cancelled it,
         False if it had already finished. A running task's result is then discarded."""
         call = core.cancel(execution_id)
-        with self._client._pool.connection() as conn, conn.transaction():
-            conn.execute(query("cancel_unqueue"), call.params)
-            row = conn.execute(query(call.query), call.params).fetchone()
-        return core.cancel_result(row, execution_id)
+
+        def cancel(conn: Conn) -> dict[str, Any] | None:
+            with conn.transaction():
+                conn.execute(query("cancel_unqueue"), call.params)
+                return conn.execute(query(call.query), call.params).fetchone()
+
+        return core.cancel_result(self._client._run(cancel), execution_id)
 
     def prune(
         self,
@@ -216,12 +304,15 @@ class Executions:
         own short transaction. Never touches pending, running or suspended executions, nor the
         children of an unfinished parent, nor a parent with unfinished children."""
         call = core.prune(older_than, statuses, batch_size)
+
+        def batch(conn: Conn) -> dict[str, Any] | None:
+            with conn.transaction():
+                conn.execute(query("prune_gate"))
+                return conn.execute(query(call.query), call.params).fetchone()
+
         total = 0
         while True:
-            with self._client._pool.connection() as conn, conn.transaction():
-                conn.execute(query("prune_gate"))
-                row = conn.execute(query(call.query), call.params).fetchone()
-            deleted = core.pruned(row)
+            deleted = core.pruned(self._client._run(batch))
             total += deleted
             if deleted < batch_size:
                 return total
@@ -260,18 +351,19 @@ class Executions:
 class AsyncClient:
     """The asyncio twin of Client: the same methods, awaited."""
 
-    def __init__(self, database_url: str | None = None, *, max_connections: int = 4) -> None:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        max_connections: int = 4,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        statement_timeout: float | None = STATEMENT_TIMEOUT_SECONDS,
+        retry_for: float = RETRY_SECONDS,
+    ) -> None:
+        self._timeouts, self._retry = _settings(connect_timeout, statement_timeout, retry_for)
         self.database_url = resolve_database_url(database_url)
-        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]] = (
-            AsyncConnectionPool(
-                self.database_url,
-                min_size=1,
-                max_size=max(1, max_connections),
-                kwargs=_pool_kwargs(),
-                timeout=POOL_TIMEOUT_SECONDS,
-                open=False,
-                name="rhythm-async-client",
-            )
+        self._pool = AsyncPool(
+            self.database_url, self._timeouts, max(1, max_connections), _pool_kwargs()
         )
         self._opened = False
         self._open_lock = asyncio.Lock()
@@ -281,17 +373,28 @@ class AsyncClient:
 
     def _done_listener(self) -> AsyncDoneListener:
         if self._listener is None:
-            self._listener = AsyncDoneListener(self.database_url)
+            self._listener = AsyncDoneListener(self.database_url, self._timeouts)
         return self._listener
 
-    async def _ready(self) -> AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]:
+    async def _ready(self) -> AsyncPool:
         if not self._opened:
             async with self._open_lock:
                 if not self._opened:
-                    await (await connect_async(self.database_url)).close()
-                    await self._pool.open()
+                    # unreachable database: one clear error on first use
+                    await (await connect_async(self.database_url, self._timeouts)).close()
                     self._opened = True
         return self._pool
+
+    async def _run(self, work: Callable[[AsyncConn], Awaitable[T]]) -> T:
+        """`work` on a pooled connection, tried again while the database is unreachable."""
+        pool = await self._ready()
+        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+        while True:
+            try:
+                async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
+                    return await work(conn)
+            except Exception as exc:
+                await asyncio.sleep(attempts.failed(exc))
 
     async def migrate(self) -> list[str]:
         applied = await asyncio.to_thread(run_migrations, self.database_url)
@@ -299,17 +402,20 @@ class AsyncClient:
 
     async def register_workflows(self, workflows: WorkflowSources) -> list[WorkflowDefinition]:
         found = await asyncio.to_thread(load_workflows, workflows)  # reads files, parses
-        async with (await self._ready()).connection() as conn:
-            await store_workflow_definitions(conn, found)
+        await self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
     async def _one(self, call: core.Call) -> dict[str, Any] | None:
-        async with (await self._ready()).connection() as conn:
+        async def one(conn: AsyncConn) -> dict[str, Any] | None:
             return await (await conn.execute(query(call.query), call.params)).fetchone()
 
+        return await self._run(one)
+
     async def _all(self, call: core.Call) -> list[dict[str, Any]]:
-        async with (await self._ready()).connection() as conn:
+        async def all_rows(conn: AsyncConn) -> list[dict[str, Any]]:
             return await (await conn.execute(query(call.query), call.params)).fetchall()
+
+        return await self._run(all_rows)
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -350,17 +456,7 @@ class AsyncTasks:
             retries=retries,
             timeout=timeout,
         )
-        lookup = core.existing_for_key(call)
-        async with (await self._client._ready()).connection() as conn:
-            for _ in range(core.IDEMPOTENT_TRIES):
-                row = await (await conn.execute(query(call.query), call.params)).fetchone()
-                if row is not None:
-                    return str(row["id"])
-                cur = await conn.execute(query(lookup.query), lookup.params)
-                held = await cur.fetchone()
-                if held is not None:
-                    return core.idempotent_id(held, call)
-        raise core.key_vanished(call)
+        return await self._client._run(lambda conn: _enqueued_id_async(conn, call))
 
     async def run_many(
         self,
@@ -383,7 +479,7 @@ class AsyncTasks:
             timeout=timeout,
         )
         if call.params["ids"]:
-            await self._client._one(call)
+            await self._client._run(lambda conn: _enqueued_many_async(conn, call))
         return [str(i) for i in call.params["ids"]]
 
 
@@ -408,10 +504,13 @@ class AsyncExecutions:
 
     async def cancel(self, execution_id: str) -> bool:
         call = core.cancel(execution_id)
-        async with (await self._client._ready()).connection() as conn, conn.transaction():
-            await conn.execute(query("cancel_unqueue"), call.params)
-            row = await (await conn.execute(query(call.query), call.params)).fetchone()
-        return core.cancel_result(row, execution_id)
+
+        async def cancel(conn: AsyncConn) -> dict[str, Any] | None:
+            async with conn.transaction():
+                await conn.execute(query("cancel_unqueue"), call.params)
+                return await (await conn.execute(query(call.query), call.params)).fetchone()
+
+        return core.cancel_result(await self._client._run(cancel), execution_id)
 
     async def prune(
         self,
@@ -421,12 +520,15 @@ class AsyncExecutions:
         batch_size: int = core.PRUNE_BATCH,
     ) -> int:
         call = core.prune(older_than, statuses, batch_size)
+
+        async def batch(conn: AsyncConn) -> dict[str, Any] | None:
+            async with conn.transaction():
+                await conn.execute(query("prune_gate"))
+                return await (await conn.execute(query(call.query), call.params)).fetchone()
+
         total = 0
         while True:
-            async with (await self._client._ready()).connection() as conn, conn.transaction():
-                await conn.execute(query("prune_gate"))
-                row = await (await conn.execute(query(call.query), call.params)).fetchone()
-            deleted = core.pruned(row)
+            deleted = core.pruned(await self._client._run(batch))
             total += deleted
             if deleted < batch_size:
                 return total
