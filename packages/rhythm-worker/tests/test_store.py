@@ -7,7 +7,7 @@ import uuid
 import psycopg
 
 from rhythm.worker.outcomes import Claimed
-from rhythm.worker.store import ConnectionSource, Finished, WorkerStore
+from rhythm.worker.store import Finished, WorkerStore, open_pool
 
 
 async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) -> None:
@@ -24,7 +24,7 @@ async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) 
             " VALUES (%s, 'store-q', 1), (%s, 'store-q', 0)",
             (wid, tid),
         )
-    pool = ConnectionSource(migrated_url, size=2)
+    pool = open_pool(migrated_url, 2, 30.0)
     try:
         store = WorkerStore(pool, "store-worker")
         rows = await store.claim(["store-q"], 10, 30.0)

@@ -17,8 +17,8 @@ class WorkerSettings:
     flushers: int = 3  # concurrent connections writing batched results
     lost_worker_retries: int = 3  # extra runs granted to work whose worker died
     # A statement with no answer after this long counts as an outage (a silent network): its
-    # connection is dropped and the statement retried on a fresh one.
-    op_timeout: float = 30.0
+    # connection is cut and the statement retried on a fresh one.
+    statement_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         for field in (
@@ -26,7 +26,7 @@ class WorkerSettings:
             "poll_interval",
             "retry_backoff",
             "retry_backoff_max",
-            "op_timeout",
+            "statement_timeout",
         ):
             value = getattr(self, field)
             if not value > 0:

@@ -5,17 +5,15 @@ each method borrows a connection, runs one named statement of queries.sql and re
 Python values. Every multi-row statement is its own transaction (connections are in autocommit
 mode), so each keeps the lock order documented at the top of queries.sql.
 
-Errors: psycopg's own. An outage, a dropped connection or a statement that got no answer within
-`op_timeout` seconds (a black-holed network) is a psycopg.OperationalError (StoreUnavailable);
-anything else is about the rows sent (bad data) and retrying the same rows cannot help.
+Connections come from the client's AsyncPool (no reconnect backoff: after an outage the next
+statement connects again, so the worker resumes as soon as Postgres answers), with its connect
+and statement timeouts and TCP keepalives, so no statement can wait forever on a silent network.
 
-Connections come from ConnectionSource, a small pool without reconnect backoff: after an outage
-the next statement simply connects again, so the worker resumes as soon as Postgres answers
-(psycopg_pool would wait out its exponential backoff, up to 15 s and more)."""
+Errors: DATABASE_ERRORS. `is_outage` tells an outage (retry the same statement later) from
+Postgres refusing the rows themselves (retrying cannot help)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -23,83 +21,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from rhythm.client.core import CONNECTION_KWARGS
+from rhythm.client.database import Timeouts
+from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.pool import AsyncPool
 from rhythm.client.queries import query
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
+# What a store method raises when the database did not do what was asked.
+DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 
 
-class StoreUnavailable(psycopg.OperationalError):
-    """The database did not answer a worker statement in time."""
-
-
-class ConnectionSource:
-    """Up to `size` connections to `url`, opened on demand and reused while healthy. A
-    connection that saw an outage is closed, and so are the idle ones (they broke with it)."""
-
-    def __init__(self, url: str, size: int, connect_timeout: float = 5.0) -> None:
-        self.url = url
-        self.size = size
-        self.connect_timeout = connect_timeout
-        self._idle: list[Connection] = []
-        self._slots = asyncio.Semaphore(size)
-        self._closed = False
-
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
-        async with self._slots:
-            if self._closed:
-                raise StoreUnavailable("the worker's connections are closed")
-            conn = self._idle.pop() if self._idle else await self._connect()
-            try:
-                yield conn
-            except psycopg.OperationalError:
-                await _close(conn)
-                await self._drop_idle()  # they most likely broke with it
-                raise
-            except psycopg.Error:
-                # A statement refused for its data: the connection itself is fine.
-                if not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE:
-                    self._idle.append(conn)
-                else:
-                    await _close(conn)
-                raise
-            except BaseException:  # cancelled mid-statement (op timeout): state unknown
-                await _close(conn)
-                await self._drop_idle()  # a silent network takes the idle ones too
-                raise
-            if (
-                conn.closed
-                or conn.info.transaction_status != TransactionStatus.IDLE
-                or self._closed
-            ):
-                await _close(conn)
-            else:
-                self._idle.append(conn)
-
-    async def _connect(self) -> Connection:
-        # libpq's connect_timeout counts whole seconds, at least 2.
-        timeout = max(2, round(self.connect_timeout))
-        return await psycopg.AsyncConnection.connect(
-            self.url, **CONNECTION_KWARGS, row_factory=dict_row, connect_timeout=timeout
-        )
-
-    async def _drop_idle(self) -> None:
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await _close(conn)
-
-    async def close(self) -> None:
-        self._closed = True
-        await self._drop_idle()
-
-
-async def _close(conn: Connection) -> None:
-    with contextlib.suppress(Exception):
-        await conn.close()
+def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
+    """The worker's connections: opened on demand, `statement_timeout` on each statement."""
+    return AsyncPool(
+        url,
+        Timeouts(statement=statement_timeout),
+        size,
+        {**CONNECTION_KWARGS, "row_factory": dict_row},
+    )
 
 
 @dataclass(frozen=True)
@@ -124,20 +66,21 @@ class FailedAttempt:
 class WorkerStore:
     """The queries of one worker (its id is part of every lease it takes or renews)."""
 
-    def __init__(self, pool: ConnectionSource, worker_id: str, op_timeout: float = 30.0) -> None:
+    def __init__(self, pool: AsyncPool, worker_id: str) -> None:
         self.pool = pool
         self.worker_id = worker_id
-        self.op_timeout = op_timeout
 
     @contextlib.asynccontextmanager
-    async def connection(self, timeout: float | None = None) -> AsyncIterator[Connection]:
-        """A connection for one statement; StoreUnavailable if it takes over `timeout` s."""
-        limit = timeout if timeout is not None else self.op_timeout
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection for one statement (or one transaction). After an outage the
+        idle connections are dropped: they broke with the one that failed."""
         try:
-            async with asyncio.timeout(limit), self.pool.connection() as conn:
+            async with self.pool.connection() as conn:
                 yield conn
-        except TimeoutError:
-            raise StoreUnavailable(f"the database did not answer within {limit:g} s") from None
+        except DATABASE_ERRORS as exc:
+            if is_outage(exc):
+                await self.pool.discard_idle()
+            raise
 
     async def claim(
         self, queues: Sequence[str], limit: int, lease_seconds: float
@@ -205,8 +148,7 @@ class WorkerStore:
             "ids": [uuid.UUID(i) for i, _ in held],
             "attempts": [a for _, a in held],
         }
-        # Never longer than the lease itself: a late renewal is a lost one anyway.
-        async with self.connection(min(self.op_timeout, lease_seconds)) as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("renew_leases"), params)).fetchall()
         return {(str(r["execution_id"]), int(r["attempt"])) for r in rows}
 
@@ -332,6 +274,7 @@ class StepCommit:
             "version_hash": self.version_hash,
         }
 
+
 # SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,
 # serialization), insufficient resources, operator intervention (shutdown), system errors.
 _TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
@@ -340,7 +283,7 @@ _TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
 def is_outage(exc: BaseException) -> bool:
     """Whether retrying the same statement later can succeed (the database or the network was
     away), as opposed to Postgres refusing the rows themselves."""
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, DatabaseUnavailable):
         return True
     if not isinstance(exc, psycopg.Error):
         return False

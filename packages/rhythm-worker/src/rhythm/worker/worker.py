@@ -22,8 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import psycopg
-
 from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.errors import MigrationError
@@ -34,11 +32,12 @@ from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
 from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
 from rhythm.worker.store import (
-    ConnectionSource,
+    DATABASE_ERRORS,
     FailedAttempt,
     Finished,
     WorkerStore,
     is_outage,
+    open_pool,
 )
 from rhythm.worker.threads import DaemonThreadPool
 
@@ -155,8 +154,8 @@ class Worker:
         url = await asyncio.to_thread(resolve_database_url, self.database_url)
         await (await connect_async(url)).close()  # unreachable database: one clear error now
         await asyncio.to_thread(_check_schema, url)
-        pool = ConnectionSource(url, size=self.settings.flushers + 2)
-        store = self.store = WorkerStore(pool, self.worker_id, self.settings.op_timeout)
+        pool = open_pool(url, self.settings.flushers + 2, self.settings.statement_timeout)
+        store = self.store = WorkerStore(pool, self.worker_id)
         self._runners = {
             "task": TaskRunner(self.tasks, self.threads, self.worker_id),
             "workflow": workflow_runner(self),
@@ -249,7 +248,7 @@ class Worker:
             try:
                 back = await store.release(handing)
                 log.info("handed %d unfinished execution(s) back to the queue", len(back))
-            except psycopg.Error as exc:
+            except DATABASE_ERRORS as exc:
                 log.error(
                     "could not hand %d unfinished execution(s) back (%s); they will run again "
                     "once their leases lapse: %s",
@@ -293,7 +292,7 @@ class Worker:
     async def _claim(self, store: WorkerStore, limit: int) -> list[dict[str, Any]]:
         try:
             return await store.claim(self.queues, limit, self.settings.lease_seconds)
-        except psycopg.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("claim failed, retrying in %gs: %s", self.settings.poll_interval, exc)
             await asyncio.sleep(self.settings.poll_interval)
             return []
@@ -301,7 +300,7 @@ class Worker:
     async def _promote(self, store: WorkerStore) -> tuple[int, float | None]:
         try:
             promoted, next_due = await store.promote(PROMOTE_BATCH)
-        except psycopg.Error as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("scheduled-work scan failed: %s", exc)
             return 0, None
         return promoted, 0.0 if promoted == PROMOTE_BATCH else next_due
@@ -463,7 +462,7 @@ class Worker:
                 await write(rows)
                 failpoint("task-after-commit")
                 return []
-            except (psycopg.Error, UnicodeError, ValueError) as exc:
+            except (*DATABASE_ERRORS, UnicodeError, ValueError) as exc:
                 if is_outage(exc):
                     tries += 1
                     # Short waits: resume within a second of the database answering again.
@@ -525,7 +524,7 @@ class Worker:
                 began = loop.time()
                 held = await store.renew(self._held(), self.settings.lease_seconds)
                 await store.reap(self.settings.lost_worker_retries)
-            except psycopg.Error as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("lease renewal failed: %s", one_line(str(exc)))
                 continue
             for execution_id, r in list(self._running.items()):
