@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -115,3 +115,118 @@ class WorkerStore:
         async with self.pool.connection() as conn:
             row = await (await conn.execute(query("reap_expired_leases"), params)).fetchone()
         return 0 if row is None else int(row["count"])
+
+    # ------------------------------------------------------------ workflow steps
+
+    async def load_steps(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What each claimed workflow needs for its step (load_steps), by execution id: name,
+        version_hash, source, inputs, state (None before the first step), results as
+        [[handle, result], ...] in arrival order."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(query("load_steps"), {"ids": [uuid.UUID(i) for i in ids]})
+            rows = await cur.fetchall()
+        return {str(r["id"]): r for r in rows}
+
+    async def commit_step(self, step: StepCommit) -> str | None:
+        """Commit one step in ONE transaction, pipelined into one round trip: lock_step, the
+        effects (one batched statement per kind), finish_step. Returns the workflow's new status,
+        or None when the attempt was fenced out (then nothing of the step is stored)."""
+        async with self.pool.connection() as conn, conn.transaction() as tx:
+            async with conn.pipeline():
+                lock = await conn.execute(
+                    query("lock_step"),
+                    {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
+                )
+                for name, params in step.effect_statements():
+                    await conn.execute(query(name), params)
+                finish = await conn.execute(query("finish_step"), step.finish_params())
+            ours = await lock.fetchone()
+            row = await finish.fetchone()
+            if ours and ours["ours"] and row is not None:
+                return str(row["status"])
+            raise psycopg.Rollback(tx)  # fenced out: store nothing of this step
+        return None
+
+    async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
+        """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
+        next timer is due or None)."""
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(query("fire_timers"), {"limit": limit})).fetchone()
+        assert row is not None
+        return int(row["fired"]), int(row["taken"]), row["next_due_in"]
+
+
+@dataclass(frozen=True)
+class StepCommit:
+    """Everything one workflow step stores, as plain values (built by rhythm.worker.stepper).
+
+    `tasks`: parameter arrays for start_step_tasks (already validated like client.tasks.run);
+    `workflows`, `timers`, `waits`: (handle, ...) tuples; `status` is 'suspended', 'completed'
+    or 'failed'; `state` and `result` are JSON text."""
+
+    id: str
+    attempt: int
+    parent_id: str | None
+    version_hash: str
+    status: str
+    state: str | None
+    waiting_on: list[int]
+    consumed: list[int]
+    result: str | None
+    tasks: dict[str, list[Any]] | None = None
+    workflows: list[tuple[uuid.UUID, int, str, str]] = field(default_factory=list)
+    timers: list[tuple[int, float | None, str | None]] = field(default_factory=list)
+    waits: list[tuple[int, str, float | None]] = field(default_factory=list)
+
+    @property
+    def lock_parent(self) -> str | None:
+        """A finished step tells the parent workflow: lock it with this one, in id order."""
+        return self.parent_id if self.status != "suspended" else None
+
+    def effect_statements(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        if self.tasks and self.tasks["ids"]:
+            out.append(("start_step_tasks", {**self.tasks, "parent_id": self.id}))
+        if self.workflows:
+            ids, handles, names, inputs = (list(c) for c in zip(*self.workflows, strict=True))
+            out.append(
+                (
+                    "start_step_workflows",
+                    {
+                        "ids": ids,
+                        "handles": handles,
+                        "names": names,
+                        "inputs": inputs,
+                        "parent_id": self.id,
+                    },
+                )
+            )
+        if self.timers:
+            handles, seconds, untils = (list(c) for c in zip(*self.timers, strict=True))
+            out.append(
+                (
+                    "start_step_timers",
+                    {"id": self.id, "handles": handles, "seconds": seconds, "untils": untils},
+                )
+            )
+        if self.waits:
+            handles, names, timeouts = (list(c) for c in zip(*self.waits, strict=True))
+            out.append(
+                (
+                    "start_step_waits",
+                    {"id": self.id, "handles": handles, "names": names, "timeouts": timeouts},
+                )
+            )
+        return out
+
+    def finish_params(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "attempt": self.attempt,
+            "status": self.status,
+            "state": self.state,
+            "waiting_on": self.waiting_on,
+            "consumed": self.consumed,
+            "result": self.result,
+            "version_hash": self.version_hash,
+        }
