@@ -28,6 +28,8 @@ def test_app_without_tasks_is_one_clear_error() -> None:
 
 def test_app_or_workflows_is_required_and_concurrency_checked() -> None:
     missing = CliRunner().invoke(cli, ["worker"])
-    assert missing.exit_code == 2 and "give --app MODULE (tasks), --workflows PATH" in missing.output
+    assert (
+        missing.exit_code == 2 and "give --app MODULE (tasks), --workflows PATH" in missing.output
+    )
     result = CliRunner().invoke(cli, ["worker", "--app", "json", "--concurrency", "0"])
     assert result.exit_code == 2 and "--concurrency" in result.output

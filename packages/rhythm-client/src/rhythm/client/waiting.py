@@ -18,6 +18,7 @@ import psycopg
 
 from rhythm.client.core import ids_in
 from rhythm.client.database import Timeouts, connect, connect_async
+from rhythm.client.redaction import redact
 
 log = logging.getLogger("rhythm.client")
 
@@ -73,7 +74,9 @@ class DoneListener:
                 self._listening.clear()
                 if self._closed.is_set():
                     return
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                log.warning(
+                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
+                )
                 self._closed.wait(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
@@ -137,7 +140,9 @@ class AsyncDoneListener:
                 raise
             except Exception as exc:
                 self._listening.clear()
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                log.warning(
+                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
+                )
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:

@@ -25,8 +25,6 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
 from rhythm.client import core as client_core
 from rhythm.client.errors import InvalidInput
 from rhythm.client.validation import encode_inputs
@@ -36,7 +34,7 @@ from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Outcome
-from rhythm.worker.store import StepCommit
+from rhythm.worker.store import DATABASE_ERRORS, StepCommit, is_outage
 
 if TYPE_CHECKING:
     from rhythm.worker.worker import Worker
@@ -88,7 +86,7 @@ class Stepper:
         failpoint("step-before-commit")
         try:
             status = await self._retrying(item, lambda: store.commit_step(commit))
-        except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
+        except DATABASE_ERRORS as exc:
             # The store refused something the step produced: fail this workflow, say why.
             log.error("workflow %s (%s): step refused by the database: %s", item.name, item.id, exc)
             failure = StepFailure("StepRefused", f"the database refused this step's commit: {exc}")
@@ -112,7 +110,9 @@ class Stepper:
         while True:
             try:
                 return await work()
-            except psycopg.OperationalError as exc:
+            except DATABASE_ERRORS as exc:
+                if not is_outage(exc):
+                    raise
                 tries += 1
                 log.warning("workflow %s (%s): database error (try %d): %s", item.name, item.id,
                             tries, exc)  # fmt: skip
