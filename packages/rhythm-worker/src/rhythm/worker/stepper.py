@@ -75,7 +75,14 @@ class Stepper:
         failpoint("step-after-claim")
         store = self.engine.store
         assert store is not None, "the stepper runs only while the worker serves"
-        loaded = await self._retrying(item, lambda: store.load_steps([item.id]))
+        try:
+            loaded = await self._retrying(item, lambda: store.load_steps([item.id]))
+        except DATABASE_ERRORS as exc:  # not an outage: this row cannot be loaded, say so
+            log.error("workflow %s (%s): cannot load it: %s", item.name, item.id, exc)
+            failure = StepFailure("LoadError", f"the workflow could not be loaded: {exc}")
+            loaded = {}
+            row = {"parent_id": None, "version_hash": item.version_hash or "", "results": None}
+            await self._retrying(item, lambda: store.commit_step(self._failed(item, row, failure)))
         row = loaded.get(item.id)
         if row is None:  # pruned or gone between claim and load: nothing to step
             return None

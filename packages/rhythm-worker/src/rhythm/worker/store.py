@@ -75,7 +75,7 @@ class WorkerStore:
         """A pooled connection for one statement (or one transaction). After an outage the
         idle connections are dropped: they broke with the one that failed."""
         try:
-            async with self.connection() as conn:
+            async with self.pool.connection() as conn:
                 yield conn
         except DATABASE_ERRORS as exc:
             if is_outage(exc):
