@@ -164,7 +164,7 @@ class Worker:
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
         background = [
-            asyncio.create_task(self._listen(url), name="rhythm-listen"),
+            asyncio.create_task(self._listen(url, store), name="rhythm-listen"),
             asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
             *(
                 asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
@@ -229,10 +229,15 @@ class Worker:
         for r in leftovers:
             r.discard = True
             r.cancel()
-        # Results already produced are written before anything is handed back.
+        # Results already produced are written before anything is handed back; during an outage
+        # that is given as long as the running tasks were (at least a second), then reported.
         flushed = asyncio.ensure_future(self._results.join())
         hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait({flushed, hurry}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {flushed, hurry},
+            timeout=max(1.0, self.settings.grace_period),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         flushed.cancel()
         hurry.cancel()
         if self._unwritten:
@@ -240,7 +245,7 @@ class Worker:
                 "could not store %d finished result(s) before stopping (%s); they will run "
                 "again once their leases lapse: %s",
                 len(self._unwritten),
-                "database unreachable" if not hurry.done() else "asked to stop now",
+                "asked to stop now" if self._hurry.is_set() else "database unreachable",
                 ", ".join(sorted(self._unwritten)),
             )
         handing = [(r.item.id, r.item.attempt) for r in leftovers if not r.overdue]
@@ -305,11 +310,11 @@ class Worker:
             return 0, None
         return promoted, 0.0 if promoted == PROMOTE_BATCH else next_due
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self, url: str, store: WorkerStore) -> None:
         queues = set(self.queues)
         while True:
             try:
-                conn = await connect_async(url, autocommit=True)
+                conn = await connect_async(url, store.pool.timeouts, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {READY_CHANNEL}")
                     await conn.execute(f"LISTEN {SCHEDULED_CHANNEL}")
