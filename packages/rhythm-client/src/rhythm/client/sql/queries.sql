@@ -134,7 +134,9 @@ SELECT (SELECT count(*) FROM cancelled) AS cancelled,
 
 -- name: claim
 -- Take up to `limit` ready executions of the given queues, highest priority first, then oldest;
--- delete them from the ready queue, mark them running and lease them to this worker.
+-- delete them from the ready queue, mark them running and lease them to this worker. Inputs come
+-- back as JSON text: the worker decodes each row on its own, so one row Python cannot decode
+-- (a 5,000-digit number) fails alone instead of spoiling the batch.
 -- Lock order: ready rows (SKIP LOCKED, so claims never wait on each other), then their
 -- executions in id order, then the new leases.
 WITH picked AS (
@@ -180,8 +182,8 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
-SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds,
-       version_hash
+SELECT id, type, name, queue, priority, inputs::text AS inputs, attempt, max_retries,
+       timeout_seconds, version_hash
 FROM started
 ORDER BY priority DESC;
 
@@ -301,19 +303,30 @@ SELECT id, queue, priority FROM back
 RETURNING execution_id;
 
 -- name: renew_leases
--- Extend every lease this worker holds and return them all (a missing one was cancelled or taken
--- over). Never waits: a lease another transaction has locked right now (being finished, cancelled
--- or reaped) is left alone this round and still reported, so the loss is noticed next round.
-WITH renewed AS (
+-- Extend the leases of the (id, attempt) pairs this worker knows it is running, and return those
+-- it still holds (a missing one was cancelled or taken over). Only what the worker knows: a claim
+-- that committed but whose reply never reached it is not renewed, so its lease lapses and the
+-- reaper hands it on. Never waits: a lease another transaction has locked right now (being
+-- finished, cancelled or reaped) is left alone this round and still reported, so the loss is
+-- noticed next round.
+WITH mine AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS m (id, attempt)
+), renewed AS (
     UPDATE rhythm.leases
     SET expires_at = now() + make_interval(secs => %(lease_seconds)s::float8)
     WHERE execution_id = ANY (ARRAY(
-        SELECT execution_id FROM rhythm.leases
-        WHERE worker_id = %(worker_id)s
-        FOR UPDATE SKIP LOCKED
+        SELECT l.execution_id
+        FROM rhythm.leases AS l
+        JOIN mine ON mine.id = l.execution_id AND mine.attempt = l.attempt
+        WHERE l.worker_id = %(worker_id)s
+        ORDER BY l.execution_id
+        FOR UPDATE OF l SKIP LOCKED
     ))
 )
-SELECT execution_id, attempt FROM rhythm.leases WHERE worker_id = %(worker_id)s;
+SELECT l.execution_id, l.attempt
+FROM rhythm.leases AS l
+JOIN mine ON mine.id = l.execution_id AND mine.attempt = l.attempt
+WHERE l.worker_id = %(worker_id)s;
 
 -- name: reap_expired_leases
 -- Executions whose worker stopped renewing its lease go back to the ready queue; after
