@@ -9,6 +9,7 @@ from rhythm.client.errors import (
     InvalidInput,
     MigrationError,
     RhythmError,
+    SchemaMissing,
     WaitTimeout,
 )
 from rhythm.client.models import Execution
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidInput",
     "MigrationError",
     "RhythmError",
+    "SchemaMissing",
     "WaitTimeout",
     "WorkflowDefinition",
     "WorkflowFile",

@@ -27,11 +27,12 @@ def _when(ex: Execution) -> str:
 @database_url_option
 def status_command(database_url: str | None) -> None:
     """Executions by status, and per queue what is ready, scheduled and running."""
-    from rhythm.client.queries import query
+    from rhythm.client.core import Call
 
-    with _client(database_url) as client, client._pool.connection() as conn:
-        counts = conn.execute(query("status_counts")).fetchall()
-        queues = conn.execute(query("queue_overview")).fetchall()
+    # through Client._all: retried across a restart, SchemaMissing on an unmigrated database
+    with _client(database_url) as client:
+        counts = client._all(Call("status_counts", {}))
+        queues = client._all(Call("queue_overview", {}))
     by_status = {row["status"]: row["n"] for row in counts}
     click.echo("executions: " + ", ".join(f"{s} {by_status.get(s, 0)}" for s in STATUSES))
     if not queues:
