@@ -98,7 +98,13 @@ def wait(
     """Poll until every execution has one of `statuses`; AssertionError after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
-        found = rows(url, ids)
+        try:
+            found = rows(url, ids)
+        except psycopg.OperationalError:  # the server is restarting: ask again
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            continue
         if len(found) == len(set(ids)) and all(r["status"] in statuses for r in found.values()):
             return found
         if time.monotonic() > deadline:

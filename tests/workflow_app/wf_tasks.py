@@ -49,3 +49,9 @@ def flaky(inputs: dict) -> dict:
 def sleep(inputs: dict) -> float:
     time.sleep(inputs["seconds"])
     return inputs["seconds"]
+
+
+@task
+def sleepy_double(inputs: dict) -> int:
+    time.sleep(inputs["seconds"])
+    return inputs["n"] * 2
