@@ -4,6 +4,7 @@ itself, never the shared server) and a network that silently swallows traffic (a
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -70,6 +71,38 @@ def test_wait_rides_out_a_restart(running: PrivatePostgres, mode: str) -> None:
         assert "error" not in outcome, outcome.get("error")
         result = outcome["result"]
         assert result.status == "completed" and result.output == {"ok": True}  # type: ignore[attr-defined]
+
+
+def test_wait_outlasts_an_outage_longer_than_retry_for(
+    running: PrivatePostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage during a wait is more waiting (until the wait's own deadline), and the LISTEN
+    connection reports the outage once, not once a second."""
+    caplog.set_level(logging.INFO, logger="rhythm.client")
+    with Client(running.url, retry_for=0.5) as client:
+        tid = client.tasks.run("slow", {})
+        outcome: dict[str, object] = {}
+
+        def waiter() -> None:
+            try:
+                outcome["result"] = client.executions.wait(tid, timeout=60)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.5)
+        running.stop("fast")
+        time.sleep(6)  # past WAIT_RECHECK_SECONDS: the waiter reads while the server is down
+        running.start()
+        time.sleep(1.5)
+        finish(running.url, tid)
+        thread.join(timeout=30)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["result"].status == "completed"  # type: ignore[attr-defined]
+    lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+    assert any("connection restored" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
