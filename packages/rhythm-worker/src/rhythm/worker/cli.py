@@ -86,6 +86,13 @@ def _import_app(name: str) -> ModuleType:
     show_default=True,
 )
 @click.option(
+    "--statement-timeout",
+    type=click.FloatRange(min=0.1),
+    default=WorkerSettings.statement_timeout,
+    show_default=True,
+    help="Seconds a database statement may take before the worker treats it as an outage.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -101,6 +108,7 @@ def worker_command(
     poll_interval: float,
     grace_period: float,
     retry_backoff: float,
+    statement_timeout: float,
     log_level: str,
 ) -> None:
     """Run tasks and workflow steps from the ready queue until SIGTERM/SIGINT (a second signal
@@ -125,6 +133,7 @@ def worker_command(
                 poll_interval=poll_interval,
                 grace_period=grace_period,
                 retry_backoff=retry_backoff,
+                statement_timeout=statement_timeout,
             ),
         )
     except (ValueError, InvalidInput) as exc:

@@ -189,7 +189,7 @@ class Worker:
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
         background = [
-            asyncio.create_task(self._listen(url), name="rhythm-listen"),
+            asyncio.create_task(self._listen(url, store), name="rhythm-listen"),
             asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
             *(
                 asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
@@ -255,10 +255,15 @@ class Worker:
         for r in leftovers:
             r.discard = True
             r.cancel()
-        # Results already produced are written before anything is handed back.
+        # Results already produced are written before anything is handed back; during an outage
+        # that is given as long as the running tasks were (at least a second), then reported.
         flushed = asyncio.ensure_future(self._results.join())
         hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait({flushed, hurry}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {flushed, hurry},
+            timeout=max(1.0, self.settings.grace_period),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         flushed.cancel()
         hurry.cancel()
         if self._unwritten:
@@ -266,7 +271,7 @@ class Worker:
                 "could not store %d finished result(s) before stopping (%s); they will run "
                 "again once their leases lapse: %s",
                 len(self._unwritten),
-                "database unreachable" if not hurry.done() else "asked to stop now",
+                "asked to stop now" if self._hurry.is_set() else "database unreachable",
                 ", ".join(sorted(self._unwritten)),
             )
         handing = [(r.item.id, r.item.attempt) for r in leftovers if not r.overdue]
@@ -337,11 +342,11 @@ class Worker:
         dues = [d for d in (next_due, next_timer) if d is not None]
         return promoted + fired, min(dues) if dues else None
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self, url: str, store: WorkerStore) -> None:
         queues = set(self.queues)
         while True:
             try:
-                conn = await connect_async(url, autocommit=True)
+                conn = await connect_async(url, store.pool.timeouts, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {READY_CHANNEL}")
                     await conn.execute(f"LISTEN {SCHEDULED_CHANNEL}")
