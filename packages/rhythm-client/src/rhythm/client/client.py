@@ -24,7 +24,7 @@ from rhythm.client.database import connect, connect_async
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.errors import WaitTimeout
 from rhythm.client.migrations import migrate as run_migrations
-from rhythm.client.models import PRUNABLE, Execution
+from rhythm.client.models import PRUNABLE, Execution, Overview
 from rhythm.client.queries import query
 from rhythm.client.waiting import AsyncDoneListener, DoneListener
 from rhythm.client.workflow_files import (
@@ -87,6 +87,13 @@ class Client:
         with self._pool.connection() as conn:
             store_workflow_definitions(conn, found)
         return found
+
+    def status(self) -> Overview:
+        """Executions per status, and per queue what is ready, scheduled and running."""
+        with self._pool.connection() as conn:
+            counts = conn.execute(query("status_counts")).fetchall()
+            queues = conn.execute(query("queue_overview")).fetchall()
+        return Overview.from_rows(counts, queues)
 
     def _one(self, call: core.Call) -> dict[str, Any] | None:
         with self._pool.connection() as conn:
@@ -190,9 +197,10 @@ class Executions:
         limit: int = 50,
         *,
         queue: str | None = None,
+        type: str | None = None,
     ) -> list[Execution]:
-        """Newest first."""
-        rows = self._client._all(core.list_executions(status, name, queue, limit))
+        """Newest first; `type` "task" or "workflow" lists only that kind."""
+        rows = self._client._all(core.list_executions(status, name, queue, limit, type))
         return [Execution.from_row(r) for r in rows]
 
     def cancel(self, execution_id: str) -> bool:
@@ -303,6 +311,12 @@ class AsyncClient:
             await store_workflow_definitions(conn, found)
         return found
 
+    async def status(self) -> Overview:
+        async with (await self._ready()).connection() as conn:
+            counts = await (await conn.execute(query("status_counts"))).fetchall()
+            queues = await (await conn.execute(query("queue_overview"))).fetchall()
+        return Overview.from_rows(counts, queues)
+
     async def _one(self, call: core.Call) -> dict[str, Any] | None:
         async with (await self._ready()).connection() as conn:
             return await (await conn.execute(query(call.query), call.params)).fetchone()
@@ -402,8 +416,9 @@ class AsyncExecutions:
         limit: int = 50,
         *,
         queue: str | None = None,
+        type: str | None = None,
     ) -> list[Execution]:
-        rows = await self._client._all(core.list_executions(status, name, queue, limit))
+        rows = await self._client._all(core.list_executions(status, name, queue, limit, type))
         return [Execution.from_row(r) for r in rows]
 
     async def cancel(self, execution_id: str) -> bool:

@@ -125,11 +125,14 @@ def get(execution_id: object) -> Call:
     return Call("get_execution", {"id": v.parse_id(execution_id)})
 
 
-def list_executions(status: object, name: object, queue: object, limit: object) -> Call:
+def list_executions(
+    status: object, name: object, queue: object, limit: object, type: object = None
+) -> Call:
     return Call(
         "list_executions",
         {
             "status": v.check_status(status),
+            "type": v.check_type(type),
             "name": None if name is None else v.check_name(name),
             "queue": None if queue is None else v.check_name(queue, "queue"),
             "limit": v.check_int(limit, "limit", 1, MAX_LIST_LIMIT),

@@ -74,15 +74,17 @@ SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempoten
 
 -- name: get_execution
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE id = %(id)s;
 
 -- name: list_executions
+-- Newest first, optionally only one status, type ('task' or 'workflow'), name or queue.
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(type)s::text IS NULL OR type = %(type)s::text)
   AND (%(name)s::text IS NULL OR name = %(name)s::text)
   AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
 ORDER BY created_at DESC, id DESC
