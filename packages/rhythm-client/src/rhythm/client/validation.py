@@ -11,10 +11,8 @@ from typing import Any
 
 from rhythm.client.errors import InvalidInput
 from rhythm.client.models import EXECUTION_TYPES, FINISHED, STATUSES
-from rhythm.core import durations
-
-MAX_NAME_LENGTH = 200
-INT32 = 2**31 - 1
+from rhythm.core import durations, limits
+from rhythm.core.limits import MAX_NAME_LENGTH
 
 
 def check_name(value: object, what: str = "task name") -> str:
@@ -25,7 +23,12 @@ def check_name(value: object, what: str = "task name") -> str:
     return value
 
 
-def check_int(value: object, what: str, minimum: int = -INT32, maximum: int = INT32) -> int:
+def check_int(
+    value: object,
+    what: str,
+    minimum: int = limits.MIN_PRIORITY,
+    maximum: int = limits.MAX_PRIORITY,
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{what} must be an integer, got {value!r}")
     if not minimum <= value <= maximum:
@@ -33,8 +36,11 @@ def check_int(value: object, what: str, minimum: int = -INT32, maximum: int = IN
     return value
 
 
-def check_seconds(value: object, what: str, allow_zero: bool) -> float | None:
-    """None, or a finite number of seconds (int, float or timedelta); negative is never allowed."""
+def check_seconds(
+    value: object, what: str, allow_zero: bool, maximum: float = math.inf
+) -> float | None:
+    """None, or a finite number of seconds (int, float or timedelta) up to `maximum`; negative
+    is never allowed."""
     if value is None:
         return None
     if isinstance(value, timedelta):
@@ -46,20 +52,24 @@ def check_seconds(value: object, what: str, allow_zero: bool) -> float | None:
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidInput(f"{what} must be {bound} seconds, got {value!r}")
+    if seconds > maximum:
+        raise InvalidInput(f"{what} must be at most {maximum:.0f} seconds, got {value!r}")
     return seconds
 
 
 def check_delay(value: object) -> float | None:
-    seconds = check_seconds(value, "delay", allow_zero=True)
+    seconds = check_seconds(value, "delay", allow_zero=True, maximum=limits.MAX_DELAY_SECONDS)
     return seconds if seconds else None  # 0 means now: straight to the ready queue
 
 
 def check_retries(value: object) -> int | None:
-    return None if value is None else check_int(value, "retries", 0, 1000)
+    if value is None:
+        return None
+    return check_int(value, "retries", limits.MIN_RETRIES, limits.MAX_RETRIES)
 
 
 def check_timeout(value: object) -> float | None:
-    return check_seconds(value, "timeout", allow_zero=False)
+    return check_seconds(value, "timeout", allow_zero=False, maximum=limits.MAX_TIMEOUT_SECONDS)
 
 
 def check_key(value: object) -> str | None:

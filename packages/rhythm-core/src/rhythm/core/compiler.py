@@ -6,14 +6,16 @@ program is function 0; each arrow is another function whose code follows the mai
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import ast as A
 from rhythm.core import opcodes as op
+from rhythm.core.analysis import analyze
+from rhythm.core.diagnostics import Severity
 from rhythm.core.stdlib import GLOBALS, Builtin, StdObject
 from rhythm.core.values import UNDEFINED, Completion
+from rhythm.core.versions import version_hash
 
 
 class FlowCompileError(Exception):
@@ -227,7 +229,7 @@ class _Compiler:
             functions=functions,
             lines=self.lines,
             source=self.source,
-            version_hash=hashlib.sha256(self.source.encode("utf-8")).hexdigest(),
+            version_hash=version_hash(self.source),
         )
 
     # ------------------------------------------------------------ statements
@@ -868,23 +870,9 @@ def compile_program(program: A.Program, source: str, filename: str = "<flow>") -
 
 def compile_source(source: str, filename: str = "<flow>") -> CompiledWorkflow:
     """Parses, checks and compiles `source`; raises FlowCompileError listing every error."""
-    from rhythm.core.diagnostics import Severity
-
-    program, diagnostics = _analyze(source)
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    result = analyze(source)
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
     if errors:
         lines = [f"{filename}:{d.span.line}:{d.span.column}: {d.message}" for d in errors]
         raise FlowCompileError("\n".join(lines), lines)
-    return compile_program(program, source, filename)
-
-
-def _analyze(source: str) -> tuple[A.Program, list[Any]]:
-    try:
-        from rhythm.core.analysis import analyze
-    except ImportError:  # the checker is not there: syntax errors only
-        from rhythm.core.parser import parse
-
-        parsed = parse(source)
-        return parsed.program, parsed.diagnostics
-    result = analyze(source)
-    return result.program, result.diagnostics
+    return compile_program(result.program, source, filename)

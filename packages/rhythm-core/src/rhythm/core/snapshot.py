@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rhythm.core.frames import FatalError, Frame
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
@@ -214,8 +215,6 @@ class _Decoder:
 
 
 def load_state(vm: VM, state: dict[str, Any]) -> None:
-    from rhythm.core.vm import FatalError, Frame
-
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise FatalError("InvalidState", "not a workflow state of format 1")
     if state["version_hash"] != vm.wf.version_hash:

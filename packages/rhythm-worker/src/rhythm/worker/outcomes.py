@@ -15,26 +15,30 @@ from rhythm.worker.threads import DaemonThreadPool
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row returned by the claim query."""
+    """A row returned by the claim query: a task or a workflow, leased to this worker."""
 
     id: str
+    type: str  # "task" | "workflow"
     name: str
     queue: str
     inputs: Any
     attempt: int
     max_retries: int | None
     timeout: float | None
+    version_hash: str | None = None  # the workflow version a workflow execution runs on
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Claimed:
         return cls(
             id=str(row["id"]),
+            type=row["type"],
             name=row["name"],
             queue=row["queue"],
             inputs=row["inputs"],
             attempt=row["attempt"],
             max_retries=row["max_retries"],
             timeout=row["timeout_seconds"],
+            version_hash=row["version_hash"],
         )
 
 
@@ -47,6 +51,9 @@ class Completed:
 class Failed:
     error: dict[str, Any]
     lingering: asyncio.Future[Any] | None = None  # a timed-out sync task's thread, still running
+
+
+Outcome = Completed | Failed
 
 
 class TaskProblem(Exception):

@@ -1,10 +1,12 @@
-"""The Worker: claims ready executions, runs their tasks, stores what happened.
+"""The Worker: the engine that claims ready executions, runs them and stores what happened.
 
 One asyncio loop per worker process. A claim loop takes up to `claim_batch` items per round trip
 (never more than the free concurrency slots) and sleeps on LISTEN/NOTIFY, with a poll as fallback.
-Async tasks run on the loop, sync tasks in a daemon thread pool; `concurrency` bounds both.
-Results are queued and written in batches by a few flusher coroutines over pooled connections.
-A lease keeper renews this worker's leases and requeues work whose worker died."""
+Each claimed row goes to the runner of its type (runners.py): tasks to TaskRunner (async tasks on
+the loop, sync tasks in a daemon thread pool), workflows to the stepper; `concurrency` bounds all.
+Outcomes are queued and written in batches by a few flusher coroutines. A lease keeper renews the
+leases of what this worker runs and requeues work whose worker died. Every statement lives in
+WorkerStore (store.py); every write is fenced by (execution id, attempt)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,8 @@ import os
 import secrets
 import signal
 import socket
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -28,11 +29,12 @@ from psycopg_pool import AsyncConnectionPool
 from rhythm.client.core import CONNECTION_KWARGS
 from rhythm.client.database import connect_async
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.queries import query
-from rhythm.worker.context import TaskContext, set_current
-from rhythm.worker.outcomes import Claimed, Completed, Failed, run_claimed
+from rhythm.worker.failpoints import failpoint
+from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
+from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
+from rhythm.worker.store import FailedAttempt, Finished, Pool, WorkerStore
 from rhythm.worker.threads import DaemonThreadPool
 
 log = logging.getLogger("rhythm.worker")
@@ -42,18 +44,23 @@ SCHEDULED_CHANNEL = "rhythm_scheduled"
 FLUSH_BATCH = 500
 PROMOTE_BATCH = 1000
 
-Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
-
 
 @dataclass(eq=False)
 class _Running:
     item: Claimed
-    uid: uuid.UUID
-    definition: TaskDefinition | None
+    definition: TaskDefinition | None  # None for workflows and unknown tasks
     claimed_at: float
     task: asyncio.Task[None] | None = None
-    discard: bool = False  # lease lost or handed back: whatever the task returns is dropped
-    lingering: set[asyncio.Future[Any]] = field(default_factory=set)
+    discard: bool = False  # lease lost or handed back: whatever the runner returns is dropped
+
+    @property
+    def cancellable(self) -> bool:
+        """A sync task's thread cannot be stopped: its slot stays taken until it returns."""
+        return self.definition is None or self.definition.is_async
+
+    def cancel(self) -> None:
+        if self.task is not None and self.cancellable:
+            self.task.cancel()
 
 
 class Worker:
@@ -62,6 +69,7 @@ class Worker:
         Worker(queues=["default"], concurrency=8, tasks=[my_tasks_module]).run()
 
     `tasks`: modules, module names or functions (None: every @task imported so far).
+    Claimed workflow executions go to the stepper's runner (runners.workflow_runner).
     `queues`: None means the queues of those tasks. Timing knobs (lease_seconds, poll_interval,
     retry_backoff, grace_period, ...) are WorkerSettings fields, accepted as keywords."""
 
@@ -100,8 +108,9 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.completed = 0
         self.failed = 0
-        self._known = sorted(self.tasks)
-        self._threads = DaemonThreadPool(concurrency)
+        self.threads = DaemonThreadPool(concurrency)
+        self.store: WorkerStore | None = None  # while serving
+        self._runners: dict[str, Runner] = {}
         self._running: dict[str, _Running] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -134,7 +143,7 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
         self._hurry = asyncio.Event()
-        self._results: asyncio.Queue[tuple[_Running, Completed | Failed]] = asyncio.Queue()
+        self._results: asyncio.Queue[tuple[_Running, Outcome]] = asyncio.Queue()
         url = await asyncio.to_thread(resolve_database_url, self.database_url)
         await (await connect_async(url)).close()  # unreachable database: one clear error now
         pool: Pool = AsyncConnectionPool(
@@ -146,14 +155,19 @@ class Worker:
             name=f"rhythm-worker-{self.worker_id}",
         )
         await pool.open(wait=True, timeout=30)
+        store = self.store = WorkerStore(pool, self.worker_id)
+        self._runners = {
+            "task": TaskRunner(self.tasks, self.threads, self.worker_id),
+            "workflow": workflow_runner(self),
+        }
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
         background = [
             asyncio.create_task(self._listen(url), name="rhythm-listen"),
-            asyncio.create_task(self._keep_leases(pool), name="rhythm-leases"),
+            asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
             *(
-                asyncio.create_task(self._flush_results(pool), name=f"rhythm-flush-{i}")
+                asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
                 for i in range(self.settings.flushers)
             ),
         ]
@@ -162,11 +176,11 @@ class Worker:
             self.worker_id,
             ", ".join(self.queues),
             self.concurrency,
-            ", ".join(self._known),
+            ", ".join(sorted(self.tasks)),
         )
         try:
-            await self._claim_loop(pool)
-            await self._shut_down(pool)
+            await self._claim_loop(store)
+            await self._shut_down(store)
         finally:
             for sig in signals:
                 self._loop.remove_signal_handler(sig)
@@ -174,10 +188,10 @@ class Worker:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             for r in list(self._running.values()):
-                if r.task is not None and r.definition is not None and r.definition.is_async:
-                    r.task.cancel()
+                r.cancel()
             await pool.close()
-            self._threads.shutdown()
+            self.threads.shutdown()
+            self.store = None
             self._loop = None
             log.info(
                 "worker %s stopped (%d completed, %d failed attempts)",
@@ -199,7 +213,7 @@ class Worker:
             )
         self._wakeup.set()
 
-    async def _shut_down(self, pool: Pool) -> None:
+    async def _shut_down(self, store: WorkerStore) -> None:
         running = [r.task for r in self._running.values() if r.task is not None]
         if running:
             everything = asyncio.ensure_future(asyncio.wait(running))
@@ -214,26 +228,20 @@ class Worker:
         leftovers = list(self._running.values())
         for r in leftovers:
             r.discard = True
-            if r.task is not None and r.definition is not None and r.definition.is_async:
-                r.task.cancel()
+            r.cancel()
         # Results already produced are written before anything is handed back.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._results.join(), timeout=30)
         if leftovers:
-            params = {
-                "ids": [r.uid for r in leftovers],
-                "attempts": [r.item.attempt for r in leftovers],
-            }
             try:
-                async with pool.connection() as conn:
-                    rows = await (await conn.execute(query("release"), params)).fetchall()
-                log.info("handed %d unfinished execution(s) back to the queue", len(rows))
+                back = await store.release([(r.item.id, r.item.attempt) for r in leftovers])
+                log.info("handed %d unfinished execution(s) back to the queue", len(back))
             except psycopg.Error as exc:
                 log.error("could not hand work back (its leases will lapse instead): %s", exc)
 
     # ------------------------------------------------------------ claiming
 
-    async def _claim_loop(self, pool: Pool) -> None:
+    async def _claim_loop(self, store: WorkerStore) -> None:
         loop = asyncio.get_running_loop()
         s = self.settings
         backlog = True  # the last claim came back full, or a poll is due: claim without a NOTIFY
@@ -241,7 +249,7 @@ class Worker:
         while not self._stopping:
             if self._schedule_changed or loop.time() >= next_promote:
                 self._schedule_changed = False
-                promoted, next_due = await self._promote(pool)
+                promoted, next_due = await self._promote(store)
                 wait = s.poll_interval if next_due is None else min(s.poll_interval, next_due)
                 next_promote = loop.time() + max(0.0, wait)
                 backlog = backlog or promoted > 0
@@ -249,9 +257,9 @@ class Worker:
             if free > 0 and (backlog or self._notified):
                 self._notified = False
                 wanted = min(free, s.claim_batch)
-                rows = await self._claim(pool, wanted)
+                rows = await self._claim(store, wanted)
                 for row in rows:
-                    self._start(Claimed.from_row(row), row["id"])
+                    self._start(Claimed.from_row(row))
                 backlog = len(rows) == wanted
                 if backlog and len(self._running) < self.concurrency:
                     continue
@@ -263,33 +271,21 @@ class Worker:
                 backlog = True  # polling fallback
             self._wakeup.clear()
 
-    async def _claim(self, pool: Pool, limit: int) -> list[dict[str, Any]]:
-        params = {
-            "queues": self.queues,
-            "limit": limit,
-            "worker_id": self.worker_id,
-            "lease_seconds": self.settings.lease_seconds,
-        }
+    async def _claim(self, store: WorkerStore, limit: int) -> list[dict[str, Any]]:
         try:
-            async with pool.connection() as conn:
-                return await (await conn.execute(query("claim"), params)).fetchall()
+            return await store.claim(self.queues, limit, self.settings.lease_seconds)
         except psycopg.Error as exc:
             log.warning("claim failed, retrying in %gs: %s", self.settings.poll_interval, exc)
             await asyncio.sleep(self.settings.poll_interval)
             return []
 
-    async def _promote(self, pool: Pool) -> tuple[int, float | None]:
+    async def _promote(self, store: WorkerStore) -> tuple[int, float | None]:
         try:
-            async with pool.connection() as conn:
-                cur = await conn.execute(query("promote_scheduled"), {"limit": PROMOTE_BATCH})
-                row = await cur.fetchone()
+            promoted, next_due = await store.promote(PROMOTE_BATCH)
         except psycopg.Error as exc:
             log.warning("scheduled-work scan failed: %s", exc)
             return 0, None
-        assert row is not None
-        promoted = int(row["promoted"])
-        next_due = 0.0 if promoted == PROMOTE_BATCH else row["next_due_in"]
-        return promoted, next_due
+        return promoted, 0.0 if promoted == PROMOTE_BATCH else next_due
 
     async def _listen(self, url: str) -> None:
         queues = set(self.queues)
@@ -317,18 +313,24 @@ class Worker:
 
     # ------------------------------------------------------------ running
 
-    def _start(self, item: Claimed, uid: uuid.UUID) -> None:
-        r = _Running(item, uid, self.tasks.get(item.name), asyncio.get_running_loop().time())
+    def _start(self, item: Claimed) -> None:
+        definition = self.tasks.get(item.name) if item.type == "task" else None
+        r = _Running(item, definition, asyncio.get_running_loop().time())
         self._running[item.id] = r
-        r.task = asyncio.create_task(self._execute(r), name=f"rhythm-task-{item.id}")
+        r.task = asyncio.create_task(self._execute(r), name=f"rhythm-{item.type}-{item.id}")
 
     async def _execute(self, r: _Running) -> None:
         item = r.item
-        set_current(TaskContext(item.id, item.name, item.queue, item.attempt, self.worker_id))
+        is_task = item.type == "task"
+        if is_task:
+            failpoint("task-after-claim")
+        runner = self._runners.get(item.type) or self._runners["task"]
         try:
-            outcome = await run_claimed(item, r.definition, self._known, self._threads)
+            outcome = await runner.run(item)
         except asyncio.CancelledError:
             outcome = None  # lease lost, cancelled or handed back: nothing to record
+        if is_task:
+            failpoint("task-after-run")
         try:
             if outcome is not None and not r.discard:
                 self._results.put_nowait((r, outcome))
@@ -342,74 +344,65 @@ class Worker:
 
     # ------------------------------------------------------------ results and leases
 
-    async def _flush_results(self, pool: Pool) -> None:
+    async def _flush_results(self, store: WorkerStore) -> None:
         while True:
             batch = [await self._results.get()]
             while len(batch) < FLUSH_BATCH and not self._results.empty():
                 batch.append(self._results.get_nowait())
             try:
-                await self._write(pool, batch)
+                await self._write(store, batch)
             except Exception:  # a bug here must not silently stop result writing
                 log.exception("could not store %d result(s); their leases will lapse", len(batch))
             finally:
                 for _ in batch:
                     self._results.task_done()
 
-    async def _write(self, pool: Pool, batch: list[tuple[_Running, Completed | Failed]]) -> None:
+    async def _write(self, store: WorkerStore, batch: list[tuple[_Running, Outcome]]) -> None:
         done = [(r, o) for r, o in batch if isinstance(o, Completed)]
         failed = [(r, o) for r, o in batch if isinstance(o, Failed)]
-        statements: list[tuple[str, dict[str, Any]]] = []
+        writes: list[Callable[[], Coroutine[Any, Any, Any]]] = []
         if done:
-            statements.append(
-                (
-                    "complete",
-                    {
-                        "ids": [r.uid for r, _ in done],
-                        "attempts": [r.item.attempt for r, _ in done],
-                        "outputs": [o.output for _, o in done],
-                    },
-                )
-            )
+            finished = [Finished(r.item.id, r.item.attempt, o.output) for r, o in done]
+            writes.append(lambda: store.complete(finished))
         if failed:
-            delays = [self._retry_delay(r) for r, _ in failed]
-            for (r, o), delay in zip(failed, delays, strict=True):
-                then = f"retry in {delay:.2f}s" if delay is not None else "no retries left"
-                log.warning(
-                    "task %s (%s) attempt %d failed, %s: %s: %s",
-                    r.item.name,
-                    r.item.id,
-                    r.item.attempt,
-                    then,
-                    o.error["type"],
-                    o.error["message"],
-                )
-            statements.append(
-                (
-                    "fail",
-                    {
-                        "ids": [r.uid for r, _ in failed],
-                        "attempts": [r.item.attempt for r, _ in failed],
-                        "errors": [_error_json(r, o) for r, o in failed],
-                        "retry_delays": delays,
-                    },
-                )
-            )
-        attempt = 0
-        # Each statement is its own transaction: each locks its executions in id order, and
+            attempts = [self._failed_attempt(r, o) for r, o in failed]
+            writes.append(lambda: store.fail(attempts))
+        # Each write is its own transaction: each locks its executions in id order, and
         # holding one batch's locks while taking the next batch's would break that order.
-        while statements:  # the database may be briefly away: keep the results (and leases)
-            try:
-                async with pool.connection() as conn:
-                    while statements:
-                        name, params = statements[0]
-                        await conn.execute(query(name), params)
-                        statements.pop(0)
-            except psycopg.Error as exc:
-                attempt += 1
-                log.warning("storing %d result(s) failed (try %d): %s", len(batch), attempt, exc)
-                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
+        await self._write_all(writes, len(batch))
         self.completed += len(done)
         self.failed += len(failed)
+
+    async def _write_all(
+        self, writes: Sequence[Callable[[], Coroutine[Any, Any, Any]]], count: int
+    ) -> None:
+        tries = 0
+        pending = list(writes)
+        while pending:  # the database may be briefly away: keep the results (and leases)
+            try:
+                failpoint("task-before-commit")
+                await pending[0]()
+                failpoint("task-after-commit")
+                pending.pop(0)
+            except psycopg.Error as exc:
+                tries += 1
+                log.warning("storing %d result(s) failed (try %d): %s", count, tries, exc)
+                await asyncio.sleep(min(5.0, 0.1 * 2**tries))
+
+    def _failed_attempt(self, r: _Running, o: Failed) -> FailedAttempt:
+        delay = self._retry_delay(r)
+        then = f"retry in {delay:.2f}s" if delay is not None else "no retries left"
+        log.warning(
+            "%s %s (%s) attempt %d failed, %s: %s: %s",
+            r.item.type,
+            r.item.name,
+            r.item.id,
+            r.item.attempt,
+            then,
+            o.error["type"],
+            o.error["message"],
+        )
+        return FailedAttempt(r.item.id, r.item.attempt, _error_json(r, o), delay)
 
     def _retry_delay(self, r: _Running) -> float | None:
         retries = r.item.max_retries
@@ -419,36 +412,28 @@ class Worker:
             return None
         return self.settings.backoff(r.item.attempt)
 
-    async def _keep_leases(self, pool: Pool) -> None:
+    async def _keep_leases(self, store: WorkerStore) -> None:
         loop = asyncio.get_running_loop()
         interval = self.settings.lease_seconds / 3
         while True:
             await asyncio.sleep(interval)
             try:
                 began = loop.time()
-                async with pool.connection() as conn:
-                    cur = await conn.execute(
-                        query("renew_leases"),
-                        {"worker_id": self.worker_id, "lease_seconds": self.settings.lease_seconds},
-                    )
-                    held = {str(row["execution_id"]) for row in await cur.fetchall()}
-                    await conn.execute(
-                        query("reap_expired_leases"),
-                        {"lost_worker_retries": self.settings.lost_worker_retries},
-                    )
+                held = await store.renew(self.settings.lease_seconds)
+                await store.reap(self.settings.lost_worker_retries)
             except psycopg.Error as exc:
                 log.warning("lease renewal failed: %s", exc)
                 continue
             for execution_id, r in list(self._running.items()):
-                if r.claimed_at < began and execution_id not in held and not r.discard:
+                mine = (execution_id, r.item.attempt) in held
+                if r.claimed_at < began and not mine and not r.discard:
                     log.warning(
                         "execution %s is no longer leased to this worker (cancelled or taken "
                         "over); its result will be dropped",
                         execution_id,
                     )
                     r.discard = True
-                    if r.task is not None and r.definition is not None and r.definition.is_async:
-                        r.task.cancel()
+                    r.cancel()
 
 
 def _error_json(r: _Running, outcome: Failed) -> str:

@@ -153,7 +153,7 @@ WITH picked AS (
     FROM locked
     WHERE e.id = locked.id AND e.completed_at IS NULL
     RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
-              e.timeout_seconds
+              e.timeout_seconds, e.version_hash
 ), leased AS (
     INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
     SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
@@ -162,7 +162,8 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
-SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds
+SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds,
+       version_hash
 FROM started
 ORDER BY priority DESC;
 
