@@ -4,11 +4,12 @@ from the stored snapshot with rhythm.core's describe_suspension. No I/O here."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from rhythm.client.models import Execution
-from rhythm.core.compiler import FlowCompileError, compile_source
+from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class Inspection:
         }
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled(source: str, filename: str) -> CompiledWorkflow:
+    # `rhythm run` looks at a suspended workflow ten times a second: compile each version once.
+    return compile_source(source, filename)
+
+
 def wait_point(
     name: str, version_hash: str, source: str | None, state: Any
 ) -> tuple[WaitPoint | None, str | None]:
@@ -68,14 +75,14 @@ def wait_point(
     if not isinstance(state, dict):
         return None, "no snapshot is stored for this workflow yet"
     try:
-        workflow = compile_source(source, f"{name}.flow")
+        workflow = _compiled(source, f"{name}.flow")
     except FlowCompileError as exc:  # a stored version always compiled once; a newer core may not
         return None, f"the stored source no longer compiles: {exc}"
-    from rhythm.core.suspension import describe_suspension  # lands with core-runtime's work
+    from rhythm.core.suspension import SuspensionError, describe_suspension  # lands soon
 
     try:
         found = describe_suspension(workflow, state)
-    except Exception as exc:  # an incompatible snapshot must not break `inspect`
+    except SuspensionError as exc:  # e.g. a snapshot of another compiler's program
         return None, f"cannot read the snapshot: {exc}"
     return (
         WaitPoint(
@@ -86,7 +93,7 @@ def wait_point(
             column=found.column,
             end_line=found.end_line,
             end_column=found.end_column,
-            waits_on=list(found.waits),
+            waits_on=[w.to_json() for w in found.waiting_on],
             variables=dict(found.variables),
         ),
         None,
