@@ -8,7 +8,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from rhythm.client.core import CONNECTION_KWARGS
+from rhythm.client.database import CONNECTION_KWARGS
 from rhythm.worker.outcomes import Claimed
 from rhythm.worker.store import Finished, WorkerStore
 

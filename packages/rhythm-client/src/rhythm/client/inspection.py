@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from rhythm.client.models import Execution
+from rhythm.client.models import ChildExecution, Execution
 from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
 
 
@@ -47,7 +47,7 @@ class Inspection:
     suspended workflow, its wait point (or why it could not be read: `wait_problem`)."""
 
     execution: Execution
-    children: list[Execution]
+    children: list[ChildExecution]
     wait: WaitPoint | None = None
     wait_problem: str | None = None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from rhythm.client.database import connect
+from rhythm.client.database import Timeouts, connect
 from rhythm.client.errors import MigrationError
 
 # pg_advisory_lock key: the first 8 bytes of sha256("rhythm.migrate") as a signed bigint.
@@ -77,7 +77,9 @@ def migrate(url: str, folder: Path | None = None) -> list[Migration]:
     """Apply every pending migration; return the ones this call applied (empty when up to date)."""
     available = load_migrations(folder)
     applied_now: list[Migration] = []
-    with connect(url, autocommit=True) as conn:
+    # No statement limit: a migration may rewrite a large table, and waiting for another
+    # runner's advisory lock is expected to take as long as that runner needs.
+    with connect(url, Timeouts(statement=None), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         try:
             with conn.transaction():

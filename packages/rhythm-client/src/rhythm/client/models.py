@@ -80,6 +80,59 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class ChildExecution:
+    """A descendant of an execution, as `executions.inspect` lists them: a task or workflow
+    started by a workflow (`level` 1) or by one of its descendants (2, 3, ...)."""
+
+    id: str
+    parent_id: str | None
+    level: int
+    type: Literal["task", "workflow"]
+    name: str
+    status: Status
+    attempt: int
+    error: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    parent_handle: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ChildExecution:
+        return cls(
+            id=str(row["id"]),
+            parent_id=None if row["parent_id"] is None else str(row["parent_id"]),
+            level=int(row["level"]),
+            type=row["type"],
+            name=row["name"],
+            status=row["status"],
+            attempt=row["attempt"],
+            error=row["error"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            completed_at=row["completed_at"],
+            parent_handle=row.get("parent_handle"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("created_at", "started_at", "completed_at"):
+            value = out[key]
+            out[key] = None if value is None else value.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
 class QueueCounts:
     """One queue right now: runnable, scheduled for later, and leased to a worker."""
 

@@ -26,15 +26,18 @@ import psycopg
 
 from rhythm.client import validation as v
 from rhythm.client.errors import (
+    ExecutionFinished,
     ExecutionNotFound,
     IdempotencyConflict,
     InvalidInput,
+    NotAWorkflow,
     RhythmError,
+    UnknownWorkflow,
     WaitTimeout,
 )
 from rhythm.client.ids import new_id
 from rhythm.client.inspection import Inspection, wait_point
-from rhythm.client.models import Execution, Overview
+from rhythm.client.models import ChildExecution, Execution, Overview
 from rhythm.client.retrying import landed_before
 from rhythm.client.workflow_files import WorkflowDefinition, store_parameters
 
@@ -47,11 +50,22 @@ WAIT_RECHECK_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Call:
-    """A statement to run: the query's name in queries.sql, its parameters, and what to fetch."""
+    """A statement to run: the query's name in queries.sql, its parameters, and what to fetch.
+    `replay_safe=False` marks a statement that must not run twice (it stores something without
+    a client-made key): it runs in an explicit transaction and is sent again only if the
+    connection was lost before its COMMIT."""
 
     query: str
     params: dict[str, Any]
     fetch: Literal["one", "all", "none"] = "one"
+    replay_safe: bool = True
+
+
+def describe(call: Call) -> str:
+    """What a statement does, for error messages."""
+    if call.query == "send_signal":
+        return f"the signal {call.params['name']!r} to {call.params['id']}"
+    return f"the statement {call.query}"
 
 
 @dataclass(frozen=True)
@@ -188,10 +202,6 @@ def list_executions(
     )
 
 
-def cancel(execution_id: object) -> Call:
-    return Call("cancel_execution", {"id": v.parse_id(execution_id)})
-
-
 PRUNE_BATCH = 1000
 
 
@@ -218,12 +228,6 @@ def execution_or_raise(row: dict[str, Any] | None, execution_id: object) -> Exec
     if row is None:
         raise ExecutionNotFound(f"no execution with id {execution_id}")
     return Execution.from_row(row)
-
-
-def cancel_result(row: dict[str, Any] | None, execution_id: object) -> bool:
-    if row is None or row["previous_status"] is None:
-        raise ExecutionNotFound(f"no execution with id {execution_id}")
-    return bool(row["cancelled"])
 
 
 # ---------------------------------------------------------------- operations (generators)
@@ -277,13 +281,6 @@ def overview() -> Operation[Overview]:
     return Overview.from_rows(counts, queues)
 
 
-def cancel_execution(execution_id: object) -> Operation[bool]:
-    """Cancel in one transaction; True if this call cancelled it, False if it had finished."""
-    call = cancel(execution_id)
-    _, row = yield Atomic((Call("cancel_unqueue", call.params, "none"), call))
-    return cancel_result(row, execution_id)
-
-
 def prune_executions(older_than: object, statuses: object, batch_size: object) -> Operation[int]:
     call = prune(older_than, statuses, batch_size)
     total = 0
@@ -319,3 +316,98 @@ def wait_for(execution_id: object, timeout: object) -> Operation[Execution]:
 
 def store_definitions(definitions: Sequence[WorkflowDefinition]) -> Operation[None]:
     yield Call("store_workflow_definitions", store_parameters(definitions), "none")
+
+
+# A tree shown by `inspect` stops after this many descendants (a fan-out of thousands of tasks
+# would not fit a terminal anyway).
+MAX_CHILDREN = 1000
+# cancel_tree cancels what it sees; a step committing at that moment may add children, so it
+# runs again until it cancels nothing (each time its own transaction), at most this many times.
+CANCEL_ROUNDS = 10
+
+
+def start_workflow(
+    name: object,
+    inputs: object,
+    *,
+    queue: object,
+    priority: object,
+    idempotency_key: object,
+    delay: object,
+) -> Operation[str]:
+    """Start the latest registered version of workflow `name`."""
+    params = {
+        "id": new_id(),
+        "type": "workflow",
+        "name": v.check_name(name, "workflow name"),
+        "queue": v.check_name(DEFAULT_QUEUE if queue is None else queue, "queue"),
+        "priority": v.check_int(priority, "priority"),
+        "inputs": v.encode_inputs(inputs),
+        "delay": v.check_delay(delay),
+        "idempotency_key": v.check_key(idempotency_key),
+    }
+    latest = yield Call("latest_workflow_version", {"name": params["name"]})
+    if latest is None:
+        rows = yield Call("workflow_names", {}, "all")
+        raise UnknownWorkflow(params["name"], [r["name"] for r in rows])
+    params["version_hash"] = latest["version_hash"]
+    return (yield from enqueue(Call("start_workflow", params)))
+
+
+def send_signal(workflow_id: object, signal_name: object, payload: object) -> Operation[None]:
+    execution_id = v.parse_id(workflow_id)
+    call = Call(
+        "send_signal",
+        {
+            "id": execution_id,
+            "name": v.check_name(signal_name, "signal name"),
+            "payload": v.encode_json(payload, "payload"),
+        },
+        replay_safe=False,  # the signals table has no client-made key: never store one twice
+    )
+    row = yield call
+    if row is None or row["type"] is None:
+        raise ExecutionNotFound(f"no execution with id {workflow_id}")
+    if row["type"] != "workflow":
+        raise NotAWorkflow(
+            f"execution {workflow_id} is a {row['type']}, not a workflow: only workflows "
+            "receive signals"
+        )
+    if row["signal_id"] is None:
+        raise ExecutionFinished(
+            f"workflow {workflow_id} has already finished ({row['status']}); the signal "
+            f"{call.params['name']!r} was not delivered"
+        )
+
+
+def cancel_execution(execution_id: object) -> Operation[bool]:
+    """Cancel an execution and every unfinished descendant; True if this call cancelled it,
+    False if it had already finished."""
+    params = {"id": v.parse_id(execution_id)}
+    tree = Atomic((Call("cancel_tree_unqueue", params, "none"), Call("cancel_tree", params)))
+    _, row = yield tree
+    if row is None or row["previous_status"] is None:
+        raise ExecutionNotFound(f"no execution with id {execution_id}")
+    cancelled = row["previous_status"] in ("pending", "running", "suspended")
+    for _ in range(CANCEL_ROUNDS):
+        if not row["cancelled"]:
+            break
+        _, row = yield tree
+    return cancelled
+
+
+def inspect(execution_id: object) -> Operation[Inspection]:
+    ex = yield from fetch_execution(execution_id)
+    if ex.type != "workflow":
+        return Inspection(ex, [])
+    rows = yield Call("execution_children", {"id": v.parse_id(ex.id), "limit": MAX_CHILDREN}, "all")
+    children = [ChildExecution.from_row(r) for r in rows]
+    if ex.status != "suspended":
+        return Inspection(ex, children)
+    snapshot = yield Call("workflow_snapshot", {"id": v.parse_id(ex.id)})
+    if snapshot is None:  # pruned between the two reads
+        return Inspection(ex, children, None, "the workflow's snapshot is gone")
+    wait, problem = wait_point(
+        ex.name, snapshot["version_hash"], snapshot["source"], snapshot["state"]
+    )
+    return Inspection(ex, children, wait, problem)

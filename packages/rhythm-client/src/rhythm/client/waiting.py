@@ -16,8 +16,7 @@ from typing import Any
 
 import psycopg
 
-from rhythm.client.core import ids_in
-from rhythm.client.database import connect, connect_async
+from rhythm.client.database import Timeouts, connect, connect_async
 
 log = logging.getLogger("rhythm.client")
 
@@ -25,11 +24,17 @@ DONE_CHANNEL = "rhythm_done"
 RECONNECT_SECONDS = 1.0
 
 
+def ids_in(payload: str) -> set[str]:
+    """The execution ids of one `rhythm_done` notification (comma-separated)."""
+    return set(payload.split(",")) if payload else set()
+
+
 class DoneListener:
     """For the blocking Client: a daemon thread that owns the listening connection."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self._url = url
+        self._timeouts = timeouts
         self._lock = threading.Lock()
         self._waiters: dict[str, set[threading.Event]] = defaultdict(set)
         self._listening = threading.Event()
@@ -61,7 +66,7 @@ class DoneListener:
     def _run(self) -> None:
         while not self._closed.is_set():
             try:
-                with connect(self._url, autocommit=True) as conn:
+                with connect(self._url, self._timeouts, autocommit=True) as conn:
                     conn.execute(f"LISTEN {DONE_CHANNEL}")
                     self._listening.set()
                     self._wake_all()  # anything that finished while we were away
@@ -97,8 +102,9 @@ class DoneListener:
 class AsyncDoneListener:
     """For AsyncClient: a task on the client's event loop that owns the listening connection."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self._url = url
+        self._timeouts = timeouts
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -122,7 +128,9 @@ class AsyncDoneListener:
     async def _run(self) -> None:
         while True:
             try:
-                conn: psycopg.AsyncConnection[Any] = await connect_async(self._url, autocommit=True)
+                conn: psycopg.AsyncConnection[Any] = await connect_async(
+                    self._url, self._timeouts, autocommit=True
+                )
                 async with conn:
                     await conn.execute(f"LISTEN {DONE_CHANNEL}")
                     self._listening.set()

@@ -26,8 +26,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from rhythm.client.core import CONNECTION_KWARGS
-from rhythm.client.database import connect_async
+from rhythm.client.database import CONNECTION_KWARGS, connect_async
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome
