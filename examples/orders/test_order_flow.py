@@ -12,6 +12,7 @@ sys.path.insert(0, str(HERE))
 
 import order_tasks  # noqa: E402
 
+from rhythm.core.effects import StartWorkflow  # noqa: E402
 from rhythm.core.testing import run_workflow  # noqa: E402
 
 FLOWS = HERE / "flows"
@@ -47,8 +48,8 @@ def test_a_paid_order_packs_every_item_in_a_child_workflow_and_ships() -> None:
     assert names[0] == "charge-card" and names[-2:] == ["ship", "send-email"]
     assert sorted(names[1:-2]) == ["pack", "pack", "reserve-stock", "reserve-stock"]
     assert result.tasks[0][1] == {"orderId": "o-7", "amount": 45}
-    children = [e for e in result.effects if e["type"] == "workflow"]
-    assert [c["name"] for c in children] == ["pack_item", "pack_item"]
+    children = [e for e in result.effects if isinstance(e, StartWorkflow)]
+    assert [c.name for c in children] == ["pack_item", "pack_item"]
 
 
 def test_an_item_out_of_stock_releases_the_stock_and_refunds_the_charge() -> None:
