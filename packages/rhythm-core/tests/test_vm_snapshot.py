@@ -179,7 +179,11 @@ def test_version_mismatch_and_damaged_state_fail_clearly() -> None:
     other = compile_source("await Timer.delay(2);")
     bad = vm.resume(other, roundtrip(step.state), {})
     assert bad.status == "failed" and bad.error["type"] == "VersionMismatch"
-    assert vm.resume(wf, {"format": 99}, {}).error["type"] == "InvalidState"
+    assert vm.resume(wf, {"heap": []}, {}).error["type"] == "InvalidState"
+    assert vm.resume(wf, [], {}).error["type"] == "InvalidState"  # type: ignore[arg-type]
+    future = vm.resume(wf, {**step.state, "format": 99}, {})
+    assert future.error["type"] == "IncompatibleSnapshot"
+    assert "snapshot format 99" in future.error["message"]
     damaged = roundtrip(step.state)
     del damaged["heap"]
     assert vm.resume(wf, damaged, {}).error["type"] == "InvalidState"

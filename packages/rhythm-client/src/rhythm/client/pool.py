@@ -207,6 +207,14 @@ class AsyncPool:
                     await conn.close()
             self._slots.release()
 
+    async def discard_idle(self) -> None:
+        """Close the idle connections: after one broke in an outage, the others most likely
+        broke with it, and the next caller had better open a fresh one than find out."""
+        idle, self._idle = list(self._idle), deque()
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
     async def close(self) -> None:
         self._closed = True
         idle, self._idle = list(self._idle), deque()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
-from rhythm.client.database import describe_target
+from rhythm.client.database import describe_target, one_line
 from rhythm.client.errors import DatabaseUnavailable
 
 RETRY_SECONDS = 15.0
@@ -27,14 +27,6 @@ MAX_DELAY_SECONDS = 0.5
 # starting up): the statement never ran, or its transaction was rolled back with the server.
 GONE_STATES = {"57P01", "57P02", "57P03"}
 STATEMENT_TIMEOUT = "57014"
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    # psycopg repeats "connection failed: connection to server at ..."; keep the meaningful tail.
-    if "failed:" in text:
-        text = text.rsplit("failed:", 1)[-1].strip()
-    return text or type(exc).__name__
 
 
 def transient(exc: BaseException) -> bool:
@@ -96,7 +88,7 @@ class Attempts:
             raise exc
         remaining = self.remaining()
         if remaining <= 0:
-            reason = one_line(exc)
+            reason = one_line(exc, self._url)
             if isinstance(exc, DatabaseUnavailable):
                 raise DatabaseUnavailable(
                     f"{reason} (gave up after {self.count} attempt(s))"

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from rhythm.client.database import Timeouts, connect, connect_async
+from rhythm.client.redaction import redact
 
 log = logging.getLogger("rhythm.client")
 
@@ -77,7 +78,9 @@ class DoneListener:
                 self._listening.clear()
                 if self._closed.is_set():
                     return
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                log.warning(
+                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
+                )
                 self._closed.wait(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
@@ -141,7 +144,9 @@ class AsyncDoneListener:
                 raise
             except Exception as exc:
                 self._listening.clear()
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                log.warning(
+                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
+                )
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
