@@ -381,15 +381,19 @@ def send_signal(workflow_id: object, signal_name: object, payload: object) -> Op
 
 
 def cancel_execution(execution_id: object) -> Operation[bool]:
-    """Cancel an execution; True if this call cancelled it, False if it had already finished.
-    (Workflows: their descendants too, once cancel_tree is in queries.sql.)"""
+    """Cancel an execution and every unfinished descendant; True if this call cancelled it,
+    False if it had already finished."""
     params = {"id": v.parse_id(execution_id)}
-    _, row = yield Atomic(
-        (Call("cancel_unqueue", params, "none"), Call("cancel_execution", params))
-    )
+    tree = Atomic((Call("cancel_tree_unqueue", params, "none"), Call("cancel_tree", params)))
+    _, row = yield tree
     if row is None or row["previous_status"] is None:
         raise ExecutionNotFound(f"no execution with id {execution_id}")
-    return bool(row["cancelled"])
+    cancelled = row["previous_status"] in ("pending", "running", "suspended")
+    for _ in range(CANCEL_ROUNDS):
+        if not row["cancelled"]:
+            break
+        _, row = yield tree
+    return cancelled
 
 
 def inspect(execution_id: object) -> Operation[Inspection]:

@@ -510,8 +510,10 @@ SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDE
 WITH created AS (
     INSERT INTO rhythm.executions
         (id, type, name, queue, priority, inputs, ordered_inputs, idempotency_key, version_hash)
-    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::jsonb,
-            %(inputs)s::json, %(idempotency_key)s, %(version_hash)s)
+    -- ::text first: a parameter used twice takes the type of its first cast, and text -> jsonb
+    -- -> json would sort the keys of the json copy.
+    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::text::jsonb,
+            %(inputs)s::text::json, %(idempotency_key)s, %(version_hash)s)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, queue, priority
 ), now_ready AS (
