@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from click.testing import CliRunner
 
-from rhythm.client import Client
+from rhythm.client import Client, SchemaMissing
 from rhythm.client.cli import cli
+from rhythm.client.testing import create_database, drop_database
 
 
 def rhythm(*args: str) -> tuple[int, str]:
@@ -81,3 +83,40 @@ def test_execution_commands(migrated_url: str) -> None:
     assert code == 1 and "not an execution id: 'nope'" in out
     code, out = rhythm("ls", "--status", "done", "--database-url", migrated_url)
     assert code == 2 and "'done' is not one of" in out
+
+
+@pytest.fixture(scope="module")
+def unmigrated_url(postgres_admin_url: str):
+    url = create_database(postgres_admin_url, "unmigrated")
+    yield url
+    drop_database(postgres_admin_url, url)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["ls"],
+        ["inspect", "00000000-0000-0000-0000-000000000001"],
+        ["cancel", "00000000-0000-0000-0000-000000000001"],
+        ["prune", "--older-than", "1d"],
+    ],
+)
+def test_commands_on_a_database_without_the_schema_say_run_migrate(
+    unmigrated_url: str, args: list[str]
+) -> None:
+    code, out = rhythm(*args, "--database-url", unmigrated_url)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    assert "has no Rhythm schema" in lines[0] and "run `rhythm migrate`" in lines[0]
+
+
+def test_client_on_a_database_without_the_schema_raises_schema_missing(
+    unmigrated_url: str,
+) -> None:
+    with Client(unmigrated_url) as client:
+        with pytest.raises(SchemaMissing, match="run `rhythm migrate`"):
+            client.tasks.run("t", {})
+        with pytest.raises(SchemaMissing):
+            client.executions.list()

@@ -11,6 +11,7 @@ from rhythm.client.errors import (
     MigrationError,
     NotAWorkflow,
     RhythmError,
+    SchemaMissing,
     UnknownWorkflow,
     WaitTimeout,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "MigrationError",
     "NotAWorkflow",
     "RhythmError",
+    "SchemaMissing",
     "UnknownWorkflow",
     "WaitTimeout",
     "WorkflowDefinition",

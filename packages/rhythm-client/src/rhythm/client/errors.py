@@ -15,6 +15,10 @@ class DatabaseUnavailable(RhythmError):
     """The database could not be reached with the configured URL."""
 
 
+class SchemaMissing(RhythmError):
+    """The database has no Rhythm schema yet, or an older one than this client needs."""
+
+
 class MigrationError(RhythmError):
     """The migrations on disk and the ones recorded in the database disagree, or one failed."""
 

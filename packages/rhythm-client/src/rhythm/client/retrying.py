@@ -18,7 +18,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from rhythm.client.database import describe_target, one_line
-from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.errors import DatabaseUnavailable, SchemaMissing
 
 RETRY_SECONDS = 15.0
 FIRST_DELAY_SECONDS = 0.05
@@ -27,6 +27,8 @@ MAX_DELAY_SECONDS = 0.5
 # starting up): the statement never ran, or its transaction was rolled back with the server.
 GONE_STATES = {"57P01", "57P02", "57P03"}
 STATEMENT_TIMEOUT = "57014"
+# undefined_table, undefined_column, undefined_function, invalid_schema_name
+MISSING_OBJECT_STATES = {"42P01", "42703", "42883", "3F000"}
 
 
 def transient(exc: BaseException) -> bool:
@@ -47,6 +49,19 @@ def landed_before(exc: BaseException) -> bool:
     """A retried insert collided with its own id: the earlier attempt committed."""
     return (
         isinstance(exc, pg_errors.UniqueViolation) and exc.diag.constraint_name == "executions_pkey"
+    )
+
+
+def schema_missing(exc: BaseException, url: str) -> SchemaMissing | None:
+    """SchemaMissing when `exc` says an object of the rhythm schema does not exist: the database
+    was never migrated, or was migrated by an older Rhythm."""
+    if not isinstance(exc, psycopg.Error) or exc.sqlstate not in MISSING_OBJECT_STATES:
+        return None
+    if "rhythm" not in str(exc):
+        return None
+    return SchemaMissing(
+        f"the database at {describe_target(url)} has no Rhythm schema, or an older one than "
+        "this version needs: run `rhythm migrate`"
     )
 
 
@@ -85,7 +100,7 @@ class Attempts:
                 f"statement_timeout{limit}"
             ) from None
         if not transient(exc):
-            raise exc
+            raise schema_missing(exc, self._url) or exc
         remaining = self.remaining()
         if remaining <= 0:
             reason = one_line(exc, self._url)

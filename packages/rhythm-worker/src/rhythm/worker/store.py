@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from rhythm.client.database import CONNECTION_KWARGS, Timeouts
+from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
 from rhythm.client.errors import DatabaseUnavailable
 from rhythm.client.pool import AsyncPool
 from rhythm.client.queries import query
@@ -35,9 +35,12 @@ DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 
 def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
     """The worker's connections: opened on demand, `statement_timeout` on each statement."""
+    # Connecting is bounded like a statement: a connection attempt swallowed by a partition
+    # must not hold the worker for the client's default 10 s once the network is back.
+    connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
     return AsyncPool(
         url,
-        Timeouts(statement=statement_timeout),
+        Timeouts(connect=connect, statement=statement_timeout),
         size,
         {**CONNECTION_KWARGS, "row_factory": dict_row},
     )

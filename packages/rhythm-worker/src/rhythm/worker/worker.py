@@ -26,6 +26,12 @@ from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.errors import MigrationError
 from rhythm.client.migrations import applied_migrations, load_migrations
+from rhythm.client.workflow_files import (
+    WorkflowDefinition,
+    WorkflowSources,
+    load_workflows,
+    store_workflow_definitions,
+)
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome, one_line, storable
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
@@ -73,8 +79,10 @@ class Worker:
 
         Worker(queues=["default"], concurrency=8, tasks=[my_tasks_module]).run()
 
-    `tasks`: modules, module names or functions (None: every @task imported so far).
-    Claimed workflow executions go to the stepper's runner (runners.workflow_runner).
+    `tasks`: modules, module names or functions (None: every @task imported so far, unless only
+    `workflows` is given: then a worker that runs workflow steps only).
+    `workflows`: .flow files or folders registered when the worker starts (checked at once).
+    Claimed workflow executions, registered here or elsewhere, go to the stepper's runner.
     `queues`: None means the queues of those tasks. Timing knobs (lease_seconds, poll_interval,
     retry_backoff, grace_period, ...) are WorkerSettings fields, accepted as keywords."""
 
@@ -85,19 +93,33 @@ class Worker:
         tasks: Iterable[object] | None = None,
         database_url: str | None = None,
         *,
+        workflows: WorkflowSources | None = None,
         settings: WorkerSettings | None = None,
         worker_id: str | None = None,
         **knobs: Any,
     ) -> None:
-        self.tasks: dict[str, TaskDefinition] = collect(tasks)
-        if not self.tasks:
-            raise ValueError("the worker has no tasks: pass tasks=[module_or_function, ...]")
+        # Checked now (one clear error naming every bad file), stored when the worker starts.
+        self.workflows: list[WorkflowDefinition] = (
+            load_workflows(workflows) if workflows is not None else []
+        )
+        self.tasks: dict[str, TaskDefinition] = (
+            collect(tasks) if tasks is not None or not self.workflows else {}
+        )
+        if not self.tasks and not self.workflows:
+            raise ValueError(
+                "the worker has no tasks and no workflows: pass tasks=[module_or_function, ...]"
+                " and/or workflows='folder/'"
+            )
         if isinstance(queues, str):
             queues = [queues]
         chosen = (
             list(queues)
             if queues is not None
-            else sorted({d.queue for d in self.tasks.values()} or {DEFAULT_QUEUE})
+            # Workflows run on the queue they were started on: "default" unless told.
+            else sorted(
+                {d.queue for d in self.tasks.values()}
+                | ({DEFAULT_QUEUE} if self.workflows or not self.tasks else set())
+            )
         )
         for q in chosen:
             if not isinstance(q, str) or not q.strip():
@@ -156,6 +178,9 @@ class Worker:
         await asyncio.to_thread(_check_schema, url)
         pool = open_pool(url, self.settings.flushers + 2, self.settings.statement_timeout)
         store = self.store = WorkerStore(pool, self.worker_id)
+        if self.workflows:
+            async with store.connection() as conn:
+                await store_workflow_definitions(conn, self.workflows)
         self._runners = {
             "task": TaskRunner(self.tasks, self.threads, self.worker_id),
             "workflow": workflow_runner(self),
@@ -164,7 +189,7 @@ class Worker:
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
         background = [
-            asyncio.create_task(self._listen(url), name="rhythm-listen"),
+            asyncio.create_task(self._listen(url, store), name="rhythm-listen"),
             asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
             *(
                 asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
@@ -172,11 +197,12 @@ class Worker:
             ),
         ]
         log.info(
-            "worker %s ready: queues %s; concurrency %d; tasks %s",
+            "worker %s ready: queues %s; concurrency %d; tasks %s; workflows %s",
             self.worker_id,
             ", ".join(self.queues),
             self.concurrency,
-            ", ".join(sorted(self.tasks)),
+            ", ".join(sorted(self.tasks)) or "none",
+            ", ".join(sorted({d.name for d in self.workflows})) or "any registered",
         )
         try:
             await self._claim_loop(store)
@@ -229,10 +255,15 @@ class Worker:
         for r in leftovers:
             r.discard = True
             r.cancel()
-        # Results already produced are written before anything is handed back.
+        # Results already produced are written before anything is handed back; during an outage
+        # that is given as long as the running tasks were (at least a second), then reported.
         flushed = asyncio.ensure_future(self._results.join())
         hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait({flushed, hurry}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {flushed, hurry},
+            timeout=max(1.0, self.settings.grace_period),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         flushed.cancel()
         hurry.cancel()
         if self._unwritten:
@@ -240,7 +271,7 @@ class Worker:
                 "could not store %d finished result(s) before stopping (%s); they will run "
                 "again once their leases lapse: %s",
                 len(self._unwritten),
-                "database unreachable" if not hurry.done() else "asked to stop now",
+                "asked to stop now" if self._hurry.is_set() else "database unreachable",
                 ", ".join(sorted(self._unwritten)),
             )
         handing = [(r.item.id, r.item.attempt) for r in leftovers if not r.overdue]
@@ -298,18 +329,24 @@ class Worker:
             return []
 
     async def _promote(self, store: WorkerStore) -> tuple[int, float | None]:
+        """Due scheduled executions to the ready queue and due workflow timers into their
+        workflows' inboxes: (how many, seconds until the next of either is due)."""
         try:
             promoted, next_due = await store.promote(PROMOTE_BATCH)
+            fired, taken, next_timer = await store.fire_timers(PROMOTE_BATCH)
         except DATABASE_ERRORS as exc:
             log.warning("scheduled-work scan failed: %s", exc)
             return 0, None
-        return promoted, 0.0 if promoted == PROMOTE_BATCH else next_due
+        if promoted == PROMOTE_BATCH or taken == PROMOTE_BATCH:
+            return promoted + fired, 0.0
+        dues = [d for d in (next_due, next_timer) if d is not None]
+        return promoted + fired, min(dues) if dues else None
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self, url: str, store: WorkerStore) -> None:
         queues = set(self.queues)
         while True:
             try:
-                conn = await connect_async(url, autocommit=True)
+                conn = await connect_async(url, store.pool.timeouts, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {READY_CHANNEL}")
                     await conn.execute(f"LISTEN {SCHEDULED_CHANNEL}")
