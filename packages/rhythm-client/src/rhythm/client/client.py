@@ -194,7 +194,8 @@ class Client:
             return self._run(lambda conn: self._atomic(conn, step))
         if step.replay_safe:
             return self._run(
-                lambda conn: _fetch(conn.execute(query(step.query), step.params), step)
+                lambda conn: _fetch(conn.execute(query(step.query), step.params), step),
+                patience=step.patience,
             )
         commit = _Commit()
         try:
@@ -216,10 +217,16 @@ class Client:
             commit.reached = True
         return result
 
-    def _run(self, work: Callable[[Conn], T], commit: _Commit | None = None) -> T:
-        """`work` on a pooled connection, tried again while the database is unreachable (but
-        never once `commit` says a non-repeatable statement reached its COMMIT)."""
-        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+    def _run(
+        self,
+        work: Callable[[Conn], T],
+        commit: _Commit | None = None,
+        patience: float | None = None,
+    ) -> T:
+        """`work` on a pooled connection, tried again while the database is unreachable (for
+        retry_for seconds, or `patience` when that is longer), but never once `commit` says a
+        non-repeatable statement reached its COMMIT."""
+        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
             try:
                 with self._pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
@@ -477,7 +484,7 @@ class AsyncClient:
             async def one(conn: AsyncConn) -> Any:
                 return await _fetch_async(await conn.execute(query(step.query), step.params), step)
 
-            return await self._run(one)
+            return await self._run(one, patience=step.patience)
         commit = _Commit()
         try:
             return await self._run(lambda conn: self._once(conn, step, commit), commit)
@@ -502,10 +509,13 @@ class AsyncClient:
         return result
 
     async def _run(
-        self, work: Callable[[AsyncConn], Awaitable[T]], commit: _Commit | None = None
+        self,
+        work: Callable[[AsyncConn], Awaitable[T]],
+        commit: _Commit | None = None,
+        patience: float | None = None,
     ) -> T:
         pool = await self._ready()
-        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
             try:
                 async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:

@@ -59,6 +59,8 @@ class Call:
     params: dict[str, Any]
     fetch: Literal["one", "all", "none"] = "one"
     replay_safe: bool = True
+    # Seconds to keep retrying through an outage when longer than the client's retry_for.
+    patience: float | None = None
 
 
 def describe(call: Call) -> str:
@@ -301,7 +303,9 @@ def wait_for(execution_id: object, timeout: object) -> Operation[Execution]:
     deadline = None if limit is None else time.monotonic() + limit
     yield Subscribe(wanted, ready_within=min(limit or 10.0, 10.0))
     while True:
-        ex = execution_or_raise((yield call), execution_id)
+        # An outage during a wait is more waiting: reads keep trying until the deadline.
+        patience = None if deadline is None else deadline - time.monotonic()
+        ex = execution_or_raise((yield replace(call, patience=patience)), execution_id)
         if ex.finished:
             return ex
         remaining = WAIT_RECHECK_SECONDS
