@@ -23,8 +23,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from rhythm.client.core import CONNECTION_KWARGS
-from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, Timeouts
+from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
 from rhythm.client.errors import DatabaseUnavailable
 from rhythm.client.pool import AsyncPool
 from rhythm.client.queries import query

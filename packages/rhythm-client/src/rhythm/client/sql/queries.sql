@@ -85,15 +85,17 @@ SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempoten
 
 -- name: get_execution
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE id = %(id)s;
 
 -- name: list_executions
+-- Newest first, optionally only one status, type ('task' or 'workflow'), name or queue.
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(type)s::text IS NULL OR type = %(type)s::text)
   AND (%(name)s::text IS NULL OR name = %(name)s::text)
   AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
 ORDER BY created_at DESC, id DESC
@@ -508,8 +510,10 @@ SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDE
 WITH created AS (
     INSERT INTO rhythm.executions
         (id, type, name, queue, priority, inputs, ordered_inputs, idempotency_key, version_hash)
-    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::jsonb,
-            %(inputs)s::json, %(idempotency_key)s, %(version_hash)s)
+    -- ::text first: a parameter used twice takes the type of its first cast, and text -> jsonb
+    -- -> json would sort the keys of the json copy.
+    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::text::jsonb,
+            %(inputs)s::text::json, %(idempotency_key)s, %(version_hash)s)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, queue, priority
 ), now_ready AS (
