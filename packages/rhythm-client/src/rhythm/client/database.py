@@ -13,6 +13,7 @@ from psycopg import conninfo
 from rhythm.client.config import DatabaseSetting, resolve_database
 from rhythm.client.embedded import start_embedded
 from rhythm.client.errors import ConfigError, DatabaseUnavailable
+from rhythm.client.redaction import redact, redact_url
 
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_SECONDS = 30.0
@@ -26,6 +27,10 @@ KEEPALIVE_COUNT = 3
 # connection itself: the server's own timeout should fire first; this catches a server (or a
 # proxy) that no longer answers at all, which neither statement_timeout nor TCP can see.
 CLIENT_GRACE_SECONDS = 2.0
+# Pooled connections (clients and workers): autocommit (every statement is its own transaction)
+# and no server-side prepared statements, so every plan is made for the table sizes of the
+# moment (a generic plan cached while a table was empty would scan it sequentially forever after).
+CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,9 @@ def validate_url(url: str, source: str = "flag") -> None:
         conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed"
-        raise ConfigError(f"invalid database URL {url!r} (from {source}): {first}") from None
+        raise ConfigError(
+            f"invalid database URL {redact_url(url)!r} (from {source}): {redact(first, url)}"
+        ) from None
 
 
 def connect(url: str, timeouts: Timeouts | None = None, **kwargs: object) -> psycopg.Connection:
@@ -123,9 +130,14 @@ async def connect_async(
         raise DatabaseUnavailable(unreachable_message(url, exc)) from None
 
 
-def unreachable_message(url: str, exc: BaseException) -> str:
-    reason = " ".join(str(exc).split()) or type(exc).__name__
+def one_line(exc: BaseException, url: str) -> str:
+    """A driver error as one line, its password masked."""
+    text = " ".join(str(exc).split())
     # psycopg repeats "connection failed: connection to server at ..."; keep the meaningful tail.
-    if "failed:" in reason:
-        reason = reason.rsplit("failed:", 1)[-1].strip()
-    return f"cannot connect to the database at {describe_target(url)}: {reason}"
+    if "failed:" in text:
+        text = text.rsplit("failed:", 1)[-1].strip()
+    return redact(text, url) or type(exc).__name__
+
+
+def unreachable_message(url: str, exc: BaseException) -> str:
+    return f"cannot connect to the database at {describe_target(url)}: {one_line(exc, url)}"
