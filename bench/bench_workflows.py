@@ -122,6 +122,7 @@ class Side:
 
     def record(self, label: str, value: float) -> None:
         self.results.setdefault(label, []).append(value)
+        print(f"  {self.name}: {label}: {show(value)}", flush=True)  # kept if the run stops later
 
     def query(self, sql: str, params: tuple = ()) -> Any:
         with psycopg.connect(self.url, autocommit=True) as conn:
