@@ -179,7 +179,9 @@ def test_cancel_cascades_to_child_workflows_and_running_tasks(
         }
 
     wait_for(started, 20, "the child workflow to wait and the task to run")
-    assert wf_db.cancel(url, wid) == 3
+    with Client(url) as client:
+        assert client.executions.cancel(wid) is True
+        assert client.executions.cancel(wid) is False  # already cancelled
     statuses = {k["name"]: k["status"] for k in wf_db.children(url, wid)}
     assert statuses == {"sleeper": "cancelled", "sleep": "cancelled"}
     assert wf_db.rows(url, [wid])[wid]["status"] == "cancelled"
