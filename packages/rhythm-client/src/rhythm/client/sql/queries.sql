@@ -828,10 +828,13 @@ WITH w AS (
             WHEN again.yes THEN 'pending'
             ELSE 'suspended'
         END,
-        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::jsonb END,
-        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::jsonb END,
+        -- ::text first: a parameter used twice takes the type of its first cast, and text ->
+        -- jsonb -> json would sort the keys of the ordered copy.
+        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::text::jsonb END,
+        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::text::jsonb END,
         ordered_result = CASE
-            WHEN %(status)s <> 'suspended' AND e.parent_handle IS NOT NULL THEN %(result)s::json
+            WHEN %(status)s <> 'suspended' AND e.parent_handle IS NOT NULL
+            THEN %(result)s::text::json
         END,
         completed_at = CASE WHEN %(status)s <> 'suspended' THEN now() END,
         max_retries = e.attempt
