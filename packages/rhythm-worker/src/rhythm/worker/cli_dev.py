@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rhythm.client.cli_options import database_url_option
+from rhythm.client.cli_output import console
 from rhythm.client.client import AsyncClient
 from rhythm.client.config import resolve_database
 from rhythm.client.database import database_url as resolve_database_url
@@ -123,7 +124,7 @@ async def _dev(
     from rhythm.worker.worker import Worker
 
     assert app.workflows is not None
-    out = Console(highlight=False, emoji=False)
+    out = console()
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
     where = (

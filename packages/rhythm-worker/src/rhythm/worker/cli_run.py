@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +22,7 @@ from rich.text import Text
 
 from rhythm.client.cli_inspect import error_text, failure
 from rhythm.client.cli_options import database_url_option, inputs_option
-from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, seconds_text
+from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, console, seconds_text
 from rhythm.client.client import AsyncClient
 from rhythm.client.config import resolve_database
 from rhythm.client.database import database_url as resolve_database_url
@@ -48,17 +49,25 @@ LOOK_SECONDS = 0.1
     "its state and continues when a worker runs.",
 )
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also show the worker's log (warnings and above)."
+)
 @database_url_option
 def run_command(
     flow_file: Path,
     inputs: dict[str, Any],
     timeout: float | None,
     concurrency: int,
+    verbose: bool,
     database_url: str | None,
 ) -> None:
     """Run a workflow here with an in-process worker, showing each step as it happens, then
     print its output as JSON (exit 0; 1 if the workflow failed)."""
-    err = Console(stderr=True, highlight=False, emoji=False)
+    err = console(stderr=True)
+    # The live view reports every step, failures included; the worker's own log would repeat
+    # them between its lines. Errors (a worker in trouble) still show.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rhythm").setLevel(logging.WARNING if verbose else logging.ERROR)
     if not flow_file.exists():
         raise click.ClickException(f"{flow_file}: no such file")
     app = find_app(flow_file)
