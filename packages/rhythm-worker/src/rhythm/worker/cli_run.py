@@ -27,12 +27,12 @@ from rhythm.client.client import AsyncClient
 from rhythm.client.config import resolve_database
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.database import describe_target
-from rhythm.client.errors import RhythmError
+from rhythm.client.errors import ConfigError, RhythmError
 from rhythm.client.models import Execution
 from rhythm.client.workflow_files import WorkflowSource, load_workflows
-from rhythm.worker.app import App, find_app, import_tasks
+from rhythm.worker.app import App, app_tasks, find_app, import_tasks
 from rhythm.worker.live import StepReporter
-from rhythm.worker.registry import DEFAULT_QUEUE, collect
+from rhythm.worker.registry import DEFAULT_QUEUE
 
 # How often the live view looks at the workflow's tree (each look is two small queries).
 LOOK_SECONDS = 0.1
@@ -114,15 +114,18 @@ async def _run(
         if setting.url is None
         else (describe_target(url))
     )
-    tasks = collect(modules)
+    tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
-    worker = Worker(
-        queues=queues,
-        concurrency=concurrency,
-        tasks=modules,
-        database_url=url,
-        workflows=_sources(app, flow_file),
-    )
+    try:
+        worker = Worker(
+            queues=queues,
+            concurrency=concurrency,
+            tasks=modules or None,
+            database_url=url,
+            workflows=_sources(app, flow_file),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{app.label}: {exc}") from None
     async with AsyncClient(url) as client:
         applied = await client.migrate()
         await client.register_workflows(_sources(app, flow_file))
