@@ -5,12 +5,9 @@ from __future__ import annotations
 import uuid
 
 import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
-from rhythm.client.core import CONNECTION_KWARGS
 from rhythm.worker.outcomes import Claimed
-from rhythm.worker.store import Finished, WorkerStore
+from rhythm.worker.store import Finished, WorkerStore, open_pool
 
 
 async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) -> None:
@@ -27,8 +24,8 @@ async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) 
             " VALUES (%s, 'store-q', 1), (%s, 'store-q', 0)",
             (wid, tid),
         )
-    kwargs = {**CONNECTION_KWARGS, "row_factory": dict_row}
-    async with AsyncConnectionPool(migrated_url, kwargs=kwargs, min_size=1) as pool:
+    pool = open_pool(migrated_url, 2, 30.0)
+    try:
         store = WorkerStore(pool, "store-worker")
         rows = await store.claim(["store-q"], 10, 30.0)
         claimed = [Claimed.from_row(r) for r in rows]
@@ -41,3 +38,5 @@ async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) 
         assert await store.complete([Finished(str(tid), 2, "1")]) == set()
         assert await store.complete([Finished(str(tid), 1, "1")]) == {str(tid)}
         assert await store.release([(str(wid), 1)]) == {str(wid)}
+    finally:
+        await pool.close()

@@ -51,10 +51,11 @@ def _server_user() -> str | None:
 
 
 class PrivatePostgres:
-    """A throwaway cluster listening on 127.0.0.1:<free port>, trust authentication, no fsync."""
+    """A throwaway cluster listening on 127.0.0.1:<free port>, trust authentication, no fsync.
+    `bin_dir`: the Postgres binaries to use (default: postgres_bin_dir())."""
 
-    def __init__(self) -> None:
-        self.bin = postgres_bin_dir()
+    def __init__(self, bin_dir: Path | None = None) -> None:
+        self.bin = bin_dir or postgres_bin_dir()
         self.user = _server_user()
         self.folder = Path(tempfile.mkdtemp(prefix="rhythm-private-pg-"))
         self.data = self.folder / "data"

@@ -37,6 +37,10 @@ class StatementGuard:
     connection, which the pool then discards."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (also run in a forked child, which inherits none of the threads)."""
         self._lock = threading.Condition()
         self._heap: list[tuple[float, int]] = []
         self._watched: dict[int, AnyConnection] = {}
@@ -106,6 +110,8 @@ def cut_off(conn: AnyConnection) -> None:
 
 
 _guard = StatementGuard()
+# A forked child inherits the guard's state but not its thread: start afresh there.
+os.register_at_fork(after_in_child=_guard.reset)
 
 
 def _reusable(conn: AnyConnection) -> bool:
@@ -206,6 +212,14 @@ class AsyncPool:
                 else:
                     await conn.close()
             self._slots.release()
+
+    async def discard_idle(self) -> None:
+        """Close the idle connections: after one broke in an outage, the others most likely
+        broke with it, and the next caller had better open a fresh one than find out."""
+        idle, self._idle = list(self._idle), deque()
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def close(self) -> None:
         self._closed = True

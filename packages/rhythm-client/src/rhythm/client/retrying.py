@@ -18,7 +18,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from rhythm.client.database import describe_target, one_line
-from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.errors import DatabaseUnavailable, SchemaMissing
 
 RETRY_SECONDS = 15.0
 FIRST_DELAY_SECONDS = 0.05
@@ -27,6 +27,8 @@ MAX_DELAY_SECONDS = 0.5
 # starting up): the statement never ran, or its transaction was rolled back with the server.
 GONE_STATES = {"57P01", "57P02", "57P03"}
 STATEMENT_TIMEOUT = "57014"
+# undefined_table, undefined_column, undefined_function, invalid_schema_name
+MISSING_OBJECT_STATES = {"42P01", "42703", "42883", "3F000"}
 
 
 def transient(exc: BaseException) -> bool:
@@ -50,14 +52,30 @@ def landed_before(exc: BaseException) -> bool:
     )
 
 
+def schema_missing(exc: BaseException, url: str) -> SchemaMissing | None:
+    """SchemaMissing when `exc` says an object of the rhythm schema does not exist: the database
+    was never migrated, or was migrated by an older Rhythm."""
+    if not isinstance(exc, psycopg.Error) or exc.sqlstate not in MISSING_OBJECT_STATES:
+        return None
+    if "rhythm" not in str(exc):
+        return None
+    return SchemaMissing(
+        f"the database at {describe_target(url)} has no Rhythm schema, or an older one than "
+        "this version needs: run `rhythm migrate`"
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How long a call keeps trying while the database is unreachable (0: never retry)."""
 
     seconds: float = RETRY_SECONDS
 
-    def start(self, url: str, statement_timeout: float | None) -> Attempts:
-        return Attempts(self.seconds, url, statement_timeout)
+    def start(
+        self, url: str, statement_timeout: float | None, patience: float | None = None
+    ) -> Attempts:
+        """The retry state of one call; `patience` lengthens the budget (a wait's deadline)."""
+        return Attempts(max(self.seconds, patience or 0.0), url, statement_timeout)
 
 
 class Attempts:
@@ -85,7 +103,7 @@ class Attempts:
                 f"statement_timeout{limit}"
             ) from None
         if not transient(exc):
-            raise exc
+            raise schema_missing(exc, self._url) or exc
         remaining = self.remaining()
         if remaining <= 0:
             reason = one_line(exc, self._url)

@@ -1,24 +1,50 @@
 """WorkerStore: every statement a worker runs against Postgres, as methods taking plain values.
 
 The worker engine (worker.py) decides when to claim, renew or write; this module decides how:
-each method borrows a pooled connection, runs one named statement of queries.sql and returns
-plain Python values. Every multi-row statement is its own transaction (the pool's connections
-are in autocommit mode), so each keeps the lock order documented at the top of queries.sql.
-Errors are psycopg's own: the engine tells an outage (OperationalError) from a bad row."""
+each method borrows a connection, runs one named statement of queries.sql and returns plain
+Python values. Every multi-row statement is its own transaction (connections are in autocommit
+mode), so each keeps the lock order documented at the top of queries.sql.
+
+Connections come from the client's AsyncPool (no reconnect backoff: after an outage the next
+statement connects again, so the worker resumes as soon as Postgres answers), with its connect
+and statement timeouts and TCP keepalives, so no statement can wait forever on a silent network.
+
+Errors: DATABASE_ERRORS. `is_outage` tells an outage (retry the same statement later) from
+Postgres refusing the rows themselves (retrying cannot help)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg.rows import dict_row
 
+from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
+from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.pool import AsyncPool
 from rhythm.client.queries import query
+from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in memory
 
-Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+# What a store method raises when the database did not do what was asked.
+DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
+
+
+def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
+    """The worker's connections: opened on demand, `statement_timeout` on each statement."""
+    # Connecting is bounded like a statement: a connection attempt swallowed by a partition
+    # must not hold the worker for the client's default 10 s once the network is back.
+    connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
+    return AsyncPool(
+        url,
+        Timeouts(connect=connect, statement=statement_timeout),
+        size,
+        {**CONNECTION_KWARGS, "row_factory": dict_row},
+    )
 
 
 @dataclass(frozen=True)
@@ -43,9 +69,21 @@ class FailedAttempt:
 class WorkerStore:
     """The queries of one worker (its id is part of every lease it takes or renews)."""
 
-    def __init__(self, pool: Pool, worker_id: str) -> None:
+    def __init__(self, pool: AsyncPool, worker_id: str) -> None:
         self.pool = pool
         self.worker_id = worker_id
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection for one statement (or one transaction). After an outage the
+        idle connections are dropped: they broke with the one that failed."""
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except DATABASE_ERRORS as exc:
+            if is_outage(exc):
+                await self.pool.discard_idle()
+            raise
 
     async def claim(
         self, queues: Sequence[str], limit: int, lease_seconds: float
@@ -58,12 +96,12 @@ class WorkerStore:
             "worker_id": self.worker_id,
             "lease_seconds": lease_seconds,
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             return await (await conn.execute(query("claim"), params)).fetchall()
 
     async def promote(self, limit: int) -> tuple[int, float | None]:
         """Move due scheduled work to the ready queue: (how many, seconds until the next is due)."""
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             cur = await conn.execute(query("promote_scheduled"), {"limit": limit})
             row = await cur.fetchone()
         assert row is not None
@@ -76,7 +114,7 @@ class WorkerStore:
             "attempts": [d.attempt for d in done],
             "outputs": [d.output for d in done],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("complete"), params)).fetchall()
         return {str(r["id"]) for r in rows}
 
@@ -88,7 +126,7 @@ class WorkerStore:
             "errors": [f.error for f in failed],
             "retry_delays": [f.retry_delay for f in failed],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("fail"), params)).fetchall()
         return {str(r["id"]) for r in rows}
 
@@ -98,21 +136,29 @@ class WorkerStore:
             "ids": [uuid.UUID(i) for i, _ in held],
             "attempts": [a for _, a in held],
         }
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("release"), params)).fetchall()
         return {str(r["execution_id"]) for r in rows}
 
-    async def renew(self, lease_seconds: float) -> set[tuple[str, int]]:
-        """Extend this worker's leases; returns the (id, attempt) pairs it still holds."""
-        params = {"worker_id": self.worker_id, "lease_seconds": lease_seconds}
-        async with self.pool.connection() as conn:
+    async def renew(
+        self, held: Sequence[tuple[str, int]], lease_seconds: float
+    ) -> set[tuple[str, int]]:
+        """Extend the leases of the (id, attempt) pairs this worker runs; returns those it still
+        holds. Leases it does not know it holds (a claim whose reply was lost) are left to lapse."""
+        params = {
+            "worker_id": self.worker_id,
+            "lease_seconds": lease_seconds,
+            "ids": [uuid.UUID(i) for i, _ in held],
+            "attempts": [a for _, a in held],
+        }
+        async with self.connection() as conn:
             rows = await (await conn.execute(query("renew_leases"), params)).fetchall()
         return {(str(r["execution_id"]), int(r["attempt"])) for r in rows}
 
     async def reap(self, lost_worker_retries: int) -> int:
         """Requeue (or fail) work whose lease lapsed; returns how many executions it changed."""
         params = {"lost_worker_retries": lost_worker_retries}
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             row = await (await conn.execute(query("reap_expired_leases"), params)).fetchone()
         return 0 if row is None else int(row["count"])
 
@@ -122,7 +168,7 @@ class WorkerStore:
         """What each claimed workflow needs for its step (load_steps), by execution id: name,
         version_hash, source, inputs, state (None before the first step), results as
         [[handle, result], ...] in arrival order."""
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             cur = await conn.execute(query("load_steps"), {"ids": [uuid.UUID(i) for i in ids]})
             rows = await cur.fetchall()
         return {str(r["id"]): r for r in rows}
@@ -131,7 +177,7 @@ class WorkerStore:
         """Commit one step in ONE transaction, pipelined into one round trip: lock_step, the
         effects (one batched statement per kind), finish_step. Returns the workflow's new status,
         or None when the attempt was fenced out (then nothing of the step is stored)."""
-        async with self.pool.connection() as conn, conn.transaction() as tx:
+        async with self.connection() as conn, conn.transaction() as tx:
             async with conn.pipeline():
                 lock = await conn.execute(
                     query("lock_step"),
@@ -150,7 +196,7 @@ class WorkerStore:
     async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
         """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
         next timer is due or None)."""
-        async with self.pool.connection() as conn:
+        async with self.connection() as conn:
             row = await (await conn.execute(query("fire_timers"), {"limit": limit})).fetchone()
         assert row is not None
         return int(row["fired"]), int(row["taken"]), row["next_due_in"]
@@ -198,6 +244,7 @@ class StepCommit:
                         "names": names,
                         "inputs": inputs,
                         "parent_id": self.id,
+                        "max_depth": MAX_CHILD_DEPTH,
                     },
                 )
             )
@@ -230,3 +277,21 @@ class StepCommit:
             "result": self.result,
             "version_hash": self.version_hash,
         }
+
+
+# SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,
+# serialization), insufficient resources, operator intervention (shutdown), system errors.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether retrying the same statement later can succeed (the database or the network was
+    away), as opposed to Postgres refusing the rows themselves."""
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:  # raised by the client side: a lost or unusable connection
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    return state[:2] in _TRANSIENT_CLASSES
