@@ -736,14 +736,27 @@ SELECT count(*)::int AS created FROM created;
 
 -- name: start_step_workflows
 -- (stepper) The child workflows a step started: each on the latest version of its name, in
--- the parent's queue and priority, ready at once. A name with no registered version is a
--- failed result (type "WorkflowNotFound") in the parent's inbox instead, as in run_workflow.
-WITH c AS (
+-- the parent's queue and priority, ready at once. Instead, as in run_workflow, a failed result
+-- goes to the parent's inbox for a name with no registered version (type "WorkflowNotFound")
+-- and for a child nested deeper than `max_depth` workflows (type "WorkflowError": a workflow
+-- starting itself without end).
+WITH RECURSIVE ancestors AS (
+    SELECT e.id, e.parent_id, 1 AS depth FROM rhythm.executions AS e WHERE e.id = %(parent_id)s
+    UNION ALL
+    SELECT e.id, e.parent_id, a.depth + 1
+    FROM rhythm.executions AS e
+    JOIN ancestors AS a ON e.id = a.parent_id
+    WHERE a.depth <= %(max_depth)s
+), too_deep AS (
+    SELECT max(depth) > %(max_depth)s AS yes FROM ancestors
+), c AS (
     SELECT *
     FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(inputs)s::text[])
         AS c (id, handle, name, inputs)
 ), versioned AS (
-    SELECT c.*, v.version_hash
+    SELECT c.*, CASE WHEN (SELECT yes FROM too_deep) THEN NULL ELSE v.version_hash END
+               AS version_hash,
+           v.version_hash IS NULL AS unknown
     FROM c
     LEFT JOIN LATERAL (
         SELECT d.version_hash FROM rhythm.workflow_definitions AS d
@@ -768,7 +781,7 @@ WITH c AS (
     SELECT id, queue, priority FROM created ORDER BY parent_handle
 ), unknown AS (
     INSERT INTO rhythm.workflow_results (execution_id, handle, result)
-    SELECT %(parent_id)s, v.handle, json_build_object(
+    SELECT %(parent_id)s, v.handle, CASE WHEN v.unknown THEN json_build_object(
         'status', 'failed',
         'error', json_build_object(
             'type', 'WorkflowNotFound',
@@ -776,6 +789,14 @@ WITH c AS (
                 || coalesce((SELECT string_agg(DISTINCT quote_literal(d.name), ', ')
                              FROM rhythm.workflow_definitions AS d), 'none') || ')',
             'workflow', v.name))
+    ELSE json_build_object(
+        'status', 'failed',
+        'error', json_build_object(
+            'type', 'WorkflowError',
+            'message', 'child workflows nested deeper than ' || %(max_depth)s || ': '
+                || quote_literal(v.name) || ' was not started',
+            'workflow', v.name))
+    END
     FROM versioned AS v
     WHERE v.version_hash IS NULL
 )
