@@ -326,7 +326,9 @@ class _Shift:
         """A moved copy of `span` (for spans other objects may share)."""
         line, column = self.position(span.line, span.column)
         end_line, end_column = self.position(span.end_line, span.end_column)
-        return Span(line, column, end_line, end_column, span.start + self.delta, span.end + self.delta)
+        return Span(
+            line, column, end_line, end_column, span.start + self.delta, span.end + self.delta
+        )
 
     def token(self, tok: Tok) -> None:
         if tok.line == self.line:
@@ -374,7 +376,9 @@ def _first_repair(tokens: list[Tok], start: int = 0) -> int:
     return -1
 
 
-def analyze_units(source: str, should_stop: Callable[[], bool] | None = None) -> IncrementalAnalysis:
+def analyze_units(
+    source: str, should_stop: Callable[[], bool] | None = None
+) -> IncrementalAnalysis:
     """`analysis.analyze(source)`, computed statement by statement so `reanalyze` can reuse it.
     `should_stop` is asked between statements; when it says yes the work is abandoned and
     `Abandoned` raised."""
@@ -562,7 +566,7 @@ def _undefined(
 # ------------------------------------------------------------------ after an edit
 
 
-def _edited_range(old: str, new: str) -> tuple[int, int, int]:
+def edited_range(old: str, new: str) -> tuple[int, int, int]:
     """(start, old end, new end) of the one range where `old` and `new` differ."""
     limit = min(len(old), len(new))
     lo, hi = 0, limit
@@ -589,6 +593,13 @@ def _first_token(tokens: list[Tok], offset: int) -> int:
     while k < len(tokens) and tokens[k].value == "":
         k += 1
     return k
+
+
+def _count_syntax(syntax: list[Diagnostic], start: int, end: int) -> int:
+    """How many of `syntax` (sorted by position) lie outside [start, end)."""
+    lo = bisect.bisect_left(syntax, start, key=lambda d: d.span.start)
+    hi = bisect.bisect_left(syntax, end, key=lambda d: d.span.start)
+    return len(syntax) - (hi - lo)
 
 
 def _has_error_stmt(node: ast.Node) -> bool:
@@ -622,9 +633,13 @@ def reanalyze(
     previous: IncrementalAnalysis,
     source: str,
     should_stop: Callable[[], bool] | None = None,
-) -> IncrementalAnalysis:
+    *,
+    fallback: bool = True,
+) -> IncrementalAnalysis | None:
     """The analysis of `source`, an edit of `previous.source`, equal to `analyze(source)`. Reads
-    again only the top-level statements around the edit; `previous` is consumed."""
+    again only the top-level statements around the edit; `previous` is consumed. When no small
+    window of statements can be cut around the edit, the whole text is analysed, or, with
+    `fallback=False`, None is returned and `previous` is left as it was."""
     if previous.consumed:
         raise ValueError("this analysis was already consumed by reanalyze")
     old = previous.source
@@ -632,8 +647,8 @@ def reanalyze(
     if not units or old == source:
         if old == source and units:
             return previous
-        return analyze_units(source, should_stop)
-    start, old_end, new_end = _edited_range(old, source)
+        return analyze_units(source, should_stop) if fallback else None
+    start, old_end, new_end = edited_range(old, source)
     delta = new_end - old_end
     starts = [u.stmt.span.start for u in units]
     # The first statement of the window: the one holding the edit, unless the edit reaches its
@@ -641,8 +656,10 @@ def reanalyze(
     k0 = max(0, bisect.bisect_right(starts, start) - 1)
     while k0 > 0:
         i = _first_token(previous.tokens, starts[k0])
-        if i < len(previous.tokens) and previous.tokens[i].end_pos < start and _clean_start(
-            previous, k0
+        if (
+            i < len(previous.tokens)
+            and previous.tokens[i].end_pos < start
+            and _clean_start(previous, k0)
         ):
             break
         k0 -= 1
@@ -660,7 +677,7 @@ def reanalyze(
         k1 += 1
         while k1 < len(units) and not _clean_end(previous, k1):
             k1 += 1
-    return analyze_units(source, should_stop)
+    return analyze_units(source, should_stop) if fallback else None
 
 
 def _try_window(
@@ -698,6 +715,8 @@ def _try_window(
         gap = text[real[-1].end_pos :] if real else text
         if "\n" not in gap and "\r" not in gap:
             return None
+    if _count_syntax(previous.syntax, w0, q_old) + len(parsed.diagnostics) >= _MAX_SYNTAX:
+        return None  # where the parser stops reporting depends on the whole text
     # Where the window starts, in the lexer's lines and columns.
     if k0 > 0:
         first = units[k0].stmt.span
@@ -792,8 +811,6 @@ def _try_window(
     else:
         head_comments, head_syntax = [], []
     syntax = head_syntax + window_syntax + tail_syntax
-    if len(syntax) >= _MAX_SYNTAX:
-        return analyze_units(source)  # where the parser stops reporting depends on the whole
     repairs = [r for r in (_first_repair(window_tokens), tail_repair) if r >= 0]
     if 0 <= previous.first_repair < w0:
         repairs = [previous.first_repair]
