@@ -62,9 +62,10 @@ class EditMap:
             return offset - self.new_end + self.old_end
         return self.start
 
-    def to_new(self, offset: int) -> int:
-        """The current text's offset for an analysed one (inside the replaced text: its start)."""
-        if offset <= self.start:
+    def to_new(self, offset: int, end: bool = False) -> int:
+        """The current text's offset for an analysed one (inside the replaced text: its start).
+        Text inserted right at `offset` goes after it when `offset` ends a range, else before."""
+        if offset < self.start or (end and offset == self.start):
             return offset
         if offset >= self.old_end:
             return offset - self.old_end + self.new_end
@@ -83,7 +84,7 @@ class MappedLines:
         self.edits = edits
 
     def range(self, start: int, end: int) -> types.Range:
-        return self.lines.range(self.edits.to_new(start), self.edits.to_new(end))
+        return self.lines.range(self.edits.to_new(start), self.edits.to_new(end, end=True))
 
     def span_range(self, span: Span) -> types.Range:
         return self.range(span.start, span.end)

@@ -83,7 +83,7 @@ def semantic_tokens(document: Document) -> list[int]:
         if edits is not None:
             if edits.touches(start, end):
                 return
-            start, end = edits.to_new(start), edits.to_new(end)
+            start, end = edits.to_new(start), edits.to_new(end, end=True)
         _emit(found, lines, start, end, kind, mods)
 
     real = [t for t in document.analysis.tokens if t.value != ""]
