@@ -84,7 +84,7 @@ def edits(draw: st.DrawFn) -> tuple[str, list[tuple[float, int, str]]]:
     return base, steps
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits())
 def test_random_edits_equal_a_fresh_analysis(
     case: tuple[str, list[tuple[float, int, str]]],

@@ -248,13 +248,21 @@ _set = object.__setattr__
 
 class _Shift:
     """Moves positions: offsets by `delta`; lines by `lines`; columns by `columns` on `line`
-    (the line the moved text starts on). `line`/`column` of 0 mean: every line moves alike."""
+    (the line the moved text starts on).
 
-    def __init__(self, delta: int, lines: int, line: int, columns: int) -> None:
+    The parser gives a node whose last child has no source text (an empty statement made of an
+    inserted `;`) an end at offset 0, line 1, column 1, wherever the node is. Such an end means
+    "nowhere" and is never moved; with `fixed_origin` (text after an edit, which cannot really
+    start at offset 0) neither is such a start."""
+
+    def __init__(
+        self, delta: int, lines: int, line: int, columns: int, fixed_origin: bool = False
+    ) -> None:
         self.delta = delta
         self.lines = lines
         self.line = line
         self.columns = columns
+        self.fixed_origin = fixed_origin
 
     @property
     def identity(self) -> bool:
@@ -267,14 +275,16 @@ class _Shift:
 
     def span(self, span: Span) -> None:
         """Move `span` in place (spans are shared between nodes, symbols and diagnostics)."""
-        if span.line == self.line:
-            _set(span, "column", span.column + self.columns)
-        if span.end_line == self.line:
-            _set(span, "end_column", span.end_column + self.columns)
-        _set(span, "line", span.line + self.lines)
-        _set(span, "end_line", span.end_line + self.lines)
-        _set(span, "start", span.start + self.delta)
-        _set(span, "end", span.end + self.delta)
+        if span.start or not self.fixed_origin:
+            if span.line == self.line:
+                _set(span, "column", span.column + self.columns)
+            _set(span, "line", span.line + self.lines)
+            _set(span, "start", span.start + self.delta)
+        if span.end:
+            if span.end_line == self.line:
+                _set(span, "end_column", span.end_column + self.columns)
+            _set(span, "end_line", span.end_line + self.lines)
+            _set(span, "end", span.end + self.delta)
 
     def spans(self, spans: Iterable[Span], seen: set[int]) -> None:
         """Move each of `spans` once (`seen` holds the ids of those already moved)."""
@@ -287,13 +297,16 @@ class _Shift:
     def distinct_spans(self, spans: list[Span]) -> None:
         """Move `spans`, all distinct and none of them NO_SPAN (a unit's own): the hot loop."""
         delta, lines, line = self.delta, self.lines, self.line
-        if not lines and not self.columns:
+        if not lines and not self.columns and self.fixed_origin:
             for span in spans:
-                _set(span, "start", span.start + delta)
-                _set(span, "end", span.end + delta)
+                if span.start and span.end:
+                    _set(span, "start", span.start + delta)
+                    _set(span, "end", span.end + delta)
+                else:
+                    self.span(span)
             return
         for span in spans:
-            if span.line == line or span.end_line == line:
+            if span.line == line or span.end_line == line or not span.start or not span.end:
                 self.span(span)
                 continue
             _set(span, "line", span.line + lines)
@@ -324,11 +337,9 @@ class _Shift:
 
     def copy(self, span: Span) -> Span:
         """A moved copy of `span` (for spans other objects may share)."""
-        line, column = self.position(span.line, span.column)
-        end_line, end_column = self.position(span.end_line, span.end_column)
-        return Span(
-            line, column, end_line, end_column, span.start + self.delta, span.end + self.delta
-        )
+        moved = Span(span.line, span.column, span.end_line, span.end_column, span.start, span.end)
+        self.span(moved)
+        return moved
 
     def token(self, tok: Tok) -> None:
         if tok.line == self.line:
@@ -776,7 +787,7 @@ def _try_window(
             new_line = first_line
             new_column = first_column + len(text)
         q_span = units[k1].stmt.span
-        shift = _Shift(delta, new_line - q_span.line, q_span.line, new_column - q_span.column)
+        shift = _Shift(delta, new_line - q_span.line, q_span.line, new_column - q_span.column, True)
         suffix_units = units[k1:]
         q_tok = _first_token(tokens, q_old)
         tail_tokens = tokens[q_tok:]
