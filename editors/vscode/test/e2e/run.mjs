@@ -149,6 +149,8 @@ async function main() {
       "update.mode": "none",
       "editor.minimap.enabled": false,
       "editor.fontSize": 15,
+      // The DOM renderer, so the test can read the terminal's text.
+      "terminal.integrated.gpuAcceleration": "off",
       "window.zoomLevel": 0,
       "workbench.colorTheme": "Default Dark Modern",
     }),
@@ -311,6 +313,32 @@ async function main() {
     step(`completion offered: ${offered.map((l) => l.split("\n")[0]).join(", ")}`);
     check(offered.some((l) => l.includes("send-email")), "every @task of order_tasks.py is offered");
     await page.screenshot({ path: path.join(OUTPUT, "rhythm-flow-completion.png") });
+
+    // The "Run Workflow" code lens above line 1 asks for the input and runs `rhythm run` in a terminal.
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Control+Home");
+    await page.locator(".codelens-decoration").getByText("Run Workflow").first().click();
+    const inputBox = page.locator(".quick-input-widget");
+    await waitFor("the input box for the workflow's input", () => inputBox.getByText("Run order.flow").first().isVisible());
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type('{"orderId": "A-1", "items": []}');
+    await page.keyboard.press("Enter");
+    await waitFor("the Rhythm terminal", () => page.locator(".terminal-tabs-entry, .single-terminal-tab, .tabs-container")
+      .getByText("Rhythm: order.flow").first().isVisible().catch(() => false)
+      .then(async (seen) => seen || (await page.locator(".panel").getByText("Rhythm: order.flow").first().isVisible())));
+    const terminalText = await waitFor("the rhythm run command line in the terminal", async () => {
+      const text = (await page.locator(".terminal-wrapper .xterm-rows, .terminal-wrapper .xterm-accessibility-tree").first().innerText())
+        .replace(/\u00a0/g, " ");
+      // Rows wrap at the terminal's width: join them to read the command line whole.
+      const joined = text.replace(/\n/g, "");
+      return joined.includes("run flows/order.flow --input") ? joined : undefined;
+    }, { timeoutMs: 30000 });
+    step(`terminal: ${terminalText.trim().slice(0, 300)}`);
+    check(
+      terminalText.includes(`/.venv/bin/rhythm run flows/order.flow --input '{"orderId":"A-1","items":[]}'`),
+      "the Run Workflow code lens ran the .venv's `rhythm run <file> --input <json>` in a terminal",
+    );
     step("PASSED");
     return 0;
   } catch (error) {
