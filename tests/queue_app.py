@@ -31,3 +31,13 @@ def proc_slow(inputs: dict) -> dict:
     time.sleep(inputs["seconds"])
     _note(f"end {inputs['tag']} {ctx.attempt}")
     return {"tag": inputs["tag"], "attempt": ctx.attempt}
+
+
+@task("fault-record", queue="faults")
+def fault_record(inputs: dict) -> dict:
+    """Notes `run <n> <attempt>` per run, so a test can tell re-runs (at least once) from loss."""
+    ctx = current_execution()
+    _note(f"run {inputs['n']} {ctx.attempt}")
+    if inputs.get("seconds"):
+        time.sleep(inputs["seconds"])
+    return {"n": inputs["n"]}

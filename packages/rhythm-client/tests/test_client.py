@@ -22,6 +22,7 @@ from rhythm.client import (
     IdempotencyConflict,
     InvalidInput,
     WaitTimeout,
+    WorkflowFileError,
     init,
 )
 
@@ -265,7 +266,7 @@ def test_init_migrates_and_stores_workflows(database_url: str, tmp_path: Path) -
             ).fetchall()
     digest = hashlib.sha256(b"let x = 1;\n").hexdigest()
     assert rows == [("onboarding", digest, "let x = 1;\n")]
-    with pytest.raises(Exception, match=r"missing\.flow: cannot read workflow file"):
+    with pytest.raises(WorkflowFileError, match=r"missing\.flow: no such file or directory"):
         init(database_url, workflows=[tmp_path / "missing.flow"])
 
 

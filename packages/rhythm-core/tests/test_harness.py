@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from rhythm.core.compiler import FlowCompileError
+from rhythm.core.effects import StartTask
 from rhythm.core.testing import WorkflowResult, run_workflow
 
 
@@ -40,7 +41,8 @@ def test_parallel_tasks_start_before_the_first_await() -> None:
     r = run_workflow(src, tasks={"double": double})
     assert ok(r) == [2, 4, 6]
     assert r.suspensions == 1
-    assert [e["type"] for e in r.effects] == ["task", "task", "task"]
+    assert [type(e) for e in r.effects] == [StartTask, StartTask, StartTask]
+    assert [e.inputs for e in r.effects] == [{"n": 1}, {"n": 2}, {"n": 3}]
 
 
 def test_failed_task_throws_type_message_and_task() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from rhythm.core import vm
 from rhythm.core.compiler import compile_source
+from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, TaskOptions, WaitSignal
 
 CTX = {"executionId": "e1", "workflowName": "w", "now": 1_000.0}
 
@@ -32,15 +33,10 @@ def test_start_suspends_with_effects_and_resume_finishes() -> None:
     step = vm.start(wf, {}, CTX)
     assert step.status == "suspended"
     assert step.effects == [
-        {
-            "type": "task",
-            "id": 1,
-            "name": "t1",
-            "inputs": {"x": 1},
-            "options": {"queue": "q", "retries": 2},
-        },
-        {"type": "task", "id": 2, "name": "t2", "inputs": {}, "options": {}},
+        StartTask(1, "t1", {"x": 1}, TaskOptions(queue="q", retries=2)),
+        StartTask(2, "t2", {}, TaskOptions()),
     ]
+    assert type(step.effects[0].options.retries) is int
     assert step.waiting_on == [1, 2]
     state = roundtrip(step.state)
     # one result only: still waiting, on the other one
@@ -159,25 +155,22 @@ def test_context_now_comes_from_the_caller() -> None:
         "const a = Context.now(); await Timer.delay(5); return [a, Context.now(), Context.executionId];"
     )
     step = vm.start(wf, {}, {"executionId": "e9", "now": 10.0})
-    assert step.effects == [{"type": "timer", "id": 1, "seconds": 5}]
+    assert step.effects == [StartTimer(1, 5.0, None)]
     done = vm.resume(wf, roundtrip(step.state), {1: completed(None)}, {"now": 15.25})
     assert done.output == [10_000, 15_250, "e9"]
     wf = compile_source('await Timer.until("2030-01-01T09:00:00+02:00");')
     step = vm.start(wf, {}, CTX)
-    assert step.effects == [{"type": "timer", "id": 1, "until": "2030-01-01T07:00:00+00:00"}]
+    assert step.effects == [StartTimer(1, None, "2030-01-01T07:00:00+00:00")]
 
 
 def test_signal_effects() -> None:
     wf = compile_source('Signal.next("a"); await Signal.when("b", { timeout: "2m" });')
     step = vm.start(wf, {}, CTX)
-    assert step.effects == [
-        {"type": "signal", "id": 1, "name": "a", "timeout_seconds": None},
-        {"type": "signal", "id": 2, "name": "b", "timeout_seconds": 120},
-    ]
+    assert step.effects == [WaitSignal(1, "a", None), WaitSignal(2, "b", 120.0)]
     assert step.waiting_on == [2]
     wf = compile_source('await Workflow.run("child", { a: [1] });')
     step = vm.start(wf, {}, CTX)
-    assert step.effects == [{"type": "workflow", "id": 1, "name": "child", "inputs": {"a": [1]}}]
+    assert step.effects == [StartWorkflow(1, "child", {"a": [1]})]
 
 
 def test_version_mismatch_and_damaged_state_fail_clearly() -> None:
@@ -186,7 +179,11 @@ def test_version_mismatch_and_damaged_state_fail_clearly() -> None:
     other = compile_source("await Timer.delay(2);")
     bad = vm.resume(other, roundtrip(step.state), {})
     assert bad.status == "failed" and bad.error["type"] == "VersionMismatch"
-    assert vm.resume(wf, {"format": 99}, {}).error["type"] == "InvalidState"
+    assert vm.resume(wf, {"heap": []}, {}).error["type"] == "InvalidState"
+    assert vm.resume(wf, [], {}).error["type"] == "InvalidState"  # type: ignore[arg-type]
+    future = vm.resume(wf, {**step.state, "format": 99}, {})
+    assert future.error["type"] == "IncompatibleSnapshot"
+    assert "snapshot format 99" in future.error["message"]
     damaged = roundtrip(step.state)
     del damaged["heap"]
     assert vm.resume(wf, damaged, {}).error["type"] == "InvalidState"

@@ -62,7 +62,12 @@ def test_a_running_tasks_lease_is_dropped_by_cancel(migrated_url: str) -> None:
     with Client(migrated_url) as client, psycopg.connect(migrated_url, autocommit=True) as conn:
         tid = client.tasks.run("fenced", {}, queue="fence-renew")
         claim(conn, "fence-renew")
-        renew = {"worker_id": "fence", "lease_seconds": 30.0}
+        renew = {
+            "worker_id": "fence",
+            "lease_seconds": 30.0,
+            "ids": [uuid.UUID(tid)],
+            "attempts": [1],
+        }
         assert uuid.UUID(tid) in {r[0] for r in conn.execute(query("renew_leases"), renew)}
         client.executions.cancel(tid)
         assert uuid.UUID(tid) not in {r[0] for r in conn.execute(query("renew_leases"), renew)}

@@ -98,7 +98,14 @@ def test_finishing_and_reaping_the_same_rows_never_deadlocks(migrated_url: str) 
             conn.execute(query("reap_expired_leases"), {"lost_worker_retries": 2})
 
     def renew(conn: psycopg.Connection[Any], ids: list[uuid.UUID], rng: Any) -> None:
-        conn.execute(query("renew_leases"), {"worker_id": WORKER, "lease_seconds": -1.0})
+        picked = _shuffled(ids, rng)
+        params = {
+            "worker_id": WORKER,
+            "lease_seconds": -1.0,
+            "ids": picked,
+            "attempts": [1] * len(picked),
+        }
+        conn.execute(query("renew_leases"), params)
 
     def cancel(conn: psycopg.Connection[Any], ids: list[uuid.UUID], rng: Any) -> None:
         for target in rng.sample(ids, 10):

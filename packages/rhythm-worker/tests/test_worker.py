@@ -310,3 +310,26 @@ def test_queue_tables_are_empty_after_draining(client: Client, start_worker) -> 
             {"q": queue},
         ).fetchone()
     assert counts == (0, 0)
+
+
+def test_a_claimed_workflow_without_a_runner_fails_alone_and_clearly(
+    client: Client, start_worker, migrated_url: str
+) -> None:
+    queue = q()
+    wid = uuid.uuid4()
+    with psycopg.connect(migrated_url) as conn:  # a workflow row, as a workflow producer writes it
+        conn.execute(
+            "INSERT INTO rhythm.executions (id, type, name, queue, version_hash)"
+            " VALUES (%s, 'workflow', 'w-no-such-flow', %s, 'abc123')",
+            (wid, queue),
+        )
+        conn.execute(
+            "INSERT INTO rhythm.ready (execution_id, queue, priority) VALUES (%s, %s, 0)",
+            (wid, queue),
+        )
+    tid = client.tasks.run("w-record", {"key": "beside-a-workflow"}, queue=queue)
+    start_worker(tasks=ALL, queues=[queue])
+    ex = client.executions.wait(str(wid), timeout=10)
+    assert ex.status == "failed"
+    assert "w-no-such-flow" in ex.error["message"]
+    assert client.executions.wait(tid, timeout=10).status == "completed"

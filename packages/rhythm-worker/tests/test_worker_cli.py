@@ -26,7 +26,10 @@ def test_app_without_tasks_is_one_clear_error() -> None:
     assert "module 'json' defines no @task functions" in result.output
 
 
-def test_app_is_required_and_concurrency_checked() -> None:
-    assert "Missing option '--app'" in CliRunner().invoke(cli, ["worker"]).output
+def test_app_or_workflows_is_required_and_concurrency_checked() -> None:
+    missing = CliRunner().invoke(cli, ["worker"])
+    assert (
+        missing.exit_code == 2 and "give --app MODULE (tasks), --workflows PATH" in missing.output
+    )
     result = CliRunner().invoke(cli, ["worker", "--app", "json", "--concurrency", "0"])
     assert result.exit_code == 2 and "--concurrency" in result.output

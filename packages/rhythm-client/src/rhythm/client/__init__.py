@@ -4,14 +4,19 @@ from rhythm.client.client import AsyncClient, Client, init
 from rhythm.client.errors import (
     ConfigError,
     DatabaseUnavailable,
+    ExecutionFinished,
     ExecutionNotFound,
     IdempotencyConflict,
     InvalidInput,
     MigrationError,
+    NotAWorkflow,
     RhythmError,
+    SchemaMissing,
+    UnknownWorkflow,
     WaitTimeout,
 )
 from rhythm.client.models import Execution
+from rhythm.client.workflow_files import WorkflowDefinition, WorkflowFile, WorkflowFileError
 
 __all__ = [
     "AsyncClient",
@@ -19,11 +24,18 @@ __all__ = [
     "ConfigError",
     "DatabaseUnavailable",
     "Execution",
+    "ExecutionFinished",
     "ExecutionNotFound",
     "IdempotencyConflict",
     "InvalidInput",
     "MigrationError",
+    "NotAWorkflow",
     "RhythmError",
+    "SchemaMissing",
+    "UnknownWorkflow",
     "WaitTimeout",
+    "WorkflowDefinition",
+    "WorkflowFile",
+    "WorkflowFileError",
     "init",
 ]

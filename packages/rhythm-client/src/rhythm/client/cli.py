@@ -12,14 +12,15 @@ import click
 
 from rhythm.client.cli_executions import (
     cancel_command,
-    inspect_command,
     ls_command,
     prune_command,
     status_command,
 )
 from rhythm.client.cli_flow import check_command, fmt_command
+from rhythm.client.cli_inspect import inspect_command
 from rhythm.client.cli_options import database_url_option
 from rhythm.client.errors import RhythmError
+from rhythm.client.redaction import redact
 
 ENTRY_POINT_GROUP = "rhythm.commands"
 
@@ -60,7 +61,8 @@ class RhythmGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RhythmError as exc:
-            raise click.ClickException(str(exc)) from None
+            # redact: the last guard, for a message that quotes a URL or a driver's error
+            raise click.ClickException(redact(str(exc))) from None
 
 
 def _broken_plugin(name: str, problem: str) -> click.Command:

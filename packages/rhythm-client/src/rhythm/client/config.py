@@ -53,7 +53,9 @@ def resolve_database(url: str | None = None, start: Path | None = None) -> Datab
     settings, pyproject = load_tool_settings(start)
     app_dir = pyproject.parent if pyproject else (start or Path.cwd()).resolve()
     if url:
-        return DatabaseSetting(url, "flag", app_dir)
+        # click hands $RHYTHM_DATABASE_URL over as the --database-url value; name it honestly
+        source = "environment" if url == os.environ.get(ENV_DATABASE_URL) else "flag"
+        return DatabaseSetting(url, source, app_dir)
     env = os.environ.get(ENV_DATABASE_URL)
     if env:
         return DatabaseSetting(env, "environment", app_dir)

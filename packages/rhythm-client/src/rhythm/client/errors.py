@@ -15,6 +15,10 @@ class DatabaseUnavailable(RhythmError):
     """The database could not be reached with the configured URL."""
 
 
+class SchemaMissing(RhythmError):
+    """The database has no Rhythm schema yet, or an older one than this client needs."""
+
+
 class MigrationError(RhythmError):
     """The migrations on disk and the ones recorded in the database disagree, or one failed."""
 
@@ -25,6 +29,24 @@ class InvalidInput(RhythmError, ValueError):
 
 class ExecutionNotFound(RhythmError, LookupError):
     """No execution has the given id."""
+
+
+class UnknownWorkflow(RhythmError, LookupError):
+    """No workflow of that name is registered; `known` lists the names that are."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        listed = ", ".join(known) if known else "none yet (register .flow files first)"
+        super().__init__(f"no workflow named {name!r} is registered; registered: {listed}")
+
+
+class NotAWorkflow(InvalidInput):
+    """A workflow-only operation (sending a signal) was given the id of a task."""
+
+
+class ExecutionFinished(RhythmError):
+    """The execution has already completed, failed or been cancelled."""
 
 
 class WaitTimeout(RhythmError, TimeoutError):

@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
-from rhythm.client.core import ids_in
-from rhythm.client.database import connect, connect_async
+from rhythm.client.database import Timeouts, connect, connect_async
+from rhythm.client.redaction import redact
 
 log = logging.getLogger("rhythm.client")
 
@@ -25,11 +25,44 @@ DONE_CHANNEL = "rhythm_done"
 RECONNECT_SECONDS = 1.0
 
 
-class DoneListener:
-    """For the blocking Client: a daemon thread that owns the listening connection."""
+def ids_in(payload: str) -> set[str]:
+    """The execution ids of one `rhythm_done` notification (comma-separated)."""
+    return set(payload.split(",")) if payload else set()
+
+
+class OutageLog:
+    """Says once (a warning) that the LISTEN connection was lost, keeps quiet (debug) while it
+    reconnects every second through an outage, and says when it is back."""
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._down = False
+
+    def lost(self, exc: BaseException) -> None:
+        reason = redact(str(exc), self._url)
+        if self._down:
+            log.debug("LISTEN %s: still reconnecting: %s", DONE_CHANNEL, reason)
+            return
+        self._down = True
+        log.warning(
+            "LISTEN %s connection lost (reconnecting every %g s): %s",
+            DONE_CHANNEL,
+            RECONNECT_SECONDS,
+            reason,
+        )
+
+    def back(self) -> None:
+        if self._down:
+            self._down = False
+            log.info("LISTEN %s connection restored", DONE_CHANNEL)
+
+
+class DoneListener:
+    """For the blocking Client: a daemon thread that owns the listening connection."""
+
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
+        self._url = url
+        self._timeouts = timeouts
         self._lock = threading.Lock()
         self._waiters: dict[str, set[threading.Event]] = defaultdict(set)
         self._listening = threading.Event()
@@ -59,10 +92,12 @@ class DoneListener:
                     del self._waiters[execution_id]
 
     def _run(self) -> None:
+        outage = OutageLog(self._url)
         while not self._closed.is_set():
             try:
-                with connect(self._url, autocommit=True) as conn:
+                with connect(self._url, self._timeouts, autocommit=True) as conn:
                     conn.execute(f"LISTEN {DONE_CHANNEL}")
+                    outage.back()
                     self._listening.set()
                     self._wake_all()  # anything that finished while we were away
                     while not self._closed.is_set():
@@ -72,7 +107,7 @@ class DoneListener:
                 self._listening.clear()
                 if self._closed.is_set():
                     return
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                outage.lost(exc)
                 self._closed.wait(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
@@ -97,8 +132,9 @@ class DoneListener:
 class AsyncDoneListener:
     """For AsyncClient: a task on the client's event loop that owns the listening connection."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self._url = url
+        self._timeouts = timeouts
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -120,11 +156,15 @@ class AsyncDoneListener:
                 del self._waiters[execution_id]
 
     async def _run(self) -> None:
+        outage = OutageLog(self._url)
         while True:
             try:
-                conn: psycopg.AsyncConnection[Any] = await connect_async(self._url, autocommit=True)
+                conn: psycopg.AsyncConnection[Any] = await connect_async(
+                    self._url, self._timeouts, autocommit=True
+                )
                 async with conn:
                     await conn.execute(f"LISTEN {DONE_CHANNEL}")
+                    outage.back()
                     self._listening.set()
                     self._wake(set(self._waiters))
                     async for note in conn.notifies():
@@ -133,7 +173,7 @@ class AsyncDoneListener:
                 raise
             except Exception as exc:
                 self._listening.clear()
-                log.warning("LISTEN %s connection lost: %s", DONE_CHANNEL, exc)
+                outage.lost(exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:

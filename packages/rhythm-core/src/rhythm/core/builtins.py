@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from rhythm.core import durations, jsjson
+from rhythm.core import durations, jsjson, limits, values
+from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, TaskOptions, WaitSignal
 from rhythm.core.values import (
     _WS,
     UNDEFINED,
@@ -18,6 +19,7 @@ from rhythm.core.values import (
     is_callable,
     js_error,
     js_pow,
+    number_to_string,
     own_keys,
     parse_float,
     parse_int,
@@ -51,10 +53,6 @@ def arg(args: list[Any], i: int) -> Any:
     return args[i] if i < len(args) else UNDEFINED
 
 
-def _json_num(x: float) -> float | int:
-    return int(x) if x.is_integer() and abs(x) < 2**53 else x
-
-
 def _is_object(v: Any) -> bool:
     return type(v) is dict
 
@@ -73,9 +71,13 @@ def _callback(name: str, fn: Any) -> Any:
 _TASK_OPTIONS = ("queue", "priority", "retries", "timeout", "delay")
 
 
-def _name_arg(where: str, v: Any) -> str:
-    if type(v) is not str or not v:
-        raise js_error("TypeError", f"{where} needs a non-empty string name, got {_show(v)}")
+def _name_arg(where: str, v: Any, what: str = "needs a non-empty string name") -> str:
+    if limits.name_problem(v) is not None:
+        shown = jsjson.stringify(v[:40] + "...") if type(v) is str and v.strip() else _show(v)
+        raise js_error(
+            "TypeError",
+            f"{where} {what} (at most {limits.MAX_NAME_LENGTH} characters), got {shown}",
+        )
     return v
 
 
@@ -95,49 +97,66 @@ def _inputs_arg(where: str, v: Any) -> Any:
     return jsjson.to_json(v)
 
 
+def _integer_option(key: str, value: Any, low: int, high: int) -> int:
+    if not (type(value) is float and value.is_integer() and low <= value <= high):
+        raise js_error(
+            "TypeError",
+            f"Task.run option {key} must be an integer from {low} to {high}, got {_show(value)}",
+        )
+    return int(value)
+
+
+def _seconds(
+    where: str, value: Any, allow_zero: bool, high: float, error: str = "TypeError"
+) -> float:
+    ok = type(value) is float and math.isfinite(value) and value <= high
+    if not (ok and (value >= 0 if allow_zero else value > 0)):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise js_error(
+            error,
+            f"{where} must be a number of seconds {bound} (at most {high:.0f}), got {_show(value)}",
+        )
+    return value
+
+
+def task_options(options: Any) -> TaskOptions:
+    """`Task.run`'s options object, checked against `rhythm.core.limits` (the client's own)."""
+    if options is UNDEFINED or options is None:
+        return TaskOptions()
+    if not _is_object(options):
+        raise js_error("TypeError", f"Task.run options must be an object, got {_show(options)}")
+    found: dict[str, Any] = {}
+    for key in own_keys(options):
+        value = options[key]
+        if value is UNDEFINED:
+            continue
+        if key == "queue":
+            found[key] = _name_arg("Task.run option queue", value, "must be a non-empty string")
+        elif key == "priority":
+            found[key] = _integer_option(key, value, limits.MIN_PRIORITY, limits.MAX_PRIORITY)
+        elif key == "retries":
+            found[key] = _integer_option(key, value, limits.MIN_RETRIES, limits.MAX_RETRIES)
+        elif key == "timeout":
+            found[key] = _seconds(
+                "Task.run option timeout", value, False, limits.MAX_TIMEOUT_SECONDS
+            )
+        elif key == "delay":
+            found[key] = _seconds("Task.run option delay", value, True, limits.MAX_DELAY_SECONDS)
+        else:
+            raise js_error(
+                "TypeError",
+                f"unknown Task.run option '{key}' (expected one of {', '.join(_TASK_OPTIONS)})",
+            )
+    return TaskOptions(**found)
+
+
 @impl("Task.run")
 def task_run(vm: VM, this: Any, args: list[Any]) -> Any:
     name = _name_arg("Task.run", arg(args, 0))
     inputs = _inputs_arg("Task.run", arg(args, 1))
-    options = arg(args, 2)
-    opts: dict[str, Any] = {}
-    if options is not UNDEFINED and options is not None:
-        if not _is_object(options):
-            raise js_error("TypeError", f"Task.run options must be an object, got {_show(options)}")
-        for key in own_keys(options):
-            value = options[key]
-            if value is UNDEFINED:
-                continue
-            if key not in _TASK_OPTIONS:
-                raise js_error(
-                    "TypeError",
-                    f"unknown Task.run option '{key}' (expected one of {', '.join(_TASK_OPTIONS)})",
-                )
-            if key == "queue":
-                if type(value) is not str or not value:
-                    raise js_error(
-                        "TypeError",
-                        f"Task.run option queue must be a non-empty string, got {_show(value)}",
-                    )
-                opts[key] = value
-                continue
-            ok = type(value) is float and math.isfinite(value)
-            if key in ("priority", "retries"):
-                ok = ok and value.is_integer() and (key == "priority" or value >= 0)
-                want = "an integer" if key == "priority" else "an integer >= 0"
-            elif key == "timeout":
-                ok = ok and value > 0
-                want = "a number of seconds > 0"
-            else:
-                ok = ok and value >= 0
-                want = "a number of seconds >= 0"
-            if not ok:
-                raise js_error(
-                    "TypeError", f"Task.run option {key} must be {want}, got {_show(value)}"
-                )
-            opts[key] = _json_num(value)
+    options = task_options(arg(args, 2))
     h = vm.new_handle("task", name)
-    vm.effects.append({"type": "task", "id": h.id, "name": name, "inputs": inputs, "options": opts})
+    vm.effects.append(StartTask(h.id, name, inputs, options))
     return h
 
 
@@ -146,19 +165,15 @@ def workflow_run(vm: VM, this: Any, args: list[Any]) -> Any:
     name = _name_arg("Workflow.run", arg(args, 0))
     inputs = _inputs_arg("Workflow.run", arg(args, 1))
     h = vm.new_handle("workflow", name)
-    vm.effects.append({"type": "workflow", "id": h.id, "name": name, "inputs": inputs})
+    vm.effects.append(StartWorkflow(h.id, name, inputs))
     return h
 
 
 @impl("Timer.delay")
 def timer_delay(vm: VM, this: Any, args: list[Any]) -> Any:
-    seconds = arg(args, 0)
-    if type(seconds) is not float or not (math.isfinite(seconds) and seconds >= 0):
-        raise js_error(
-            "RangeError", f"Timer.delay needs a number of seconds >= 0, got {_show(seconds)}"
-        )
+    seconds = _seconds("Timer.delay", arg(args, 0), True, limits.MAX_DELAY_SECONDS, "RangeError")
     h = vm.new_handle("timer")
-    vm.effects.append({"type": "timer", "id": h.id, "seconds": _json_num(seconds)})
+    vm.effects.append(StartTimer(h.id, seconds, None))
     return h
 
 
@@ -184,31 +199,29 @@ def parse_time(v: Any) -> datetime:
 def timer_until(vm: VM, this: Any, args: list[Any]) -> Any:
     when = parse_time(arg(args, 0)).astimezone(UTC)
     h = vm.new_handle("timer")
-    vm.effects.append({"type": "timer", "id": h.id, "until": when.isoformat()})
+    vm.effects.append(StartTimer(h.id, None, when.isoformat()))
     return h
 
 
 def parse_duration(v: Any) -> float:
-    """Seconds from a number or a duration string ("24h", "15m", "30s", "1h30m", "500ms")."""
-    if type(v) is float and math.isfinite(v) and v >= 0:
-        return v
+    """Seconds from a number or a duration string ("24h", "15m", "30s", "1h30m", "500ms"),
+    at most `limits.MAX_DELAY_SECONDS` (the wait's deadline must be a storable time)."""
+    seconds = v if type(v) is float and math.isfinite(v) and v >= 0 else None
     if type(v) is str:
         seconds = durations.parse_duration(v)
-        if seconds is not None:
-            return seconds
+    if seconds is not None and seconds > limits.MAX_DELAY_SECONDS:
+        raise js_error(
+            "RangeError",
+            f"timeout {_show(v)} is longer than {limits.MAX_DELAY_SECONDS:.0f} seconds",
+        )
+    if seconds is not None:
+        return seconds
     raise js_error("TypeError", f"invalid timeout {_show(v)}: use {durations.DURATION_HELP}")
 
 
 def _signal(vm: VM, name: str, timeout: float | None) -> Handle:
     h = vm.new_handle("signal", name)
-    vm.effects.append(
-        {
-            "type": "signal",
-            "id": h.id,
-            "name": name,
-            "timeout_seconds": None if timeout is None else _json_num(timeout),
-        }
-    )
+    vm.effects.append(WaitSignal(h.id, name, timeout))
     return h
 
 
@@ -268,7 +281,9 @@ def ctx_workflow_name(vm: VM, this: Any, args: list[Any]) -> Any:
 
 @impl("Context.versionHash")
 def ctx_version_hash(vm: VM, this: Any, args: list[Any]) -> Any:
-    return vm.wf.version_hash
+    # The runtime names the version the execution started on; without one (a bare vm.start),
+    # that is the version of the program being run.
+    return str(vm.context.get("versionHash") or vm.wf.version_hash)
 
 
 @impl("Context.now")
@@ -610,8 +625,6 @@ def _pad(vm: VM, this: Any, args: list[Any], at_start: bool) -> str:
 
 
 def number_str(x: float) -> str:
-    from rhythm.core.values import number_to_string
-
     return number_to_string(x)
 
 
@@ -705,10 +718,8 @@ def array_index_of(vm: VM, this: Any, args: list[Any]) -> Any:
 
 @impl("array.join")
 def array_join(vm: VM, this: Any, args: list[Any]) -> Any:
-    from rhythm.core.values import array_join as join
-
     sep = arg(args, 0)
-    out = join(_arr(this), "," if sep is UNDEFINED else to_string(sep))
+    out = values.array_join(_arr(this), "," if sep is UNDEFINED else to_string(sep))
     vm.check_string(out)
     return out
 

@@ -6,14 +6,18 @@ program is function 0; each arrow is another function whose code follows the mai
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import ast as A
 from rhythm.core import opcodes as op
+from rhythm.core.analysis import analyze
+from rhythm.core.ast import NO_SPAN, Span
+from rhythm.core.diagnostics import Severity
+from rhythm.core.snapshot import program_fingerprint
 from rhythm.core.stdlib import GLOBALS, Builtin, StdObject
 from rhythm.core.values import UNDEFINED, Completion
+from rhythm.core.versions import version_hash
 
 
 class FlowCompileError(Exception):
@@ -32,17 +36,28 @@ class FunctionInfo:
     line: int
 
 
+#: Names visible at an `await`, innermost scope first: for each scope up the environment chain
+#: (hops 0, 1, ...), its (name, slot) pairs. Hidden slots (loop counters) are not listed.
+ScopeNames = tuple[tuple[tuple[str, int], ...], ...]
+
+
 @dataclass(slots=True)
 class CompiledWorkflow:
     instructions: list[tuple[Any, ...]]
     functions: list[FunctionInfo]
-    lines: list[int]  # source line of each instruction
+    spans: list[Span]  # the source span of the node each instruction was compiled from
     source: str
     version_hash: str  # SHA-256 hex of the source text
+    fingerprint: str  # of the compiled program (rhythm.core.snapshot.program_fingerprint)
     filename: str = "<flow>"
+    # pc of each AWAIT -> the names in scope there (for describing a suspended workflow).
+    await_scopes: dict[int, ScopeNames] = field(default_factory=dict)
 
     def line_of(self, pc: int) -> int:
-        return self.lines[pc] if 0 <= pc < len(self.lines) else 0
+        return self.spans[pc].line if 0 <= pc < len(self.spans) else 0
+
+    def span_of(self, pc: int) -> Span:
+        return self.spans[pc] if 0 <= pc < len(self.spans) else NO_SPAN
 
 
 class Label:
@@ -116,8 +131,9 @@ class _Compiler:
     def __init__(self, source: str) -> None:
         self.source = source
         self.code: list[list[Any]] = []
-        self.lines: list[int] = []
-        self.line = 1
+        self.spans: list[Span] = []
+        self.span = NO_SPAN
+        self.await_scopes: dict[int, ScopeNames] = {}
         self.functions: list[FunctionInfo | None] = []
         self.pending: list[tuple[int, A.Arrow, list[_CScope]]] = []
         self.f: _FuncState = _FuncState(scopes=[], base_depth=0)
@@ -127,7 +143,7 @@ class _Compiler:
 
     def emit(self, *ins: Any) -> int:
         self.code.append(list(ins))
-        self.lines.append(self.line)
+        self.spans.append(self.span)
         return len(self.code) - 1
 
     def mark(self, label: Label) -> None:
@@ -135,7 +151,7 @@ class _Compiler:
 
     def at(self, node: A.Node) -> None:
         if node.span.line:
-            self.line = node.span.line
+            self.span = node.span
 
     @property
     def depth(self) -> int:
@@ -225,9 +241,11 @@ class _Compiler:
         return CompiledWorkflow(
             instructions=instructions,
             functions=functions,
-            lines=self.lines,
+            spans=self.spans,
+            await_scopes=self.await_scopes,
             source=self.source,
-            version_hash=hashlib.sha256(self.source.encode("utf-8")).hexdigest(),
+            version_hash=version_hash(self.source),
+            fingerprint=program_fingerprint(instructions, functions),
         )
 
     # ------------------------------------------------------------ statements
@@ -750,7 +768,11 @@ class _Compiler:
     def expr_Await(self, e: A.Await) -> None:
         self.expr(e.argument)
         self.at(e)
-        self.emit(op.AWAIT)
+        pc = self.emit(op.AWAIT)
+        self.await_scopes[pc] = tuple(
+            tuple((name, slot) for name, (slot, _kind) in scope.names.items())
+            for scope in reversed(self.f.scopes)
+        )
 
     def expr_Arrow(self, e: A.Arrow) -> None:
         index = len(self.functions)
@@ -868,23 +890,9 @@ def compile_program(program: A.Program, source: str, filename: str = "<flow>") -
 
 def compile_source(source: str, filename: str = "<flow>") -> CompiledWorkflow:
     """Parses, checks and compiles `source`; raises FlowCompileError listing every error."""
-    from rhythm.core.diagnostics import Severity
-
-    program, diagnostics = _analyze(source)
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    result = analyze(source)
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
     if errors:
         lines = [f"{filename}:{d.span.line}:{d.span.column}: {d.message}" for d in errors]
         raise FlowCompileError("\n".join(lines), lines)
-    return compile_program(program, source, filename)
-
-
-def _analyze(source: str) -> tuple[A.Program, list[Any]]:
-    try:
-        from rhythm.core.analysis import analyze
-    except ImportError:  # the checker is not there: syntax errors only
-        from rhythm.core.parser import parse
-
-        parsed = parse(source)
-        return parsed.program, parsed.diagnostics
-    result = analyze(source)
-    return result.program, result.diagnostics
+    return compile_program(result.program, source, filename)

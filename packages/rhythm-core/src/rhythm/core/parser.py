@@ -55,6 +55,14 @@ _NO_LEVEL_ORIGINS = frozenset(
 )
 _REPLACE_NONE, _REPLACE_EXPR, _REPLACE_STMT, _REPLACE_BLOCK = 0, 1, 2, 3
 
+
+def _is_repetition(origin: str) -> bool:
+    """A rule lark made for `x*` / `(COMMA x)*` (`__array_star_6: __array_star_6 COMMA arr_elem`):
+    it is left-recursive once per item, so counting it would turn width (150 array elements, 120
+    keys, a program of many statements) into depth. Items side by side add no level."""
+    return origin.startswith("__") and ("_star_" in origin or "_plus_" in origin)
+
+
 _TOKEN_TEXT = {
     "LPAR": "'('",
     "ARROW_LPAR": "'('",
@@ -750,7 +758,7 @@ def _fast_table(lark: Lark) -> list[dict[str, Any]]:
                 if size == 1 and isinstance(callback, ExpandSingleChild):
                     callback = None  # it returns its one child unchanged
                 origin = str(arg.origin.name)
-                level = 0 if origin in _NO_LEVEL_ORIGINS else 1
+                level = 0 if origin in _NO_LEVEL_ORIGINS or _is_repetition(origin) else 1
                 if origin in _EXPR_ORIGINS:
                     replace = _REPLACE_EXPR
                 elif origin == "stmt":

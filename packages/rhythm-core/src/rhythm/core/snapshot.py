@@ -1,16 +1,45 @@
-"""The VM's state as plain JSON, with object identity kept.
+"""The VM's state as plain JSON, with object identity kept: the durable snapshot format.
 
-Arrays, objects, scopes, closures, handles and `finally` completions live in a heap (a JSON list);
-values refer to them as `{"$r": n}`, so two variables holding the same array still share it after a
-round trip, and closures keep their scopes. Objects are stored as [key, value] pairs because a
-JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined, `{"$n": "NaN"}`
-(also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object."""
+A suspended workflow is saved as one JSON object (format 2):
+
+    {"format": 2,                   # this layout; a reader refuses any other
+     "version_hash": "<sha256>",    # the workflow source it runs (rhythm.core.versions)
+     "fingerprint": "<sha256>",     # the compiled program it runs (program_fingerprint)
+     "context": {...},              # executionId, workflowName, versionHash (not `now`)
+     "frames": [{"func", "pc", "env", "base", "args", "native", "handlers"}, ...],
+     "stack": [...], "inputs": ..., "pending": [[handle, value], ...],
+     "next_handle": n, "next_seq": n, "rng": "<hex>", "instructions": n,
+     "heap": [...]}
+
+Arrays, objects, scopes, closures, handles and `finally` completions live in the heap (a JSON
+list); values refer to them as `{"$r": n}`, so two variables holding the same array still share it
+after a round trip, and closures keep their scopes. Objects are stored as [key, value] pairs
+because a JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined,
+`{"$n": "NaN"}` (also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object,
+`{"$tdz": 1}` a binding not initialised yet.
+
+The state holds program counters, scope slots and function indexes of one compiled program, so
+it can only be resumed by exactly that program. `fingerprint` hashes everything resuming depends
+on: this format's number, every instruction (opcodes by name, with their operands) and the
+function table (entry pc and scope size of each function). Upgrade rule: a rhythm-core release
+that compiles a source to different instructions, renumbers or renames an opcode's meaning, or
+changes this layout gives different fingerprints (bump FORMAT for a layout or semantics change
+the instructions do not show); `vm.resume` then refuses an older state with the FatalError
+"IncompatibleSnapshot" instead of continuing at a wrong instruction. Let executions finish (or
+cancel them) on the rhythm-core that started them before upgrading to such a release; a release
+that keeps the instructions keeps every saved state resumable. Golden states under
+packages/rhythm-core/tests/golden/ check that today's release still resumes older ones."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rhythm.core.frames import FatalError, Frame
+from rhythm.core.opcodes import NAMES
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
@@ -23,9 +52,33 @@ from rhythm.core.values import (
 )
 
 if TYPE_CHECKING:
+    from rhythm.core.compiler import CompiledWorkflow, FunctionInfo
     from rhythm.core.vm import VM
 
-FORMAT = 1
+FORMAT = 2
+
+
+def _operand(v: Any) -> Any:
+    if v is UNDEFINED:
+        return {"$u": 1}
+    if type(v) is Completion:
+        return {"$c": v.kind}
+    raise TypeError(f"cannot fingerprint an operand of type {type(v).__name__}")
+
+
+def program_fingerprint(
+    instructions: Sequence[tuple[Any, ...]], functions: Sequence[FunctionInfo]
+) -> str:
+    """SHA-256 hex of what resuming a state of this program depends on (see the module doc)."""
+    body = {
+        "format": FORMAT,
+        "code": [[NAMES[ins[0]], *ins[1:]] for ins in instructions],
+        "functions": [[f.entry, f.nslots] for f in functions],
+    }
+    text = json.dumps(body, separators=(",", ":"), default=_operand)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 _HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
 
 
@@ -126,6 +179,7 @@ def dump_state(vm: VM) -> dict[str, Any]:
     state = {
         "format": FORMAT,
         "version_hash": vm.wf.version_hash,
+        "fingerprint": vm.wf.fingerprint,
         "context": {k: v for k, v in vm.context.items() if k != "now"},
         "frames": frames,
         "stack": [e.value(v) for v in vm.stack],
@@ -141,7 +195,9 @@ def dump_state(vm: VM) -> dict[str, Any]:
     return state
 
 
-class _Decoder:
+class HeapDecoder:
+    """Rebuilds the values of a state's heap (identity kept); `value` decodes one encoded value."""
+
     def __init__(self, heap: list[Any]) -> None:
         self.raw = heap
         self.objs: list[Any] = []
@@ -213,19 +269,43 @@ class _Decoder:
             obj.env = None if entry["e"] is None else dec(entry["e"])
 
 
-def load_state(vm: VM, state: dict[str, Any]) -> None:
-    from rhythm.core.vm import FatalError, Frame
-
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise FatalError("InvalidState", "not a workflow state of format 1")
-    if state["version_hash"] != vm.wf.version_hash:
-        raise FatalError(
-            "VersionMismatch",
-            f"the state was saved by workflow version {state['version_hash'][:12]} but is being "
-            f"resumed on {vm.wf.version_hash[:12]}",
+def check_state(workflow: CompiledWorkflow, state: Any) -> tuple[str, str] | None:
+    """Why `state` cannot be resumed by `workflow`, as (error type, message), or None."""
+    if not isinstance(state, dict) or not isinstance(state.get("format"), int):
+        return "InvalidState", f"not a workflow state (no snapshot format): {str(state)[:80]}"
+    if state["format"] != FORMAT:
+        return (
+            "IncompatibleSnapshot",
+            f"the state is in snapshot format {state['format']} but this rhythm-core reads "
+            f"format {FORMAT}: finish or cancel such executions with the rhythm-core that "
+            "saved them",
         )
+    saved = state.get("version_hash")
+    if saved != workflow.version_hash:
+        return (
+            "VersionMismatch",
+            f"the state was saved by workflow version {str(saved)[:12]} but is being resumed "
+            f"on {workflow.version_hash[:12]}",
+        )
+    fingerprint = state.get("fingerprint")
+    if fingerprint != workflow.fingerprint:
+        return (
+            "IncompatibleSnapshot",
+            f"the state was saved by a program compiled differently (fingerprint "
+            f"{str(fingerprint)[:12]}, this rhythm-core compiles version "
+            f"{workflow.version_hash[:12]} to {workflow.fingerprint[:12]}); resuming it could "
+            "continue at a wrong instruction, so it is refused: finish or cancel such executions "
+            "with the rhythm-core that saved them",
+        )
+    return None
+
+
+def load_state(vm: VM, state: dict[str, Any]) -> None:
+    problem = check_state(vm.wf, state)
+    if problem is not None:
+        raise FatalError(*problem)
     try:
-        d = _Decoder(state["heap"])
+        d = HeapDecoder(state["heap"])
         vm.context = dict(state.get("context") or {})
         vm.frames = [
             Frame(

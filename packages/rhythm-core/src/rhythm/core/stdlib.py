@@ -124,8 +124,8 @@ _TASK = _obj(
         "Starts the task `name` with `inputs` and returns a handle at once; `await` the handle for "
         "the task's output (a failed task throws `{type, message, task}`). A task that is never "
         "awaited still runs (fire-and-forget). `options` may set `queue` (string), `priority` "
-        "(integer, higher runs first), `retries` (integer >= 0), `timeout` (seconds) and `delay` "
-        "(seconds before it starts).",
+        "(integer, higher runs first), `retries` (integer 0 to 1000), `timeout` (seconds) and "
+        "`delay` (seconds before it starts), within the same limits as the Python client's.",
         'const receipt = await Task.run("charge_card", { amount: 42 }, { retries: 3, timeout: 30 });',
     ),
 )
@@ -440,8 +440,8 @@ _CONTEXT = _obj(
         "Context",
         "versionHash",
         "string",
-        "The SHA-256 of the workflow source this execution runs; a running execution always "
-        "resumes on the version it started with.",
+        "The version this execution runs, as the runtime gives it: the SHA-256 of the workflow "
+        "source it started on (a running execution always resumes on that version).",
         "Context.versionHash",
     ),
     _fn(

@@ -21,6 +21,7 @@ from typing import Any
 
 from rhythm.core import vm as _vm
 from rhythm.core.compiler import CompiledWorkflow, compile_source
+from rhythm.core.effects import Effect, StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.values import JSThrow
 
 #: Where the virtual clock starts unless `start_time` says otherwise.
@@ -35,7 +36,7 @@ class WorkflowResult:
     error: Any  # the uncaught error (None when completed)
     suspensions: int  # how many times the workflow suspended (each a JSON round trip)
     tasks: list[tuple[str, Any]] = field(default_factory=list)  # (name, inputs), in start order
-    effects: list[dict[str, Any]] = field(default_factory=list)  # every effect, in order
+    effects: list[Effect] = field(default_factory=list)  # every effect, in order
     elapsed: float = 0.0  # virtual seconds from start to end
 
 
@@ -87,43 +88,44 @@ class _Run:
         self.depth = depth
         self.clock = 0.0  # virtual seconds since start
         self.scheduled: dict[int, tuple[float, dict[str, Any]]] = {}
-        self.waits: dict[int, dict[str, Any]] = {}  # effects of handles that never settle
+        self.waits: dict[int, WaitSignal] = {}  # effects of handles that never settle
         self.started: list[tuple[str, Any]] = []
-        self.effects: list[dict[str, Any]] = []
+        self.effects: list[Effect] = []
         self.child_counter = 0
 
     def context(self) -> dict[str, Any]:
         return {
             "executionId": self.execution_id,
             "workflowName": self.name,
+            "versionHash": self.wf.version_hash,
             "now": self.start.timestamp() + self.clock,
         }
 
     # -- effects
 
-    def handle_effects(self, effects: list[dict[str, Any]]) -> None:
+    def handle_effects(self, effects: list[Effect]) -> None:
         for effect in effects:
             self.effects.append(effect)
-            kind = effect["type"]
-            hid = effect["id"]
-            if kind == "task":
+            hid = effect.handle
+            if isinstance(effect, StartTask):
                 self.scheduled[hid] = self.run_task(effect)
-            elif kind == "timer":
-                if "seconds" in effect:
-                    at = self.clock + float(effect["seconds"])
+            elif isinstance(effect, StartTimer):
+                if effect.seconds is not None:
+                    at = self.clock + effect.seconds
                 else:
-                    when = datetime.fromisoformat(effect["until"])
+                    assert effect.until is not None
+                    when = datetime.fromisoformat(effect.until)
                     at = max(self.clock, (when - self.start).total_seconds())
                 self.scheduled[hid] = (at, {"status": "completed", "output": None})
-            elif kind == "signal":
+            elif isinstance(effect, WaitSignal):
                 self.wait_signal(effect)
-            elif kind == "workflow":
+            else:
                 self.scheduled[hid] = self.run_child(effect)
 
-    def run_task(self, effect: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        name, inputs, options = effect["name"], effect["inputs"], effect.get("options") or {}
+    def run_task(self, effect: StartTask) -> tuple[float, dict[str, Any]]:
+        name, inputs, options = effect.name, effect.inputs, effect.options
         self.started.append((name, inputs))
-        at = self.clock + float(options.get("delay", 0))
+        at = self.clock + (options.delay or 0.0)
         fn = self.tasks.get(name)
         if fn is None:
             known = ", ".join(sorted(self.tasks)) or "none"
@@ -133,7 +135,7 @@ class _Run:
                 task=name,
             )
             return at, {"status": "failed", "error": err}
-        attempts = 1 + int(options.get("retries", 0))
+        attempts = 1 + (options.retries or 0)
         last: dict[str, Any] = {}
         for _ in range(attempts):
             try:
@@ -147,8 +149,8 @@ class _Run:
             return at, {"status": "completed", "output": output}
         return at, {"status": "failed", "error": last}
 
-    def wait_signal(self, effect: dict[str, Any]) -> None:
-        hid, name, timeout = effect["id"], effect["name"], effect.get("timeout_seconds")
+    def wait_signal(self, effect: WaitSignal) -> None:
+        hid, name, timeout = effect.handle, effect.name, effect.timeout
         for sig in self.signals:
             if sig.used or sig.name != name:
                 continue
@@ -159,13 +161,13 @@ class _Run:
                 return
             break
         if timeout is not None:
-            err = _error("Timeout", f"no signal {name!r} arrived within {timeout} seconds")
+            err = _error("Timeout", f"no signal {name!r} arrived within {timeout:g} seconds")
             self.scheduled[hid] = (self.clock + timeout, {"status": "failed", "error": err})
         else:
             self.waits[hid] = effect
 
-    def run_child(self, effect: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        name = effect["name"]
+    def run_child(self, effect: StartWorkflow) -> tuple[float, dict[str, Any]]:
+        name = effect.name
         source = self.workflows.get(name)
         if source is None:
             known = ", ".join(sorted(self.workflows)) or "none"
@@ -181,7 +183,7 @@ class _Run:
         self.child_counter += 1
         child = run_workflow(
             source,
-            effect["inputs"],
+            effect.inputs,
             tasks=self.tasks,
             workflows=self.workflows,
             start_time=self.start.timestamp() + self.clock,
@@ -200,7 +202,7 @@ class _Run:
         effect = self.waits.get(hid)
         if effect is None:
             return f"handle {hid}"
-        return f"signal {effect['name']!r}"
+        return f"signal {effect.name!r}"
 
     # -- the loop
 

@@ -7,13 +7,19 @@ signal waits to start) and the output or error. No I/O, no clock: time comes fro
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import opcodes as op
+from rhythm.core.builtins import IMPLEMENTATIONS
 from rhythm.core.compiler import CompiledWorkflow
+from rhythm.core.effects import Effect
+from rhythm.core.frames import FatalError, Frame
 from rhythm.core.jsjson import from_json, to_json
+from rhythm.core.snapshot import dump_state, load_state
+from rhythm.core.stdlib import GLOBALS, StdObject, lookup_member
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
@@ -55,49 +61,17 @@ class Step:
 
     status: str  # "completed" | "failed" | "suspended"
     state: dict[str, Any] | None
-    effects: list[dict[str, Any]] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     output: Any = None
     error: Any = None
     waiting_on: list[int] = field(default_factory=list)
     instructions: int = 0  # executed in this step
 
 
-class Frame:
-    __slots__ = ("args", "base", "env", "func", "handlers", "native", "pc")
-
-    def __init__(
-        self,
-        func: int,
-        pc: int,
-        env: Scope,
-        base: int,
-        args: list[Any],
-        native: bool,
-        handlers: list[list[Any]] | None = None,
-    ) -> None:
-        self.func = func
-        self.pc = pc
-        self.env = env
-        self.base = base
-        self.args = args
-        self.native = native
-        # Each handler: [kind ("catch" | "finally"), pc, env, stack height].
-        self.handlers: list[list[Any]] = handlers if handlers is not None else []
-
-
 class _Suspend(Exception):
     def __init__(self, waiting_on: list[int]) -> None:
         super().__init__(waiting_on)
         self.waiting_on = waiting_on
-
-
-class FatalError(Exception):
-    """An error the workflow cannot catch (budget exhausted, state too large, bad state)."""
-
-    def __init__(self, type_: str, message: str) -> None:
-        super().__init__(message)
-        self.type = type_
-        self.message = message
 
 
 def _fail_value(type_: str, message: str) -> dict[str, Any]:
@@ -112,8 +86,6 @@ class VM:
         budget: int,
         max_state_bytes: int,
     ) -> None:
-        from rhythm.core.builtins import IMPLEMENTATIONS
-
         self.wf = workflow
         self.code = workflow.instructions
         self.impl = IMPLEMENTATIONS
@@ -129,7 +101,7 @@ class VM:
         self.rng = 0
         self.total = 0  # instructions over the whole execution
         self.count = 0  # instructions in this step
-        self.effects: list[dict[str, Any]] = []
+        self.effects: list[Effect] = []
         self.native_depth = 0
 
     # ------------------------------------------------------------ stepping
@@ -177,8 +149,6 @@ class VM:
         )
 
     def _suspended(self, waiting_on: list[int], start: int) -> Step:
-        from rhythm.core.snapshot import dump_state
-
         state = dump_state(self)
         size = len(json.dumps(state, separators=(",", ":")))
         if size > self.max_state_bytes:
@@ -801,8 +771,6 @@ class VM:
             )
 
     def load_global(self, name: str) -> Any:
-        from rhythm.core.stdlib import GLOBALS, StdObject
-
         if name == "Inputs":
             return self.inputs
         entry = GLOBALS.get(name)
@@ -841,8 +809,6 @@ class VM:
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
         if t is StdObjectRef:
-            from rhythm.core.stdlib import lookup_member
-
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
             member = lookup_member(obj.name, key)
@@ -901,8 +867,6 @@ class VM:
             i = array_index(k)
             return (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl
         if t is StdObjectRef:
-            from rhythm.core.stdlib import lookup_member
-
             return lookup_member(obj.name, k) is not None
         raise js_error(
             "TypeError", f"Cannot use 'in' operator to search for '{k}' in {_describe(obj)}"
@@ -963,8 +927,6 @@ def _describe_member(obj: Any, name: str) -> str:
 
 
 def _seed(context: dict[str, Any]) -> int:
-    import hashlib
-
     basis = str(context.get("seed", context.get("executionId", "")))
     return int.from_bytes(hashlib.sha256(basis.encode()).digest()[:8], "big") or 1
 
@@ -1001,8 +963,6 @@ def resume(
 ) -> Step:
     """Continues a suspended workflow from its JSON `state`, with the `results` (handle id ->
     {"status": "completed", "output": ...} | {"status": "failed", "error": {...}}) that arrived."""
-    from rhythm.core.snapshot import load_state
-
     vm = VM(workflow, None, budget, max_state_bytes)
     try:
         load_state(vm, state)

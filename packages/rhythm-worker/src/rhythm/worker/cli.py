@@ -11,6 +11,7 @@ from types import ModuleType
 import click
 
 from rhythm.client.cli_options import database_url_option
+from rhythm.client.errors import InvalidInput
 from rhythm.worker.settings import WorkerSettings
 
 
@@ -32,9 +33,16 @@ def _import_app(name: str) -> ModuleType:
     "--app",
     "apps",
     multiple=True,
-    required=True,
     metavar="MODULE",
     help="Module of @task functions (repeatable).",
+)
+@click.option(
+    "--workflows",
+    "workflows",
+    multiple=True,
+    metavar="PATH",
+    help="Folder or .flow file of workflows to register at start-up (repeatable). Every worker "
+    "runs the steps of every registered workflow.",
 )
 @click.option(
     "-q",
@@ -78,6 +86,13 @@ def _import_app(name: str) -> ModuleType:
     show_default=True,
 )
 @click.option(
+    "--statement-timeout",
+    type=click.FloatRange(min=0.1),
+    default=WorkerSettings.statement_timeout,
+    show_default=True,
+    help="Seconds a database statement may take before the worker treats it as an outage.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -85,6 +100,7 @@ def _import_app(name: str) -> ModuleType:
 )
 def worker_command(
     apps: tuple[str, ...],
+    workflows: tuple[str, ...],
     queues: tuple[str, ...],
     concurrency: int,
     database_url: str | None,
@@ -92,28 +108,34 @@ def worker_command(
     poll_interval: float,
     grace_period: float,
     retry_backoff: float,
+    statement_timeout: float,
     log_level: str,
 ) -> None:
-    """Run tasks from the ready queue until SIGTERM/SIGINT (a second signal hands work back now)."""
+    """Run tasks and workflow steps from the ready queue until SIGTERM/SIGINT (a second signal
+    hands work back now)."""
     from rhythm.worker.worker import Worker
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not apps and not workflows:
+        raise click.UsageError("give --app MODULE (tasks), --workflows PATH, or both")
     modules = [_import_app(name) for name in apps]
     try:
         worker = Worker(
             queues=list(queues) or None,
             concurrency=concurrency,
-            tasks=modules,
+            tasks=modules or None,
             database_url=database_url,
+            workflows=list(workflows) or None,
             settings=WorkerSettings(
                 lease_seconds=lease_seconds,
                 poll_interval=poll_interval,
                 grace_period=grace_period,
                 retry_backoff=retry_backoff,
+                statement_timeout=statement_timeout,
             ),
         )
-    except ValueError as exc:
+    except (ValueError, InvalidInput) as exc:
         raise click.ClickException(str(exc)) from None
     worker.run()

@@ -1,10 +1,21 @@
-"""Running one claimed execution and turning what happened into something to store."""
+"""Running one claimed task and turning what happened into something to store.
+
+`run_claimed` never raises (except CancelledError when the worker itself cancels it): whatever
+the task returns or raises, even SystemExit, KeyboardInterrupt or an exception whose str()
+raises, becomes a Completed or a Failed value that Postgres can hold.
+
+Timeout policy: an async task is cancelled at its timeout and given CANCEL_GRACE seconds to
+stop; a sync task's thread cannot be stopped at all. Either way the attempt fails at once with
+TaskTimeout; a task that runs on (a thread, or a coroutine that ignores its cancellation) keeps
+its concurrency slot until it really ends (`Failed.lingering`), and whatever it returns is
+thrown away."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+import re
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -12,30 +23,54 @@ from typing import Any
 from rhythm.worker.registry import TaskDefinition
 from rhythm.worker.threads import DaemonThreadPool
 
+CANCEL_GRACE = 0.5  # seconds an async task has to stop once cancelled at its timeout
+
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row returned by the claim query."""
+    """A row returned by the claim query: a task or a workflow, leased to this worker."""
 
     id: str
+    type: str  # "task" | "workflow"
     name: str
     queue: str
     inputs: Any
     attempt: int
     max_retries: int | None
     timeout: float | None
+    version_hash: str | None = None  # the workflow version a workflow execution runs on
+    # Why `inputs` could not be decoded (None: decoded fine). Such a row fails on its own.
+    undecodable: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Claimed:
+        """The claim query returns inputs as JSON text, decoded here one row at a time: a row
+        Python cannot decode (a number of 5,000 digits, 3,000 nested arrays) spoils only itself."""
+        inputs, undecodable = row["inputs"], None
+        if isinstance(inputs, str):
+            inputs, undecodable = decode_json(inputs)
         return cls(
             id=str(row["id"]),
+            type=row["type"],
             name=row["name"],
             queue=row["queue"],
-            inputs=row["inputs"],
+            inputs=inputs,
             attempt=row["attempt"],
             max_retries=row["max_retries"],
             timeout=row["timeout_seconds"],
+            version_hash=row.get("version_hash"),
+            undecodable=undecodable,
         )
+
+
+def decode_json(text: str) -> tuple[Any, str | None]:
+    """(value, None), or (None, the reason) when Python cannot decode the text."""
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, "it is nested too deeply"
+    except ValueError as exc:
+        return None, one_line(safe_str(exc))
 
 
 @dataclass(frozen=True)
@@ -46,7 +81,12 @@ class Completed:
 @dataclass(frozen=True)
 class Failed:
     error: dict[str, Any]
-    lingering: asyncio.Future[Any] | None = None  # a timed-out sync task's thread, still running
+    # A task still running after its attempt failed (a sync task's thread, or a coroutine that
+    # ignored its cancellation): it holds its slot until this future is done.
+    lingering: asyncio.Future[Any] | None = None
+
+
+Outcome = Completed | Failed
 
 
 class TaskProblem(Exception):
@@ -58,38 +98,118 @@ class UnknownTask(TaskProblem):
 
 
 class InvalidInputs(TaskProblem):
-    """The stored inputs are not a JSON object."""
+    """The stored inputs are not a JSON object, or Python cannot decode them."""
 
 
 class InvalidOutput(TaskProblem):
-    """The task returned something JSON cannot hold."""
+    """The task returned something JSON (or Postgres' JSON) cannot hold."""
+
+
+class TaskTimeout(TaskProblem):
+    """The attempt ran past its timeout. `lingering`: the task, still running."""
+
+    lingering: asyncio.Future[Any] | None = None
+
+
+class TaskExit(Exception):
+    """Carries SystemExit, KeyboardInterrupt or a self-raised CancelledError out of a task."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(original)
+        self.original = original
+
+
+def safe_str(exc: BaseException) -> str:
+    """str(exc), or a description when its __str__ raises."""
+    try:
+        return str(exc)
+    except Exception as problem:
+        return f"<{type(exc).__name__}: str() raised {type(problem).__name__}: {problem}>"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _traceback(exc: BaseException) -> str | None:
+    try:
+        return "".join(traceback.format_exception(exc))
+    except Exception:  # the exception's own __str__ raised inside the formatter
+        try:
+            frames = traceback.format_tb(exc.__traceback__)
+        except Exception:
+            return None
+        return "Traceback (most recent call last):\n" + "".join(frames) + type(exc).__name__
+    # format_exception can also meet BaseException subclasses with broken __str__: covered above
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:
-    tb = "".join(traceback.format_exception(exc)) if not isinstance(exc, TaskProblem) else None
-    return {"type": type(exc).__name__, "message": str(exc), "traceback": tb}
+    original = exc.original if isinstance(exc, TaskExit) else exc
+    kind = type(original).__name__
+    if isinstance(original, SystemExit):
+        message = f"the task called sys.exit({original.code!r})"
+    elif isinstance(original, KeyboardInterrupt | asyncio.CancelledError):
+        detail = safe_str(original)
+        message = f"the task raised {kind}" + (f": {detail}" if detail else "")
+    else:
+        message = safe_str(original)
+    tb = None if isinstance(original, TaskProblem) else _traceback(original)
+    return {"type": kind, "message": message, "traceback": tb}
 
 
 def encode_output(name: str, value: Any) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidOutput(
-            f"task {name!r} returned {type(value).__name__} {_short(value)}, which is not JSON: {exc}"
+            f"task {name!r} returned {type(value).__name__} {_short(value)}, which is not JSON: "
+            f"{one_line(safe_str(exc))}"
         ) from None
+    return _check_output_text(name, text)
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+# A JSON escape \u0000, i.e. preceded by an even number of backslashes (`C:\\u0000dir` holds a
+# backslash followed by the letters u0000, which is legal).
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def _check_output_text(name: str, text: str) -> str:
-    if "\\u0000" in text:
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
         raise InvalidOutput(
             f"task {name!r} returned a string with a NUL character (JSON in Postgres cannot hold it)"
         )
+    lone = _LONE_SURROGATE.search(text)
+    if lone:
+        raise InvalidOutput(
+            f"task {name!r} returned a string with a lone surrogate \\u{ord(lone[0]):04x} "
+            "(not valid Unicode; JSON in Postgres cannot hold it)"
+        )
     return text
+
+
+def storable(value: Any) -> Any:
+    """`value` with every string made storable in Postgres JSON: NUL shown as \\x00, a lone
+    surrogate as \\udxxx. For errors, whose text must be kept rather than refused."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\\x00")
+        if _LONE_SURROGATE.search(value):
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {storable(str(k)): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
 
 
 async def run_claimed(
@@ -97,7 +217,7 @@ async def run_claimed(
     definition: TaskDefinition | None,
     known: list[str],
     threads: DaemonThreadPool,
-) -> Completed | Failed:
+) -> Outcome:
     """Run the task for `item`; never raises (except CancelledError when the worker cancels it)."""
     timeout = item.timeout if item.timeout is not None else (definition and definition.timeout)
     try:
@@ -106,48 +226,102 @@ async def run_claimed(
             raise UnknownTask(
                 f"no task named {item.name!r} is registered in this worker (it knows: {listed})"
             )
+        if item.undecodable is not None:
+            raise InvalidInputs(
+                f"inputs of task {item.name!r} cannot be decoded in Python: {item.undecodable}"
+            )
         if not isinstance(item.inputs, dict):
             raise InvalidInputs(
                 f"inputs of task {item.name!r} must be a JSON object, got "
                 f"{type(item.inputs).__name__} {_short(item.inputs)}"
             )
         if definition.is_async:
-            coro = definition.fn(item.inputs)
-            if timeout:
-                scope = asyncio.timeout(timeout)
-                try:
-                    async with scope:
-                        result = await coro
-                except TimeoutError:
-                    if scope.expired():
-                        raise _timed_out(item.name, timeout) from None
-                    raise
-            else:
-                result = await coro
+            result = await _run_async(item, definition, timeout or None)
         else:
-            future = threads.submit(definition.fn, item.inputs)
-            try:
-                result = await asyncio.wait_for(asyncio.shield(future), timeout)
-            except TimeoutError:
-                if future.done():
-                    raise
-                # A thread cannot be killed: it runs on, holding its concurrency slot, and
-                # whatever it returns is thrown away. The attempt fails now.
-                future.add_done_callback(_discard)
-                problem = _timed_out(item.name, timeout or 0.0)
-                problem.lingering = future
-                raise problem from None
-        return Completed(_check_output_text(item.name, encode_output(item.name, result)))
+            result = await _run_sync(item, definition, timeout or None, threads)
+        return Completed(encode_output(item.name, result))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the worker cancelled this attempt (lease lost, shutdown)
+        return Failed(error_of(TaskExit(asyncio.CancelledError())))
+    except TaskTimeout as exc:
+        return Failed(error_of(exc), exc.lingering)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they fail the task only
+        return Failed(error_of(exc))
+
+
+async def _guarded(coro: Any) -> Any:
+    """Await a task's coroutine inside its own asyncio task. asyncio re-raises SystemExit and
+    KeyboardInterrupt out of the event loop; wrapped, they fail the task instead."""
+    try:
+        return await coro
     except asyncio.CancelledError:
         raise
-    except Exception as exc:
-        return Failed(error_of(exc), getattr(exc, "lingering", None))
+    except (SystemExit, KeyboardInterrupt) as exc:
+        raise TaskExit(exc) from None
 
 
-class TaskTimeout(TaskProblem):
-    """The attempt ran past its timeout. For a sync task, `lingering` is its still-busy thread."""
+async def _run_async(item: Claimed, definition: TaskDefinition, timeout: float | None) -> Any:
+    child = asyncio.ensure_future(_guarded(definition.fn(item.inputs)))
+    try:
+        done, _ = await asyncio.wait({child}, timeout=timeout)
+    except asyncio.CancelledError:
+        child.cancel()  # the worker cancelled us: pass it on, do not wait
+        child.add_done_callback(_discard)
+        raise
+    if done:
+        try:
+            return child.result()
+        except asyncio.CancelledError:
+            raise TaskExit(asyncio.CancelledError(_cancel_text(child))) from None
+        except TaskExit as exc:
+            raise exc.original from None
+    assert timeout is not None
+    child.cancel()
+    stopped, _ = await asyncio.wait({child}, timeout=CANCEL_GRACE)
+    if stopped:
+        child.add_done_callback(_discard)
+        raise _timed_out(item.name, timeout)
+    problem = _timed_out(item.name, timeout)
+    problem.args = (
+        f"{problem.args[0]}, and ignored its cancellation: it runs on and keeps its slot until "
+        "it returns (its result will be dropped)",
+    )
+    child.add_done_callback(_discard)
+    problem.lingering = child
+    raise problem
 
-    lingering: asyncio.Future[Any] | None = None
+
+def _cancel_text(child: asyncio.Future[Any]) -> str:
+    try:
+        child.result()
+    except asyncio.CancelledError as exc:
+        return safe_str(exc)
+    except BaseException:
+        return ""
+    return ""
+
+
+async def _run_sync(
+    item: Claimed, definition: TaskDefinition, timeout: float | None, threads: DaemonThreadPool
+) -> Any:
+    future = threads.submit(definition.fn, item.inputs)
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        if future.done():
+            raise
+    # A thread cannot be killed: it runs on, holding its concurrency slot, and whatever it
+    # returns is thrown away. The attempt fails now.
+    future.add_done_callback(_discard)
+    problem = _timed_out(item.name, timeout or 0.0)
+    problem.args = (
+        f"{problem.args[0]}; its thread cannot be stopped: it runs on and keeps its slot until "
+        "it returns (its result will be dropped)",
+    )
+    problem.lingering = future
+    raise problem
 
 
 def _timed_out(name: str, timeout: float) -> TaskTimeout:

@@ -16,9 +16,18 @@ class WorkerSettings:
     claim_batch: int = 32  # most executions claimed in one round trip
     flushers: int = 3  # concurrent connections writing batched results
     lost_worker_retries: int = 3  # extra runs granted to work whose worker died
+    # A statement with no answer after this long counts as an outage (a silent network): its
+    # connection is cut and the statement retried on a fresh one.
+    statement_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        for field in ("lease_seconds", "poll_interval", "retry_backoff", "retry_backoff_max"):
+        for field in (
+            "lease_seconds",
+            "poll_interval",
+            "retry_backoff",
+            "retry_backoff_max",
+            "statement_timeout",
+        ):
             value = getattr(self, field)
             if not value > 0:
                 raise ValueError(f"{field} must be > 0, got {value!r}")

@@ -1,10 +1,12 @@
-"""The Worker: claims ready executions, runs their tasks, stores what happened.
+"""The Worker: the engine that claims ready executions, runs them and stores what happened.
 
 One asyncio loop per worker process. A claim loop takes up to `claim_batch` items per round trip
 (never more than the free concurrency slots) and sleeps on LISTEN/NOTIFY, with a poll as fallback.
-Async tasks run on the loop, sync tasks in a daemon thread pool; `concurrency` bounds both.
-Results are queued and written in batches by a few flusher coroutines over pooled connections.
-A lease keeper renews this worker's leases and requeues work whose worker died."""
+Each claimed row goes to the runner of its type (runners.py): tasks to TaskRunner (async tasks on
+the loop, sync tasks in a daemon thread pool), workflows to the stepper; `concurrency` bounds all.
+Outcomes are queued and written in batches by a few flusher coroutines. A lease keeper renews the
+leases of what this worker runs and requeues work whose worker died. Every statement lives in
+WorkerStore (store.py); every write is fenced by (execution id, attempt)."""
 
 from __future__ import annotations
 
@@ -16,23 +18,33 @@ import os
 import secrets
 import signal
 import socket
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
-
-from rhythm.client.core import CONNECTION_KWARGS
-from rhythm.client.database import connect_async
+from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.queries import query
-from rhythm.worker.context import TaskContext, set_current
-from rhythm.worker.outcomes import Claimed, Completed, Failed, run_claimed
+from rhythm.client.errors import MigrationError
+from rhythm.client.migrations import applied_migrations, load_migrations
+from rhythm.client.workflow_files import (
+    WorkflowDefinition,
+    WorkflowSources,
+    load_workflows,
+    store_workflow_definitions,
+)
+from rhythm.worker.failpoints import failpoint
+from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome, one_line, storable
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
+from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
+from rhythm.worker.store import (
+    DATABASE_ERRORS,
+    FailedAttempt,
+    Finished,
+    WorkerStore,
+    is_outage,
+    open_pool,
+)
 from rhythm.worker.threads import DaemonThreadPool
 
 log = logging.getLogger("rhythm.worker")
@@ -42,18 +54,24 @@ SCHEDULED_CHANNEL = "rhythm_scheduled"
 FLUSH_BATCH = 500
 PROMOTE_BATCH = 1000
 
-Pool = AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]]
-
 
 @dataclass(eq=False)
 class _Running:
     item: Claimed
-    uid: uuid.UUID
-    definition: TaskDefinition | None
+    definition: TaskDefinition | None  # None for workflows and unknown tasks
     claimed_at: float
     task: asyncio.Task[None] | None = None
-    discard: bool = False  # lease lost or handed back: whatever the task returns is dropped
-    lingering: set[asyncio.Future[Any]] = field(default_factory=set)
+    discard: bool = False  # lease lost or handed back: whatever the runner returns is dropped
+    overdue: bool = False  # past its timeout, could not be stopped, attempt already failed
+
+    @property
+    def cancellable(self) -> bool:
+        """A sync task's thread cannot be stopped: its slot stays taken until it returns."""
+        return self.definition is None or self.definition.is_async
+
+    def cancel(self) -> None:
+        if self.task is not None and self.cancellable:
+            self.task.cancel()
 
 
 class Worker:
@@ -61,7 +79,10 @@ class Worker:
 
         Worker(queues=["default"], concurrency=8, tasks=[my_tasks_module]).run()
 
-    `tasks`: modules, module names or functions (None: every @task imported so far).
+    `tasks`: modules, module names or functions (None: every @task imported so far, unless only
+    `workflows` is given: then a worker that runs workflow steps only).
+    `workflows`: .flow files or folders registered when the worker starts (checked at once).
+    Claimed workflow executions, registered here or elsewhere, go to the stepper's runner.
     `queues`: None means the queues of those tasks. Timing knobs (lease_seconds, poll_interval,
     retry_backoff, grace_period, ...) are WorkerSettings fields, accepted as keywords."""
 
@@ -72,19 +93,33 @@ class Worker:
         tasks: Iterable[object] | None = None,
         database_url: str | None = None,
         *,
+        workflows: WorkflowSources | None = None,
         settings: WorkerSettings | None = None,
         worker_id: str | None = None,
         **knobs: Any,
     ) -> None:
-        self.tasks: dict[str, TaskDefinition] = collect(tasks)
-        if not self.tasks:
-            raise ValueError("the worker has no tasks: pass tasks=[module_or_function, ...]")
+        # Checked now (one clear error naming every bad file), stored when the worker starts.
+        self.workflows: list[WorkflowDefinition] = (
+            load_workflows(workflows) if workflows is not None else []
+        )
+        self.tasks: dict[str, TaskDefinition] = (
+            collect(tasks) if tasks is not None or not self.workflows else {}
+        )
+        if not self.tasks and not self.workflows:
+            raise ValueError(
+                "the worker has no tasks and no workflows: pass tasks=[module_or_function, ...]"
+                " and/or workflows='folder/'"
+            )
         if isinstance(queues, str):
             queues = [queues]
         chosen = (
             list(queues)
             if queues is not None
-            else sorted({d.queue for d in self.tasks.values()} or {DEFAULT_QUEUE})
+            # Workflows run on the queue they were started on: "default" unless told.
+            else sorted(
+                {d.queue for d in self.tasks.values()}
+                | ({DEFAULT_QUEUE} if self.workflows or not self.tasks else set())
+            )
         )
         for q in chosen:
             if not isinstance(q, str) or not q.strip():
@@ -100,9 +135,12 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.completed = 0
         self.failed = 0
-        self._known = sorted(self.tasks)
-        self._threads = DaemonThreadPool(concurrency)
+        self.threads = DaemonThreadPool(concurrency)
+        self.store: WorkerStore | None = None  # while serving
+        self._runners: dict[str, Runner] = {}
         self._running: dict[str, _Running] = {}
+        self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
+        self.overdue = 0  # tasks past their timeout that could not be stopped, holding slots
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._notified = True
@@ -134,39 +172,41 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
         self._hurry = asyncio.Event()
-        self._results: asyncio.Queue[tuple[_Running, Completed | Failed]] = asyncio.Queue()
+        self._results: asyncio.Queue[tuple[_Running, Outcome]] = asyncio.Queue()
         url = await asyncio.to_thread(resolve_database_url, self.database_url)
         await (await connect_async(url)).close()  # unreachable database: one clear error now
-        pool: Pool = AsyncConnectionPool(
-            url,
-            min_size=2,
-            max_size=self.settings.flushers + 2,
-            kwargs={**CONNECTION_KWARGS, "row_factory": dict_row},
-            open=False,
-            name=f"rhythm-worker-{self.worker_id}",
-        )
-        await pool.open(wait=True, timeout=30)
+        await asyncio.to_thread(_check_schema, url)
+        pool = open_pool(url, self.settings.flushers + 2, self.settings.statement_timeout)
+        store = self.store = WorkerStore(pool, self.worker_id)
+        if self.workflows:
+            async with store.connection() as conn:
+                await store_workflow_definitions(conn, self.workflows)
+        self._runners = {
+            "task": TaskRunner(self.tasks, self.threads, self.worker_id),
+            "workflow": workflow_runner(self),
+        }
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
         background = [
-            asyncio.create_task(self._listen(url), name="rhythm-listen"),
-            asyncio.create_task(self._keep_leases(pool), name="rhythm-leases"),
+            asyncio.create_task(self._listen(url, store), name="rhythm-listen"),
+            asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
             *(
-                asyncio.create_task(self._flush_results(pool), name=f"rhythm-flush-{i}")
+                asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
                 for i in range(self.settings.flushers)
             ),
         ]
         log.info(
-            "worker %s ready: queues %s; concurrency %d; tasks %s",
+            "worker %s ready: queues %s; concurrency %d; tasks %s; workflows %s",
             self.worker_id,
             ", ".join(self.queues),
             self.concurrency,
-            ", ".join(self._known),
+            ", ".join(sorted(self.tasks)) or "none",
+            ", ".join(sorted({d.name for d in self.workflows})) or "any registered",
         )
         try:
-            await self._claim_loop(pool)
-            await self._shut_down(pool)
+            await self._claim_loop(store)
+            await self._shut_down(store)
         finally:
             for sig in signals:
                 self._loop.remove_signal_handler(sig)
@@ -174,10 +214,10 @@ class Worker:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             for r in list(self._running.values()):
-                if r.task is not None and r.definition is not None and r.definition.is_async:
-                    r.task.cancel()
+                r.cancel()
             await pool.close()
-            self._threads.shutdown()
+            self.threads.shutdown()
+            self.store = None
             self._loop = None
             log.info(
                 "worker %s stopped (%d completed, %d failed attempts)",
@@ -199,7 +239,7 @@ class Worker:
             )
         self._wakeup.set()
 
-    async def _shut_down(self, pool: Pool) -> None:
+    async def _shut_down(self, store: WorkerStore) -> None:
         running = [r.task for r in self._running.values() if r.task is not None]
         if running:
             everything = asyncio.ensure_future(asyncio.wait(running))
@@ -214,26 +254,43 @@ class Worker:
         leftovers = list(self._running.values())
         for r in leftovers:
             r.discard = True
-            if r.task is not None and r.definition is not None and r.definition.is_async:
-                r.task.cancel()
-        # Results already produced are written before anything is handed back.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._results.join(), timeout=30)
-        if leftovers:
-            params = {
-                "ids": [r.uid for r in leftovers],
-                "attempts": [r.item.attempt for r in leftovers],
-            }
+            r.cancel()
+        # Results already produced are written before anything is handed back; during an outage
+        # that is given as long as the running tasks were (at least a second), then reported.
+        flushed = asyncio.ensure_future(self._results.join())
+        hurry = asyncio.ensure_future(self._hurry.wait())
+        await asyncio.wait(
+            {flushed, hurry},
+            timeout=max(1.0, self.settings.grace_period),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        flushed.cancel()
+        hurry.cancel()
+        if self._unwritten:
+            log.error(
+                "could not store %d finished result(s) before stopping (%s); they will run "
+                "again once their leases lapse: %s",
+                len(self._unwritten),
+                "asked to stop now" if self._hurry.is_set() else "database unreachable",
+                ", ".join(sorted(self._unwritten)),
+            )
+        handing = [(r.item.id, r.item.attempt) for r in leftovers if not r.overdue]
+        if handing:
             try:
-                async with pool.connection() as conn:
-                    rows = await (await conn.execute(query("release"), params)).fetchall()
-                log.info("handed %d unfinished execution(s) back to the queue", len(rows))
-            except psycopg.Error as exc:
-                log.error("could not hand work back (its leases will lapse instead): %s", exc)
+                back = await store.release(handing)
+                log.info("handed %d unfinished execution(s) back to the queue", len(back))
+            except DATABASE_ERRORS as exc:
+                log.error(
+                    "could not hand %d unfinished execution(s) back (%s); they will run again "
+                    "once their leases lapse: %s",
+                    len(handing),
+                    one_line(str(exc)),
+                    ", ".join(sorted(i for i, _ in handing)),
+                )
 
     # ------------------------------------------------------------ claiming
 
-    async def _claim_loop(self, pool: Pool) -> None:
+    async def _claim_loop(self, store: WorkerStore) -> None:
         loop = asyncio.get_running_loop()
         s = self.settings
         backlog = True  # the last claim came back full, or a poll is due: claim without a NOTIFY
@@ -241,7 +298,7 @@ class Worker:
         while not self._stopping:
             if self._schedule_changed or loop.time() >= next_promote:
                 self._schedule_changed = False
-                promoted, next_due = await self._promote(pool)
+                promoted, next_due = await self._promote(store)
                 wait = s.poll_interval if next_due is None else min(s.poll_interval, next_due)
                 next_promote = loop.time() + max(0.0, wait)
                 backlog = backlog or promoted > 0
@@ -249,9 +306,9 @@ class Worker:
             if free > 0 and (backlog or self._notified):
                 self._notified = False
                 wanted = min(free, s.claim_batch)
-                rows = await self._claim(pool, wanted)
+                rows = await self._claim(store, wanted)
                 for row in rows:
-                    self._start(Claimed.from_row(row), row["id"])
+                    self._start(Claimed.from_row(row))
                 backlog = len(rows) == wanted
                 if backlog and len(self._running) < self.concurrency:
                     continue
@@ -263,39 +320,33 @@ class Worker:
                 backlog = True  # polling fallback
             self._wakeup.clear()
 
-    async def _claim(self, pool: Pool, limit: int) -> list[dict[str, Any]]:
-        params = {
-            "queues": self.queues,
-            "limit": limit,
-            "worker_id": self.worker_id,
-            "lease_seconds": self.settings.lease_seconds,
-        }
+    async def _claim(self, store: WorkerStore, limit: int) -> list[dict[str, Any]]:
         try:
-            async with pool.connection() as conn:
-                return await (await conn.execute(query("claim"), params)).fetchall()
-        except psycopg.Error as exc:
+            return await store.claim(self.queues, limit, self.settings.lease_seconds)
+        except DATABASE_ERRORS as exc:
             log.warning("claim failed, retrying in %gs: %s", self.settings.poll_interval, exc)
             await asyncio.sleep(self.settings.poll_interval)
             return []
 
-    async def _promote(self, pool: Pool) -> tuple[int, float | None]:
+    async def _promote(self, store: WorkerStore) -> tuple[int, float | None]:
+        """Due scheduled executions to the ready queue and due workflow timers into their
+        workflows' inboxes: (how many, seconds until the next of either is due)."""
         try:
-            async with pool.connection() as conn:
-                cur = await conn.execute(query("promote_scheduled"), {"limit": PROMOTE_BATCH})
-                row = await cur.fetchone()
-        except psycopg.Error as exc:
+            promoted, next_due = await store.promote(PROMOTE_BATCH)
+            fired, taken, next_timer = await store.fire_timers(PROMOTE_BATCH)
+        except DATABASE_ERRORS as exc:
             log.warning("scheduled-work scan failed: %s", exc)
             return 0, None
-        assert row is not None
-        promoted = int(row["promoted"])
-        next_due = 0.0 if promoted == PROMOTE_BATCH else row["next_due_in"]
-        return promoted, next_due
+        if promoted == PROMOTE_BATCH or taken == PROMOTE_BATCH:
+            return promoted + fired, 0.0
+        dues = [d for d in (next_due, next_timer) if d is not None]
+        return promoted + fired, min(dues) if dues else None
 
-    async def _listen(self, url: str) -> None:
+    async def _listen(self, url: str, store: WorkerStore) -> None:
         queues = set(self.queues)
         while True:
             try:
-                conn = await connect_async(url, autocommit=True)
+                conn = await connect_async(url, store.pool.timeouts, autocommit=True)
                 async with conn:
                     await conn.execute(f"LISTEN {READY_CHANNEL}")
                     await conn.execute(f"LISTEN {SCHEDULED_CHANNEL}")
@@ -317,99 +368,175 @@ class Worker:
 
     # ------------------------------------------------------------ running
 
-    def _start(self, item: Claimed, uid: uuid.UUID) -> None:
-        r = _Running(item, uid, self.tasks.get(item.name), asyncio.get_running_loop().time())
+    def _start(self, item: Claimed) -> None:
+        definition = self.tasks.get(item.name) if item.type == "task" else None
+        r = _Running(item, definition, asyncio.get_running_loop().time())
         self._running[item.id] = r
-        r.task = asyncio.create_task(self._execute(r), name=f"rhythm-task-{item.id}")
+        r.task = asyncio.create_task(self._execute(r), name=f"rhythm-{item.type}-{item.id}")
 
     async def _execute(self, r: _Running) -> None:
         item = r.item
-        set_current(TaskContext(item.id, item.name, item.queue, item.attempt, self.worker_id))
+        is_task = item.type == "task"
+        if is_task:
+            failpoint("task-after-claim")
+        runner = self._runners.get(item.type) or self._runners["task"]
         try:
-            outcome = await run_claimed(item, r.definition, self._known, self._threads)
+            outcome = await runner.run(item)
         except asyncio.CancelledError:
             outcome = None  # lease lost, cancelled or handed back: nothing to record
+        except Exception:  # a runner bug must not leave the execution running unnoticed
+            log.exception("runner for %s %s (%s) raised", item.type, item.name, item.id)
+            outcome = Failed(
+                {
+                    "type": "WorkerError",
+                    "message": f"the worker's {item.type} runner failed (see the worker's log)",
+                    "traceback": None,
+                }
+            )
+        if is_task:
+            failpoint("task-after-run")
         try:
             if outcome is not None and not r.discard:
+                self._unwritten[item.id] = r
                 self._results.put_nowait((r, outcome))
             if isinstance(outcome, Failed) and outcome.lingering is not None:
-                # A timed-out sync task still occupies its thread: keep its slot until it returns.
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait([outcome.lingering])
+                await self._hold_slot(r, outcome.lingering)
         finally:
             self._running.pop(item.id, None)
             self._wakeup.set()
 
+    async def _hold_slot(self, r: _Running, lingering: asyncio.Future[Any]) -> None:
+        """A task past its timeout that could not be stopped keeps its slot until it returns:
+        counting the slot free would run more tasks at once than `concurrency` promises."""
+        r.overdue = r.discard = True  # its attempt is failed; it is no longer leased
+        self.overdue += 1
+        loop = asyncio.get_running_loop()
+        since = loop.time()
+        log.warning(
+            "%s %s (%s) ran past its timeout and could not be stopped: it holds 1 of %d slot(s) "
+            "until it returns (%d slot(s) held by overdue tasks now)",
+            r.item.type,
+            r.item.name,
+            r.item.id,
+            self.concurrency,
+            self.overdue,
+        )
+        try:
+            with contextlib.suppress(Exception):
+                await asyncio.wait([lingering])
+        finally:
+            self.overdue -= 1
+        log.info(
+            "overdue %s %s (%s) returned after its timeout (%.1f s late); its slot is free again "
+            "and its result was dropped",
+            r.item.type,
+            r.item.name,
+            r.item.id,
+            loop.time() - since,
+        )
+
     # ------------------------------------------------------------ results and leases
 
-    async def _flush_results(self, pool: Pool) -> None:
+    async def _flush_results(self, store: WorkerStore) -> None:
         while True:
             batch = [await self._results.get()]
             while len(batch) < FLUSH_BATCH and not self._results.empty():
                 batch.append(self._results.get_nowait())
             try:
-                await self._write(pool, batch)
+                await self._write(store, batch)
             except Exception:  # a bug here must not silently stop result writing
                 log.exception("could not store %d result(s); their leases will lapse", len(batch))
             finally:
-                for _ in batch:
+                for r, _ in batch:
+                    self._unwritten.pop(r.item.id, None)
                     self._results.task_done()
 
-    async def _write(self, pool: Pool, batch: list[tuple[_Running, Completed | Failed]]) -> None:
-        done = [(r, o) for r, o in batch if isinstance(o, Completed)]
+    async def _write(self, store: WorkerStore, batch: list[tuple[_Running, Outcome]]) -> None:
+        """Store a batch: completions, then failures, each its own transaction (each locks its
+        executions in id order; holding one batch's locks while taking the next batch's would
+        break that order). An outage is waited out; a row Postgres refuses fails on its own."""
+        done = {r.item.id: (r, o) for r, o in batch if isinstance(o, Completed)}
         failed = [(r, o) for r, o in batch if isinstance(o, Failed)]
-        statements: list[tuple[str, dict[str, Any]]] = []
         if done:
-            statements.append(
-                (
-                    "complete",
-                    {
-                        "ids": [r.uid for r, _ in done],
-                        "attempts": [r.item.attempt for r, _ in done],
-                        "outputs": [o.output for _, o in done],
-                    },
-                )
-            )
+            rows = [Finished(r.item.id, r.item.attempt, o.output) for r, o in done.values()]
+            refused = await self._persist(store.complete, rows)
+            for row, exc in refused:
+                r, _ = done[row.id]
+                message = f"the task's output could not be stored: {one_line(str(exc))}"
+                failed.append((r, Failed({"type": "InvalidOutput", "message": message})))
+            self.completed += len(rows) - len(refused)
         if failed:
-            delays = [self._retry_delay(r) for r, _ in failed]
-            for (r, o), delay in zip(failed, delays, strict=True):
-                then = f"retry in {delay:.2f}s" if delay is not None else "no retries left"
-                log.warning(
-                    "task %s (%s) attempt %d failed, %s: %s: %s",
-                    r.item.name,
-                    r.item.id,
-                    r.item.attempt,
-                    then,
-                    o.error["type"],
-                    o.error["message"],
+            by_id = {r.item.id: r for r, _ in failed}
+            attempts = [self._failed_attempt(r, o) for r, o in failed]
+            for row, exc in await self._persist(store.fail, attempts):
+                # Even a sanitized error was refused: store a bare one rather than nothing.
+                bare = {
+                    "type": "StorageError",
+                    "message": f"the error of this attempt could not be stored: {exc!r}",
+                    "attempt": row.attempt,
+                }
+                plain = FailedAttempt(
+                    row.id, row.attempt, json.dumps(bare, ensure_ascii=True), row.retry_delay
                 )
-            statements.append(
-                (
-                    "fail",
-                    {
-                        "ids": [r.uid for r, _ in failed],
-                        "attempts": [r.item.attempt for r, _ in failed],
-                        "errors": [_error_json(r, o) for r, o in failed],
-                        "retry_delays": delays,
-                    },
-                )
-            )
-        attempt = 0
-        # Each statement is its own transaction: each locks its executions in id order, and
-        # holding one batch's locks while taking the next batch's would break that order.
-        while statements:  # the database may be briefly away: keep the results (and leases)
+                for _, last in await self._persist(store.fail, [plain]):
+                    log.error(
+                        "could not store the failure of %s (%s); its lease will lapse: %s",
+                        by_id[row.id].item.name,
+                        row.id,
+                        last,
+                    )
+            self.failed += len(failed)
+
+    async def _persist(
+        self, write: Callable[[list[Any]], Awaitable[object]], rows: list[Any]
+    ) -> list[tuple[Any, BaseException]]:
+        """Write `rows`, riding out outages; returns the rows Postgres refused, with why. A
+        refused batch is split in halves until each bad row stands alone."""
+        tries = 0
+        while True:
             try:
-                async with pool.connection() as conn:
-                    while statements:
-                        name, params = statements[0]
-                        await conn.execute(query(name), params)
-                        statements.pop(0)
-            except psycopg.Error as exc:
-                attempt += 1
-                log.warning("storing %d result(s) failed (try %d): %s", len(batch), attempt, exc)
-                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
-        self.completed += len(done)
-        self.failed += len(failed)
+                failpoint("task-before-commit")
+                await write(rows)
+                failpoint("task-after-commit")
+                return []
+            except (*DATABASE_ERRORS, UnicodeError, ValueError) as exc:
+                if is_outage(exc):
+                    tries += 1
+                    # Short waits: resume within a second of the database answering again.
+                    delay = min(1.0, 0.05 * 2**tries)
+                    log.warning(
+                        "storing %d result(s) failed (try %d, again in %.2gs): %s",
+                        len(rows),
+                        tries,
+                        delay,
+                        one_line(str(exc)),
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                if len(rows) == 1:
+                    return [(rows[0], exc)]
+                half = len(rows) // 2
+                return await self._persist(write, rows[:half]) + await self._persist(
+                    write, rows[half:]
+                )
+
+    def _failed_attempt(self, r: _Running, o: Failed) -> FailedAttempt:
+        delay = self._retry_delay(r)
+        then = f"retry in {delay:.2f}s" if delay is not None else "no retries left"
+        error = storable({**o.error, "attempt": r.item.attempt})
+        log.warning(
+            "%s %s (%s) attempt %d failed, %s: %s: %s",
+            r.item.type,
+            r.item.name,
+            r.item.id,
+            r.item.attempt,
+            then,
+            error.get("type"),
+            error.get("message"),
+        )
+        return FailedAttempt(
+            r.item.id, r.item.attempt, json.dumps(error, ensure_ascii=False), delay
+        )
 
     def _retry_delay(self, r: _Running) -> float | None:
         retries = r.item.max_retries
@@ -419,37 +546,49 @@ class Worker:
             return None
         return self.settings.backoff(r.item.attempt)
 
-    async def _keep_leases(self, pool: Pool) -> None:
+    def _held(self) -> list[tuple[str, int]]:
+        """What this worker knows it holds: running work and results not yet stored."""
+        held = {r.item.id: r.item.attempt for r in self._unwritten.values()}
+        held.update((r.item.id, r.item.attempt) for r in self._running.values() if not r.discard)
+        return list(held.items())
+
+    async def _keep_leases(self, store: WorkerStore) -> None:
         loop = asyncio.get_running_loop()
         interval = self.settings.lease_seconds / 3
         while True:
             await asyncio.sleep(interval)
             try:
                 began = loop.time()
-                async with pool.connection() as conn:
-                    cur = await conn.execute(
-                        query("renew_leases"),
-                        {"worker_id": self.worker_id, "lease_seconds": self.settings.lease_seconds},
-                    )
-                    held = {str(row["execution_id"]) for row in await cur.fetchall()}
-                    await conn.execute(
-                        query("reap_expired_leases"),
-                        {"lost_worker_retries": self.settings.lost_worker_retries},
-                    )
-            except psycopg.Error as exc:
-                log.warning("lease renewal failed: %s", exc)
+                held = await store.renew(self._held(), self.settings.lease_seconds)
+                await store.reap(self.settings.lost_worker_retries)
+            except DATABASE_ERRORS as exc:
+                log.warning("lease renewal failed: %s", one_line(str(exc)))
                 continue
             for execution_id, r in list(self._running.items()):
-                if r.claimed_at < began and execution_id not in held and not r.discard:
+                mine = (execution_id, r.item.attempt) in held
+                if r.claimed_at < began and not mine and not r.discard:
                     log.warning(
                         "execution %s is no longer leased to this worker (cancelled or taken "
                         "over); its result will be dropped",
                         execution_id,
                     )
                     r.discard = True
-                    if r.task is not None and r.definition is not None and r.definition.is_async:
-                        r.task.cancel()
+                    r.cancel()
 
 
-def _error_json(r: _Running, outcome: Failed) -> str:
-    return json.dumps({**outcome.error, "attempt": r.item.attempt}, ensure_ascii=False)
+def _check_schema(url: str) -> None:
+    """One clear line, not a worker that starts and logs warnings forever, when the database
+    lacks Rhythm's schema or migrations this worker needs."""
+    expected = load_migrations()
+    applied = {version for version, _ in applied_migrations(url)}
+    missing = [m.filename for m in expected if m.version not in applied]
+    if not applied:
+        raise MigrationError(
+            f"the database at {describe_target(url)} has no Rhythm schema: "
+            "run `rhythm migrate` first"
+        )
+    if missing:
+        raise MigrationError(
+            f"the database at {describe_target(url)} lacks migration(s) {', '.join(missing)}: "
+            "run `rhythm migrate` first"
+        )

@@ -3,16 +3,27 @@
 --
 -- Lock order. Every statement that touches an execution's rows takes its locks in this order, so
 -- two of them can never wait on each other in a cycle (deadlock_detected, SQLSTATE 40P01):
---   1. queue rows being consumed (rhythm.ready, rhythm.scheduled): only with SKIP LOCKED (claim,
---      promote_scheduled) or for the single execution being cancelled (cancel_unqueue);
+--   1. queue rows being consumed (rhythm.ready, rhythm.scheduled, rhythm.timers): only with SKIP
+--      LOCKED (claim, promote_scheduled, fire_timers) or for the executions being cancelled
+--      (cancel_unqueue, cancel_tree_unqueue);
 --   2. rhythm.executions rows, all of them up front, FOR UPDATE in id order (an ARRAY(...) of a
---      locking CTE is evaluated completely before the statement modifies anything);
---   3. rhythm.leases rows of those executions;
---   4. new rows in rhythm.ready / rhythm.scheduled (fresh keys nobody else holds).
+--      locking CTE is evaluated completely before the statement modifies anything). Parents
+--      have no later place of their own: a statement that finishes executions with a parent
+--      workflow (complete, fail, reap_expired_leases, cancel_execution, cancel_tree, and a
+--      step's lock_step) locks those parents together with them, in the same id order, because
+--      the trigger deliver_to_parent then writes to the parent's inbox and may wake it (an
+--      UPDATE of the parent row). Nothing ever locks a parent after its children;
+--   3. rows that belong to those executions: rhythm.leases, rhythm.workflow_state,
+--      rhythm.workflow_results (the inbox), rhythm.signal_waits, rhythm.signals;
+--   4. new rows in rhythm.ready / rhythm.scheduled / rhythm.timers (fresh keys nobody else holds;
+--      a wake-up inserts a ready row only for a suspended workflow, which has none).
 -- Statements that only keep house never wait at all: reap_expired_leases and
 -- renew_leases take their rows with SKIP LOCKED (a row someone is finishing is left for later),
 -- and prune_executions skips locked executions. A multi-row statement is always a transaction
 -- of its own: a worker writes its completions and its failures as separate statements.
+-- Timer rows are never deleted by anyone holding an executions lock (only fire_timers deletes
+-- them, taking them first): a timer made stale by a signal or a finished workflow just fires
+-- into nothing.
 
 -- name: enqueue_one
 -- Create one execution and make it ready (or schedule it after `delay` seconds). With an
@@ -74,15 +85,17 @@ SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempoten
 
 -- name: get_execution
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE id = %(id)s;
 
 -- name: list_executions
+-- Newest first, optionally only one status, type ('task' or 'workflow'), name or queue.
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(type)s::text IS NULL OR type = %(type)s::text)
   AND (%(name)s::text IS NULL OR name = %(name)s::text)
   AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
 ORDER BY created_at DESC, id DESC
@@ -101,10 +114,19 @@ DELETE FROM rhythm.scheduled WHERE execution_id = %(id)s;
 -- still running it notices at its next lease renewal). The executions row is locked before the
 -- lease (the lease delete needs the updated row). `previous_status` is the status before this
 -- statement (NULL: no such execution).
-WITH cancelled AS (
+WITH locked AS (
+    -- The execution and its parent workflow (told of the cancellation), in id order.
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s
+       OR e.id = (SELECT c.parent_id FROM rhythm.executions AS c WHERE c.id = %(id)s)
+    ORDER BY e.id
+    FOR UPDATE OF e
+), cancelled AS (
     UPDATE rhythm.executions
     SET status = 'cancelled', completed_at = now()
     WHERE id = %(id)s AND status IN ('pending', 'running', 'suspended')
+      AND id = ANY (ARRAY(SELECT id FROM locked))
     RETURNING id
 ), unleased AS (
     DELETE FROM rhythm.leases WHERE execution_id = ANY (ARRAY(SELECT id FROM cancelled))
@@ -114,7 +136,9 @@ SELECT (SELECT count(*) FROM cancelled) AS cancelled,
 
 -- name: claim
 -- Take up to `limit` ready executions of the given queues, highest priority first, then oldest;
--- delete them from the ready queue, mark them running and lease them to this worker.
+-- delete them from the ready queue, mark them running and lease them to this worker. Inputs come
+-- back as JSON text: the worker decodes each row on its own, so one row Python cannot decode
+-- (a 5,000-digit number) fails alone instead of spoiling the batch.
 -- Lock order: ready rows (SKIP LOCKED, so claims never wait on each other), then their
 -- executions in id order, then the new leases.
 WITH picked AS (
@@ -151,7 +175,7 @@ WITH picked AS (
     FROM locked
     WHERE e.id = locked.id AND e.completed_at IS NULL
     RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
-              e.timeout_seconds
+              e.timeout_seconds, e.version_hash
 ), leased AS (
     INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
     SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
@@ -160,27 +184,38 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
-SELECT id, type, name, queue, priority, inputs, attempt, max_retries, timeout_seconds
+SELECT id, type, name, queue, priority, inputs::text AS inputs, attempt, max_retries,
+       timeout_seconds, version_hash
 FROM started
 ORDER BY priority DESC;
 
 -- name: complete
 -- Record the outputs of finished attempts. The attempt number fences out a worker whose lease
--- lapsed; the status check never overwrites a cancellation. Lock order: executions (by id), then
--- leases.
+-- lapsed; the status check never overwrites a cancellation. Lock order: executions and their
+-- parent workflows (by id), then leases; trigger deliver_to_parent fills the parents' inboxes.
 WITH done AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(outputs)s::text[])
         AS d (id, attempt, output)
 ), locked AS (
+    -- The executions and their parent workflows (whose inbox gets the outputs), in id order.
     SELECT e.id
     FROM rhythm.executions AS e
-    JOIN done ON done.id = e.id AND done.attempt = e.attempt
-    WHERE e.status = 'running'
+    WHERE e.id = ANY (ARRAY(
+        SELECT c.id FROM rhythm.executions AS c
+        JOIN done ON done.id = c.id AND done.attempt = c.attempt
+        WHERE c.status = 'running'
+        UNION
+        SELECT c.parent_id FROM rhythm.executions AS c
+        JOIN done ON done.id = c.id AND done.attempt = c.attempt
+        WHERE c.status = 'running' AND c.parent_handle IS NOT NULL
+    ))
     ORDER BY e.id
     FOR UPDATE OF e
 ), finished AS (
     UPDATE rhythm.executions AS e
-    SET status = 'completed', output = done.output::jsonb, error = NULL, completed_at = now()
+    SET status = 'completed', output = done.output::jsonb, error = NULL, completed_at = now(),
+        -- A parent workflow reads the output with the key order the task returned.
+        ordered_result = CASE WHEN e.parent_handle IS NOT NULL THEN done.output::json END
     FROM done
     WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
       AND e.id = done.id AND e.attempt = done.attempt AND e.status = 'running'
@@ -195,23 +230,34 @@ SELECT id FROM finished;
 
 -- name: fail
 -- Record failed attempts: with a retry delay the execution goes back to pending and is scheduled
--- after that many seconds; without one it is failed for good. Lock order: executions (by id),
--- then leases, then the new scheduled rows.
+-- after that many seconds; without one it is failed for good. Lock order: executions and the
+-- parent workflows of final failures (by id), then leases, then the new scheduled rows.
 WITH f AS (
     SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(errors)s::text[],
                          %(retry_delays)s::float8[])
         AS f (id, attempt, error, retry_delay)
 ), locked AS (
+    -- The executions and their parent workflows (whose inbox gets final failures), in id order.
     SELECT e.id
     FROM rhythm.executions AS e
-    JOIN f ON f.id = e.id AND f.attempt = e.attempt
-    WHERE e.status = 'running'
+    WHERE e.id = ANY (ARRAY(
+        SELECT c.id FROM rhythm.executions AS c
+        JOIN f ON f.id = c.id AND f.attempt = c.attempt
+        WHERE c.status = 'running'
+        UNION
+        SELECT c.parent_id FROM rhythm.executions AS c
+        JOIN f ON f.id = c.id AND f.attempt = c.attempt
+        WHERE c.status = 'running' AND c.parent_handle IS NOT NULL AND f.retry_delay IS NULL
+    ))
     ORDER BY e.id
     FOR UPDATE OF e
 ), updated AS (
     UPDATE rhythm.executions AS e
     SET status = CASE WHEN f.retry_delay IS NULL THEN 'failed' ELSE 'pending' END,
         error = f.error::jsonb,
+        ordered_result = CASE
+            WHEN e.parent_handle IS NOT NULL AND f.retry_delay IS NULL THEN f.error::json
+        END,
         completed_at = CASE WHEN f.retry_delay IS NULL THEN now() END
     FROM f
     WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
@@ -259,44 +305,72 @@ SELECT id, queue, priority FROM back
 RETURNING execution_id;
 
 -- name: renew_leases
--- Extend every lease this worker holds and return them all (a missing one was cancelled or taken
--- over). Never waits: a lease another transaction has locked right now (being finished, cancelled
--- or reaped) is left alone this round and still reported, so the loss is noticed next round.
-WITH renewed AS (
+-- Extend the leases of the (id, attempt) pairs this worker knows it is running, and return those
+-- it still holds (a missing one was cancelled or taken over). Only what the worker knows: a claim
+-- that committed but whose reply never reached it is not renewed, so its lease lapses and the
+-- reaper hands it on. Never waits: a lease another transaction has locked right now (being
+-- finished, cancelled or reaped) is left alone this round and still reported, so the loss is
+-- noticed next round.
+WITH mine AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS m (id, attempt)
+), renewed AS (
     UPDATE rhythm.leases
     SET expires_at = now() + make_interval(secs => %(lease_seconds)s::float8)
     WHERE execution_id = ANY (ARRAY(
-        SELECT execution_id FROM rhythm.leases
-        WHERE worker_id = %(worker_id)s
-        FOR UPDATE SKIP LOCKED
+        SELECT l.execution_id
+        FROM rhythm.leases AS l
+        JOIN mine ON mine.id = l.execution_id AND mine.attempt = l.attempt
+        WHERE l.worker_id = %(worker_id)s
+        ORDER BY l.execution_id
+        FOR UPDATE OF l SKIP LOCKED
     ))
 )
-SELECT execution_id, attempt FROM rhythm.leases WHERE worker_id = %(worker_id)s;
+SELECT l.execution_id, l.attempt
+FROM rhythm.leases AS l
+JOIN mine ON mine.id = l.execution_id AND mine.attempt = l.attempt
+WHERE l.worker_id = %(worker_id)s;
 
 -- name: reap_expired_leases
 -- Executions whose worker stopped renewing its lease go back to the ready queue; after
 -- `lost_worker_retries` such losses beyond their retries they fail. Never waits on a lock: an
 -- execution a worker is finishing right now (or a lease being renewed) is skipped, and looked at
--- again on the next pass. Lock order: executions (by id), then leases, then new ready rows.
+-- again on the next pass. Lock order: executions and their parent workflows (by id), then
+-- leases, then new ready rows. A workflow's `max_retries` is the attempt of its last committed
+-- step (set by finish_step), so its budget of lost workers counts lost steps in a row.
 WITH expired AS (
     SELECT execution_id, attempt
     FROM rhythm.leases
     WHERE expires_at < now()
     ORDER BY expires_at
     LIMIT 500
-), locked AS (
-    SELECT e.id
+), candidates AS (
+    SELECT e.id, e.parent_id, e.parent_handle
     FROM rhythm.executions AS e
     JOIN expired AS x ON x.execution_id = e.id AND x.attempt = e.attempt
     WHERE e.status = 'running'
+), locked AS (
+    -- The executions and their parent workflows (a final failure goes to the parent's inbox),
+    -- in id order; an execution whose parent is locked by someone else waits for a later pass.
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = ANY (ARRAY(
+        SELECT id FROM candidates
+        UNION
+        SELECT parent_id FROM candidates WHERE parent_handle IS NOT NULL
+    ))
     ORDER BY e.id
     FOR UPDATE OF e SKIP LOCKED
+), takeable AS (
+    SELECT c.id
+    FROM candidates AS c
+    WHERE c.id = ANY (ARRAY(SELECT id FROM locked))
+      AND (c.parent_handle IS NULL OR c.parent_id = ANY (ARRAY(SELECT id FROM locked)))
 ), lapsed AS (
     DELETE FROM rhythm.leases AS l
     WHERE l.execution_id = ANY (ARRAY(
         SELECT l2.execution_id
         FROM rhythm.leases AS l2
-        WHERE l2.execution_id = ANY (ARRAY(SELECT id FROM locked)) AND l2.expires_at < now()
+        WHERE l2.execution_id = ANY (ARRAY(SELECT id FROM takeable)) AND l2.expires_at < now()
         ORDER BY l2.execution_id
         FOR UPDATE SKIP LOCKED
     ))
@@ -347,10 +421,21 @@ SELECT (SELECT count(*) FROM promoted) AS promoted,
        (SELECT extract(epoch FROM min(run_at) - clock_timestamp())::float8
         FROM rhythm.scheduled WHERE run_at > now()) AS next_due_in;
 
--- name: store_workflow_definition
-INSERT INTO rhythm.workflow_definitions (name, version_hash, source)
-VALUES (%(name)s, %(version_hash)s, %(source)s)
-ON CONFLICT (name, version_hash) DO NOTHING;
+-- name: store_workflow_definitions
+-- Store workflow versions (parallel arrays of names, version hashes and sources) in one
+-- statement; a version stored before keeps its source and becomes the latest again (an edit
+-- reverted is the version new runs use). Returns the (name, version_hash) pairs that were new.
+-- Touches no execution, so it takes no part in the lock order.
+WITH stored AS (
+    INSERT INTO rhythm.workflow_definitions AS w (name, version_hash, source)
+    SELECT d.name, d.version_hash, d.source
+    FROM unnest(%(names)s::text[], %(version_hashes)s::text[], %(sources)s::text[])
+        AS d (name, version_hash, source)
+    ORDER BY d.name, d.version_hash
+    ON CONFLICT (name, version_hash) DO UPDATE SET registered_at = clock_timestamp()
+    RETURNING w.name, w.version_hash, (w.xmax = 0) AS inserted
+)
+SELECT name, version_hash FROM stored WHERE inserted;
 
 -- name: queue_overview
 -- Per queue: runnable now, scheduled for later, running (leased) — all from the small tables.
@@ -402,3 +487,452 @@ SELECT count(*)::int AS deleted FROM deleted;
 
 -- name: status_counts
 SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDER BY status;
+
+-- ======================================================================== workflows
+-- How a workflow runs (see migrations/0002_workflows.sql for the tables and the wake-up rules):
+-- a client starts it (start_workflow); a worker claims it like a task (claim), loads it
+-- (load_steps), runs the VM off its event loop, then commits in ONE transaction:
+--     lock_step, start_step_tasks, start_step_workflows, start_step_timers, start_step_waits,
+--     finish_step
+-- (the start_* statements only when the step produced effects of that kind). lock_step comes
+-- first so that every later statement sees each result committed before the lock was granted;
+-- a result committed after it waits for the lock and then finds the workflow suspended (or sees
+-- it pending), so it wakes it. Timers fire through fire_timers, which the worker runs beside
+-- promote_scheduled.
+
+-- name: start_workflow
+-- (runtime-api) Start a workflow execution on one version. Pass: id (uuid), name, version_hash
+-- (from latest_workflow_version), queue, priority, inputs (JSON text of an object: stored twice,
+-- as jsonb for queries and as json so the workflow reads its keys in the order given),
+-- idempotency_key (or NULL), delay (seconds or NULL). Returns the id; with the idempotency key
+-- already in use nothing is created and no row is returned (then look it up with
+-- by_idempotency_key).
+WITH created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, ordered_inputs, idempotency_key, version_hash)
+    -- ::text first: a parameter used twice takes the type of its first cast, and text -> jsonb
+    -- -> json would sort the keys of the json copy.
+    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::text::jsonb,
+            %(inputs)s::text::json, %(idempotency_key)s, %(version_hash)s)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, queue, priority
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM created WHERE %(delay)s::float8 IS NULL
+), later AS (
+    INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
+    SELECT id, now() + make_interval(secs => %(delay)s::float8), queue, priority
+    FROM created WHERE %(delay)s::float8 IS NOT NULL
+)
+SELECT id FROM created;
+
+-- name: latest_workflow_version
+-- (runtime-api) The version new runs of a workflow use: the one registered last. Pass: name.
+-- Returns version_hash and source, or no row for an unknown name (see workflow_names).
+SELECT version_hash, source
+FROM rhythm.workflow_definitions
+WHERE name = %(name)s
+ORDER BY registered_at DESC, created_at DESC
+LIMIT 1;
+
+-- name: workflow_names
+-- (runtime-api) Every registered workflow name, for "unknown workflow" messages.
+SELECT DISTINCT name FROM rhythm.workflow_definitions ORDER BY name;
+
+-- name: send_signal
+-- (runtime-api) Store a signal for a workflow execution and deliver it if the workflow waits
+-- for it (trigger signals_match: signals meet waits in the order sent; one sent before its
+-- wait is kept). Pass: id (uuid), name, payload (JSON text). Always returns one row: `type`
+-- and `status` of the execution (both NULL: no such execution) and `signal_id` (NULL: not
+-- stored, because the execution is not a workflow or has finished; the caller words the error
+-- from type and status). Lock order: the workflow's executions row, then its signal rows.
+WITH target AS (
+    SELECT e.id, e.type, e.status
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s
+    FOR UPDATE
+), sent AS (
+    INSERT INTO rhythm.signals (execution_id, name, payload)
+    SELECT id, %(name)s, %(payload)s::json
+    FROM target
+    WHERE type = 'workflow' AND status IN ('pending', 'running', 'suspended')
+    RETURNING id
+)
+SELECT (SELECT type FROM target) AS type, (SELECT status FROM target) AS status,
+       (SELECT id FROM sent) AS signal_id;
+
+-- name: cancel_tree_unqueue
+-- (runtime-api) Step 1 of cancelling a workflow and its descendants (one transaction with
+-- cancel_tree): take the whole tree out of the ready and scheduled queues, in id order, before
+-- any executions row is locked (the same order as a claim). Pass: id. Returns nothing.
+WITH RECURSIVE tree AS (
+    SELECT e.id FROM rhythm.executions AS e WHERE e.id = %(id)s
+    UNION
+    SELECT c.id FROM rhythm.executions AS c JOIN tree ON c.parent_id = tree.id
+), unready AS (
+    DELETE FROM rhythm.ready
+    WHERE execution_id = ANY (ARRAY(
+        SELECT r.execution_id FROM rhythm.ready AS r
+        WHERE r.execution_id = ANY (ARRAY(SELECT id FROM tree))
+        ORDER BY r.execution_id
+        FOR UPDATE
+    ))
+)
+DELETE FROM rhythm.scheduled
+WHERE execution_id = ANY (ARRAY(
+    SELECT s.execution_id FROM rhythm.scheduled AS s
+    WHERE s.execution_id = ANY (ARRAY(SELECT id FROM tree))
+    ORDER BY s.execution_id
+    FOR UPDATE
+));
+
+-- name: cancel_tree
+-- (runtime-api) Step 2: cancel the execution and every pending, running or suspended
+-- descendant (child workflows and tasks, through finished ones too), drop their leases (a task
+-- still running learns it at its next lease renewal) and tell the root's parent workflow, if
+-- any (a "Cancelled" failure in its inbox). Pass: id. Returns `cancelled` (how many this call
+-- cancelled) and `previous_status` of the root before the call (NULL: no such execution). A
+-- step committing at the same moment may add children this statement did not see: call
+-- cancel_tree again (each call its own transaction) until `cancelled` is 0.
+WITH RECURSIVE tree AS (
+    SELECT e.id FROM rhythm.executions AS e WHERE e.id = %(id)s
+    UNION
+    SELECT c.id FROM rhythm.executions AS c JOIN tree ON c.parent_id = tree.id
+), locked AS (
+    SELECT e.id, e.status
+    FROM rhythm.executions AS e
+    WHERE e.id = ANY (ARRAY(
+        SELECT id FROM tree
+        UNION
+        SELECT parent_id FROM rhythm.executions WHERE id = %(id)s AND parent_id IS NOT NULL
+    ))
+    ORDER BY e.id
+    FOR UPDATE OF e
+), cancelled AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'cancelled', completed_at = now()
+    WHERE e.id = ANY (ARRAY(SELECT id FROM tree))
+      AND e.id = ANY (ARRAY(SELECT id FROM locked))
+      AND e.status IN ('pending', 'running', 'suspended')
+    RETURNING e.id
+), unleased AS (
+    DELETE FROM rhythm.leases WHERE execution_id = ANY (ARRAY(SELECT id FROM cancelled))
+)
+SELECT (SELECT count(*) FROM cancelled)::int AS cancelled,
+       (SELECT status FROM locked WHERE id = %(id)s) AS previous_status;
+
+-- name: execution_children
+-- (runtime-api, for inspect's tree) Every descendant of an execution (children, their children,
+-- ...), oldest first, at most `limit` rows. Pass: id, limit. Returns id, parent_id,
+-- parent_handle (the handle in the parent's VM), level (1 = child), type, name, status,
+-- attempt, created_at, started_at, completed_at, error.
+WITH RECURSIVE tree AS (
+    SELECT e.id, 1 AS level FROM rhythm.executions AS e WHERE e.parent_id = %(id)s
+    UNION ALL
+    SELECT c.id, tree.level + 1
+    FROM rhythm.executions AS c
+    JOIN tree ON c.parent_id = tree.id
+    WHERE tree.level < 100
+)
+SELECT e.id, e.parent_id, e.parent_handle, tree.level, e.type, e.name, e.status, e.attempt,
+       e.created_at, e.started_at, e.completed_at, e.error
+FROM tree
+JOIN rhythm.executions AS e ON e.id = tree.id
+ORDER BY e.created_at, e.id
+LIMIT %(limit)s;
+
+-- name: workflow_snapshot
+-- (runtime-api, for inspect) A workflow execution's current snapshot and the source of the
+-- version it runs. Pass: id. Returns id, name, status, version_hash, source, state (the VM
+-- snapshot, NULL before the first step and after the workflow finished), waiting_on (handle
+-- ids of its current await), steps (committed steps), updated_at, open_waits (the signal names
+-- it waits for, by handle) and timers (handle, kind, fire_at); no row for an unknown id or a
+-- task.
+SELECT e.id, e.name, e.status, e.version_hash, d.source, s.state, s.waiting_on, s.steps,
+       s.updated_at,
+       (SELECT json_agg(json_build_object('handle', w.handle, 'name', w.name) ORDER BY w.handle)
+        FROM rhythm.signal_waits AS w WHERE w.execution_id = e.id) AS open_waits,
+       (SELECT json_agg(json_build_object('handle', t.handle, 'kind', t.kind,
+                                          'fire_at', t.fire_at) ORDER BY t.fire_at)
+        FROM rhythm.timers AS t WHERE t.execution_id = e.id) AS timers
+FROM rhythm.executions AS e
+LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
+LEFT JOIN rhythm.workflow_definitions AS d
+    ON d.name = e.name AND d.version_hash = e.version_hash
+WHERE e.id = %(id)s AND e.type = 'workflow';
+
+-- name: load_steps
+-- (stepper) What the claimed workflows need for a step: version, source, inputs (key order
+-- kept), snapshot (NULL: first step) and every result in the inbox, oldest first, as
+-- [[handle, result], ...]. Reads only: the lease fences the step, finish_step re-checks it.
+SELECT e.id, e.name, e.version_hash, e.parent_id, e.parent_handle,
+       coalesce(e.ordered_inputs, e.inputs::json) AS inputs, d.source, s.state, s.steps,
+       (SELECT json_agg(json_build_array(r.handle, r.result) ORDER BY r.seq)
+        FROM rhythm.workflow_results AS r WHERE r.execution_id = e.id) AS results
+FROM rhythm.executions AS e
+LEFT JOIN rhythm.workflow_definitions AS d
+    ON d.name = e.name AND d.version_hash = e.version_hash
+LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
+WHERE e.id = ANY (%(ids)s::uuid[]);
+
+-- name: lock_step
+-- (stepper) First statement of a step's commit: lock the workflow, and its parent workflow
+-- when the step finished it (pass parent_id, else NULL), in id order. `ours` is false when the
+-- attempt was fenced out (the lease lapsed and another worker took it, or it was cancelled):
+-- the commit is then rolled back.
+WITH locked AS (
+    SELECT e.id, e.status, e.attempt
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s OR e.id = %(parent_id)s::uuid
+    ORDER BY e.id
+    FOR UPDATE OF e
+)
+SELECT coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'running'), false)
+       AS ours
+FROM locked;
+
+-- name: start_step_tasks
+-- (stepper) The tasks a step started, in one statement (parallel arrays, one element per
+-- task, already validated by rhythm.client's run_task like client.tasks.run): created as
+-- children of the workflow (parent_id, parent_handle) and made ready, or scheduled after their
+-- delay. Ready rows are added in handle order, so tasks started first are claimed first.
+WITH t AS (
+    SELECT *
+    FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(queues)s::text[],
+                %(priorities)s::int[], %(inputs)s::text[], %(max_retries)s::int[],
+                %(timeouts)s::float8[], %(delays)s::float8[])
+        AS t (id, handle, name, queue, priority, inputs, max_retries, timeout, delay)
+), created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, max_retries, timeout_seconds, parent_id,
+         parent_handle)
+    SELECT id, 'task', name, queue, priority, inputs::jsonb, max_retries, timeout,
+           %(parent_id)s, handle
+    FROM t
+    ORDER BY handle
+    RETURNING id
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT t.id, t.queue, t.priority
+    FROM t JOIN created AS c ON c.id = t.id
+    WHERE t.delay IS NULL
+    ORDER BY t.handle
+), later AS (
+    INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
+    SELECT t.id, now() + make_interval(secs => t.delay), t.queue, t.priority
+    FROM t JOIN created AS c ON c.id = t.id
+    WHERE t.delay IS NOT NULL
+)
+SELECT count(*)::int AS created FROM created;
+
+-- name: start_step_workflows
+-- (stepper) The child workflows a step started: each on the latest version of its name, in
+-- the parent's queue and priority, ready at once. Instead, as in run_workflow, a failed result
+-- goes to the parent's inbox for a name with no registered version (type "WorkflowNotFound")
+-- and for a child nested deeper than `max_depth` workflows (type "WorkflowError": a workflow
+-- starting itself without end).
+WITH RECURSIVE ancestors AS (
+    SELECT e.id, e.parent_id, 1 AS depth FROM rhythm.executions AS e WHERE e.id = %(parent_id)s
+    UNION ALL
+    SELECT e.id, e.parent_id, a.depth + 1
+    FROM rhythm.executions AS e
+    JOIN ancestors AS a ON e.id = a.parent_id
+    WHERE a.depth <= %(max_depth)s
+), too_deep AS (
+    SELECT max(depth) > %(max_depth)s AS yes FROM ancestors
+), c AS (
+    SELECT *
+    FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(inputs)s::text[])
+        AS c (id, handle, name, inputs)
+), versioned AS (
+    SELECT c.*, CASE WHEN (SELECT yes FROM too_deep) THEN NULL ELSE v.version_hash END
+               AS version_hash,
+           v.version_hash IS NULL AS unknown
+    FROM c
+    LEFT JOIN LATERAL (
+        SELECT d.version_hash FROM rhythm.workflow_definitions AS d
+        WHERE d.name = c.name
+        ORDER BY d.registered_at DESC, d.created_at DESC
+        LIMIT 1
+    ) AS v ON true
+), parent AS (
+    SELECT queue, priority FROM rhythm.executions WHERE id = %(parent_id)s
+), created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, ordered_inputs, parent_id, parent_handle,
+         version_hash)
+    SELECT v.id, 'workflow', v.name, p.queue, p.priority, v.inputs::jsonb, v.inputs::json,
+           %(parent_id)s, v.handle, v.version_hash
+    FROM versioned AS v CROSS JOIN parent AS p
+    WHERE v.version_hash IS NOT NULL
+    ORDER BY v.handle
+    RETURNING id, queue, priority, parent_handle
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM created ORDER BY parent_handle
+), unknown AS (
+    INSERT INTO rhythm.workflow_results (execution_id, handle, result)
+    SELECT %(parent_id)s, v.handle, CASE WHEN v.unknown THEN json_build_object(
+        'status', 'failed',
+        'error', json_build_object(
+            'type', 'WorkflowNotFound',
+            'message', 'no workflow named ' || quote_literal(v.name) || ' is registered (known: '
+                || coalesce((SELECT string_agg(DISTINCT quote_literal(d.name), ', ')
+                             FROM rhythm.workflow_definitions AS d), 'none') || ')',
+            'workflow', v.name))
+    ELSE json_build_object(
+        'status', 'failed',
+        'error', json_build_object(
+            'type', 'WorkflowError',
+            'message', 'child workflows nested deeper than ' || %(max_depth)s || ': '
+                || quote_literal(v.name) || ' was not started',
+            'workflow', v.name))
+    END
+    FROM versioned AS v
+    WHERE v.version_hash IS NULL
+)
+SELECT count(*)::int AS created FROM created;
+
+-- name: start_step_timers
+-- (stepper) The timers a step started: Timer.delay (seconds) or Timer.until (a time); fired
+-- by fire_timers.
+INSERT INTO rhythm.timers (execution_id, handle, kind, fire_at)
+SELECT %(id)s, t.handle, 'timer',
+       coalesce(t.until, now() + make_interval(secs => t.seconds))
+FROM unnest(%(handles)s::int[], %(seconds)s::float8[], %(untils)s::timestamptz[])
+    AS t (handle, seconds, until);
+
+-- name: start_step_waits
+-- (stepper) The signal waits a step started, with a timeout timer for each Signal.when that
+-- has one. Trigger signal_waits_match then pairs them with signals already sent.
+WITH w AS (
+    SELECT *
+    FROM unnest(%(handles)s::int[], %(names)s::text[], %(timeouts)s::float8[])
+        AS w (handle, name, timeout)
+), waits AS (
+    INSERT INTO rhythm.signal_waits (execution_id, handle, name)
+    SELECT %(id)s, handle, name FROM w ORDER BY handle
+)
+INSERT INTO rhythm.timers (execution_id, handle, kind, fire_at, signal_name, timeout_seconds)
+SELECT %(id)s, handle, 'timeout', now() + make_interval(secs => timeout), name, timeout
+FROM w
+WHERE timeout IS NOT NULL;
+
+-- name: finish_step
+-- (stepper) Last statement of a step's commit, after lock_step. Pass: id, attempt, status
+-- ('suspended' | 'completed' | 'failed'), state (snapshot JSON text when suspended),
+-- waiting_on (handles the await waits on), consumed (handles whose results the step read),
+-- result (JSON text: the output, or the error when failed), version_hash. Deletes the consumed
+-- inbox rows; a suspended workflow whose inbox already holds a result it awaits (one arrived
+-- during the step) goes back to pending and ready at once. A finished workflow drops its
+-- snapshot, inbox and open waits, and trigger deliver_to_parent tells its parent. Returns the
+-- new status (no row: fenced out). `max_retries` becomes the attempt just committed (see
+-- reap_expired_leases).
+WITH w AS (
+    SELECT e.id FROM rhythm.executions AS e
+    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status = 'running'
+), consumed AS (
+    DELETE FROM rhythm.workflow_results AS r
+    WHERE r.execution_id = (SELECT id FROM w)
+      AND (r.handle = ANY (%(consumed)s::int[]) OR %(status)s <> 'suspended')
+), again AS (
+    SELECT EXISTS (
+        SELECT FROM rhythm.workflow_results AS r
+        WHERE r.execution_id = %(id)s
+          AND r.handle = ANY (%(waiting_on)s::int[])
+          AND NOT r.handle = ANY (%(consumed)s::int[])
+    ) AS yes
+), updated AS (
+    UPDATE rhythm.executions AS e
+    SET status = CASE
+            WHEN %(status)s <> 'suspended' THEN %(status)s
+            WHEN again.yes THEN 'pending'
+            ELSE 'suspended'
+        END,
+        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::jsonb END,
+        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::jsonb END,
+        ordered_result = CASE
+            WHEN %(status)s <> 'suspended' AND e.parent_handle IS NOT NULL THEN %(result)s::json
+        END,
+        completed_at = CASE WHEN %(status)s <> 'suspended' THEN now() END,
+        max_retries = e.attempt
+    FROM w, again
+    WHERE e.id = w.id
+    RETURNING e.id, e.status, e.queue, e.priority
+), saved AS (
+    INSERT INTO rhythm.workflow_state (execution_id, version_hash, state, waiting_on, steps)
+    SELECT id, %(version_hash)s, %(state)s::jsonb, %(waiting_on)s::int[], 1
+    FROM updated
+    WHERE status IN ('suspended', 'pending')
+    ON CONFLICT (execution_id) DO UPDATE
+    SET state = EXCLUDED.state, waiting_on = EXCLUDED.waiting_on,
+        steps = rhythm.workflow_state.steps + 1, updated_at = now()
+), forgotten AS (
+    DELETE FROM rhythm.workflow_state
+    WHERE execution_id = ANY (ARRAY(SELECT id FROM updated WHERE status IN ('completed', 'failed')))
+), closed AS (
+    DELETE FROM rhythm.signal_waits
+    WHERE execution_id = ANY (ARRAY(SELECT id FROM updated WHERE status IN ('completed', 'failed')))
+), unleased AS (
+    DELETE FROM rhythm.leases
+    WHERE execution_id = ANY (ARRAY(SELECT id FROM updated)) AND attempt = %(attempt)s
+), requeued AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM updated WHERE status = 'pending'
+)
+SELECT status FROM updated;
+
+-- name: fire_timers
+-- (worker, beside promote_scheduled) Fire up to `limit` due timers: a Timer's handle completes
+-- with null; a signal wait's timeout fails it with type "Timeout" if the wait is still open
+-- (a wait a signal already matched is gone: the stale timeout is dropped). Timers of finished
+-- workflows are dropped. The inbox rows wake suspended workflows (trigger
+-- workflow_results_wake). Also reports the seconds until the next timer is due (NULL: none).
+-- Lock order: timer rows (SKIP LOCKED), then the workflows (by id), then their waits.
+WITH due AS (
+    DELETE FROM rhythm.timers AS t
+    WHERE (t.execution_id, t.handle) IN (
+        SELECT execution_id, handle FROM rhythm.timers
+        WHERE fire_at <= now()
+        ORDER BY fire_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING t.execution_id, t.handle, t.kind, t.fire_at, t.signal_name, t.timeout_seconds
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = ANY (ARRAY(SELECT execution_id FROM due)) AND e.completed_at IS NULL
+    ORDER BY e.id
+    FOR UPDATE OF e
+), timed_out AS (
+    DELETE FROM rhythm.signal_waits AS w
+    USING due
+    WHERE due.kind = 'timeout' AND w.execution_id = due.execution_id AND w.handle = due.handle
+      AND w.execution_id = ANY (ARRAY(SELECT id FROM locked))
+    RETURNING w.execution_id, w.handle, due.fire_at, due.signal_name, due.timeout_seconds
+), delivered AS (
+    INSERT INTO rhythm.workflow_results (execution_id, handle, result)
+    SELECT execution_id, handle, result
+    FROM (
+        SELECT execution_id, handle, fire_at,
+               json_build_object('status', 'completed', 'output', NULL) AS result
+        FROM due
+        WHERE kind = 'timer' AND execution_id = ANY (ARRAY(SELECT id FROM locked))
+        UNION ALL
+        SELECT execution_id, handle, fire_at, json_build_object(
+            'status', 'failed',
+            'error', json_build_object(
+                'type', 'Timeout',
+                'message', 'no signal ' || quote_literal(signal_name) || ' arrived within '
+                    || timeout_seconds || ' seconds'))
+        FROM timed_out
+    ) AS f
+    ORDER BY fire_at, execution_id, handle
+    ON CONFLICT (execution_id, handle) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM delivered)::int AS fired,
+       (SELECT count(*) FROM due)::int AS taken,
+       (SELECT extract(epoch FROM min(fire_at) - clock_timestamp())::float8
+        FROM rhythm.timers WHERE fire_at > now()) AS next_due_in;

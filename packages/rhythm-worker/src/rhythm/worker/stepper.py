@@ -1,0 +1,312 @@
+"""The workflow stepper: the runner the worker engine hands claimed workflow executions to.
+
+One step: load the workflow (its version's source, inputs, snapshot and every result in its
+inbox), run the VM (`vm.start` on the first step, `vm.resume` after) in the worker's thread pool
+so that a step of a million instructions never stalls the event loop and its lease renewals,
+then commit the new snapshot, every effect the step produced and the new status in ONE
+transaction fenced by (id, attempt) (WorkerStore.commit_step). A crash anywhere before the
+commit leaves the step to be run again from the same snapshot and inbox by whoever claims it
+next; after the commit it is never run again. So steps commit exactly once; the tasks they start
+run at least once (a task's worker may die mid-run and the task runs again).
+
+A running execution always resumes on the version hash it started with (the row names it; the
+definition cannot be deleted while it runs). Limits (the VM's instruction budget and state size)
+fail only the workflow that hit them. Failpoints: step-after-claim, step-after-vm,
+step-before-commit, step-after-commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from rhythm.client import operations as client_ops
+from rhythm.client.errors import InvalidInput
+from rhythm.client.validation import encode_inputs
+from rhythm.core import vm
+from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
+from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
+from rhythm.core.limits import MAX_DELAY_SECONDS
+from rhythm.worker.failpoints import failpoint
+from rhythm.worker.outcomes import Claimed, Outcome
+from rhythm.worker.store import DATABASE_ERRORS, StepCommit, is_outage
+
+if TYPE_CHECKING:
+    from rhythm.worker.worker import Worker
+
+log = logging.getLogger("rhythm.worker.stepper")
+
+COMPILED_CACHE = 256  # compiled versions kept per worker (a version compiles once)
+
+
+def workflow_runner(engine: Worker) -> Stepper:
+    """The runner for claimed workflow executions (called by runners.workflow_runner)."""
+    return Stepper(engine)
+
+
+class StepFailure(Exception):
+    """A problem of the workflow itself (not of the database): the workflow fails with it."""
+
+    def __init__(self, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.type = type_
+        self.message = message
+
+    def error(self) -> dict[str, Any]:
+        return {"type": self.type, "message": self.message}
+
+
+class Stepper:
+    """Runs one step per claimed workflow execution and commits it (Runner protocol)."""
+
+    def __init__(self, engine: Worker) -> None:
+        self.engine = engine
+        self.budget = vm.DEFAULT_BUDGET
+        self.max_state_bytes = vm.DEFAULT_MAX_STATE_BYTES
+        self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
+        self.steps = 0
+
+    async def run(self, item: Claimed) -> Outcome | None:
+        failpoint("step-after-claim")
+        store = self.engine.store
+        assert store is not None, "the stepper runs only while the worker serves"
+        try:
+            loaded = await self._retrying(item, lambda: store.load_steps([item.id]))
+        except DATABASE_ERRORS as exc:  # not an outage: this row cannot be loaded, say so
+            log.error("workflow %s (%s): cannot load it: %s", item.name, item.id, exc)
+            failure = StepFailure("LoadError", f"the workflow could not be loaded: {exc}")
+            loaded = {}
+            row = {"parent_id": None, "version_hash": item.version_hash or "", "results": None}
+            await self._retrying(item, lambda: store.commit_step(self._failed(item, row, failure)))
+        row = loaded.get(item.id)
+        if row is None:  # pruned or gone between claim and load: nothing to step
+            return None
+        now = time.time()
+        future = self.engine.threads.submit(lambda _: self.step(item, row, now), None)
+        commit = await asyncio.shield(future)
+        failpoint("step-after-vm")
+        failpoint("step-before-commit")
+        try:
+            status = await self._retrying(item, lambda: store.commit_step(commit))
+        except DATABASE_ERRORS as exc:
+            # The store refused something the step produced: fail this workflow, say why.
+            log.error("workflow %s (%s): step refused by the database: %s", item.name, item.id, exc)
+            failure = StepFailure("StepRefused", f"the database refused this step's commit: {exc}")
+            status = await self._retrying(
+                item, lambda: store.commit_step(self._failed(item, row, failure))
+            )
+        failpoint("step-after-commit")
+        self.steps += 1
+        if status is None:
+            log.info(
+                "workflow %s (%s): step fenced out (lease lost or cancelled)", item.name, item.id
+            )
+        elif status in ("completed", "failed"):
+            log.info("workflow %s (%s) %s", item.name, item.id, status)
+        return None
+
+    async def _retrying(self, item: Claimed, work: Any) -> Any:
+        """`work()` again while the database is unreachable (the lease lapses if it stays away;
+        then the engine cancels this step and whoever claims it next runs it again)."""
+        tries = 0
+        while True:
+            try:
+                return await work()
+            except DATABASE_ERRORS as exc:
+                if not is_outage(exc):
+                    raise
+                tries += 1
+                log.warning("workflow %s (%s): database error (try %d): %s", item.name, item.id,
+                            tries, exc)  # fmt: skip
+                await asyncio.sleep(min(5.0, 0.1 * 2**tries))
+
+    # ------------------------------------------------------------ the step (in a thread)
+
+    def step(self, item: Claimed, row: dict[str, Any], now: float) -> StepCommit:
+        """Run the VM for one step and turn its result into a StepCommit. Never raises."""
+        try:
+            return self._step(item, row, now)
+        except StepFailure as failure:
+            return self._failed(item, row, failure)
+        except Exception as exc:  # a bug of ours: fail this workflow, not the worker
+            log.exception("workflow %s (%s): step crashed", item.name, item.id)
+            failure = StepFailure("InternalError", f"{type(exc).__name__}: {exc}; please report")
+            return self._failed(item, row, failure)
+
+    def _step(self, item: Claimed, row: dict[str, Any], now: float) -> StepCommit:
+        workflow = self._workflow(row)
+        context = {
+            "executionId": item.id,
+            "workflowName": row["name"],
+            "versionHash": row["version_hash"],
+            "now": now,
+        }
+        arrived = row["results"] or []
+        results = {int(handle): result for handle, result in arrived}
+        limits = {"budget": self.budget, "max_state_bytes": self.max_state_bytes}
+        if row["state"] is None:
+            step = vm.start(workflow, row["inputs"], context, **limits)
+        else:
+            step = vm.resume(workflow, row["state"], results, context, **limits)
+        commit = StepCommit(
+            id=item.id,
+            attempt=item.attempt,
+            parent_id=_text(row["parent_id"]),
+            version_hash=row["version_hash"],
+            status=step.status,
+            state=None,
+            waiting_on=[],
+            consumed=list(results),
+            result=None,
+        )
+        effects = _Effects(item.id)
+        for effect in step.effects:
+            effects.add(effect)
+        if step.status == "suspended":
+            state = _json(step.state, "the workflow's state")
+            return replace(
+                commit,
+                state=state,
+                waiting_on=list(step.waiting_on),
+                **effects.fields(),
+            )
+        value = step.output if step.status == "completed" else step.error
+        # Effects of the last step (fire-and-forget tasks before a return) are started too.
+        return replace(commit, result=_json(value, "the workflow's result"), **effects.fields())
+
+    def _workflow(self, row: dict[str, Any]) -> CompiledWorkflow:
+        key = (row["name"], row["version_hash"])
+        found = self._compiled.get(key)
+        if found is not None:
+            self._compiled.move_to_end(key)
+            return found
+        if row["source"] is None:
+            raise StepFailure(
+                "WorkflowNotFound",
+                f"workflow {row['name']!r} version {row['version_hash']} is not registered",
+            )
+        try:
+            compiled = compile_source(row["source"], f"{row['name']}.flow")
+        except FlowCompileError as exc:
+            raise StepFailure("CompileError", str(exc)) from None
+        self._compiled[key] = compiled
+        if len(self._compiled) > COMPILED_CACHE:
+            self._compiled.popitem(last=False)
+        return compiled
+
+    def _failed(self, item: Claimed, row: dict[str, Any], failure: StepFailure) -> StepCommit:
+        return StepCommit(
+            id=item.id,
+            attempt=item.attempt,
+            parent_id=_text(row["parent_id"]),
+            version_hash=row["version_hash"],
+            status="failed",
+            state=None,
+            waiting_on=[],
+            consumed=[int(h) for h, _ in row["results"] or []],
+            result=json.dumps(failure.error(), ensure_ascii=False),
+        )
+
+
+class _Effects:
+    """A step's effects as the parameter arrays of the batched start_step_* statements."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.tasks: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "ids",
+                "handles",
+                "names",
+                "queues",
+                "priorities",
+                "inputs",
+                "max_retries",
+                "timeouts",
+                "delays",
+            )
+        }
+        self.workflows: list[tuple[uuid.UUID, int, str, str]] = []
+        self.timers: list[tuple[int, float | None, str | None]] = []
+        self.waits: list[tuple[int, str, float | None]] = []
+
+    def add(self, effect: Any) -> None:
+        if isinstance(effect, StartTask):
+            self._task(effect)
+        elif isinstance(effect, StartWorkflow):
+            inputs = _inputs(effect.inputs, f"Workflow.run({effect.name!r}) inputs")
+            self.workflows.append((uuid.uuid4(), effect.handle, effect.name, inputs))
+        elif isinstance(effect, StartTimer):
+            seconds = None if effect.seconds is None else min(effect.seconds, MAX_DELAY_SECONDS)
+            self.timers.append((effect.handle, seconds, effect.until))
+        elif isinstance(effect, WaitSignal):
+            timeout = None if effect.timeout is None else min(effect.timeout, MAX_DELAY_SECONDS)
+            self.waits.append((effect.handle, effect.name, timeout))
+        else:
+            raise StepFailure("InternalError", f"unknown effect {effect!r}; please report")
+
+    def _task(self, effect: StartTask) -> None:
+        o = effect.options
+        try:
+            # The same validation and parameters as client.tasks.run (one insert path).
+            call = client_ops.run_task(
+                effect.name,
+                effect.inputs,
+                queue=o.queue,
+                priority=0 if o.priority is None else o.priority,
+                delay=o.delay,
+                idempotency_key=None,
+                retries=o.retries,
+                timeout=o.timeout,
+                parent_id=self.workflow_id,
+            )
+        except InvalidInput as exc:
+            raise StepFailure("TypeError", f"Task.run({effect.name!r}): {exc}") from None
+        p = call.params
+        t = self.tasks
+        t["ids"].append(p["id"])
+        t["handles"].append(effect.handle)
+        t["names"].append(p["name"])
+        t["queues"].append(p["queue"])
+        t["priorities"].append(p["priority"])
+        t["inputs"].append(p["inputs"])
+        t["max_retries"].append(p["max_retries"])
+        t["timeouts"].append(p["timeout"])
+        t["delays"].append(p["delay"])
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "tasks": self.tasks if self.tasks["ids"] else None,
+            "workflows": self.workflows,
+            "timers": self.timers,
+            "waits": self.waits,
+        }
+
+
+def _inputs(value: Any, what: str) -> str:
+    try:
+        return encode_inputs(value, what)
+    except InvalidInput as exc:
+        raise StepFailure("TypeError", str(exc)) from None
+
+
+def _json(value: Any, what: str) -> str:
+    """JSON text for Postgres: a NUL character cannot be stored in jsonb, so it fails the
+    workflow with a clear message instead of failing every commit of the step."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StepFailure("TypeError", f"{what} is not JSON: {exc}") from None
+    if "\\u0000" in text:
+        raise StepFailure("TypeError", f"{what} holds a string with a NUL character")
+    return text
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,297 @@
+"""WorkerStore: every statement a worker runs against Postgres, as methods taking plain values.
+
+The worker engine (worker.py) decides when to claim, renew or write; this module decides how:
+each method borrows a connection, runs one named statement of queries.sql and returns plain
+Python values. Every multi-row statement is its own transaction (connections are in autocommit
+mode), so each keeps the lock order documented at the top of queries.sql.
+
+Connections come from the client's AsyncPool (no reconnect backoff: after an outage the next
+statement connects again, so the worker resumes as soon as Postgres answers), with its connect
+and statement timeouts and TCP keepalives, so no statement can wait forever on a silent network.
+
+Errors: DATABASE_ERRORS. `is_outage` tells an outage (retry the same statement later) from
+Postgres refusing the rows themselves (retrying cannot help)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
+from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.pool import AsyncPool
+from rhythm.client.queries import query
+from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in memory
+
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+# What a store method raises when the database did not do what was asked.
+DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
+
+
+def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
+    """The worker's connections: opened on demand, `statement_timeout` on each statement."""
+    # Connecting is bounded like a statement: a connection attempt swallowed by a partition
+    # must not hold the worker for the client's default 10 s once the network is back.
+    connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
+    return AsyncPool(
+        url,
+        Timeouts(connect=connect, statement=statement_timeout),
+        size,
+        {**CONNECTION_KWARGS, "row_factory": dict_row},
+    )
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A completed attempt to record: `output` is JSON text."""
+
+    id: str
+    attempt: int
+    output: str
+
+
+@dataclass(frozen=True)
+class FailedAttempt:
+    """A failed attempt to record: `error` is JSON text; `retry_delay` None means no retry."""
+
+    id: str
+    attempt: int
+    error: str
+    retry_delay: float | None
+
+
+class WorkerStore:
+    """The queries of one worker (its id is part of every lease it takes or renews)."""
+
+    def __init__(self, pool: AsyncPool, worker_id: str) -> None:
+        self.pool = pool
+        self.worker_id = worker_id
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection for one statement (or one transaction). After an outage the
+        idle connections are dropped: they broke with the one that failed."""
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except DATABASE_ERRORS as exc:
+            if is_outage(exc):
+                await self.pool.discard_idle()
+            raise
+
+    async def claim(
+        self, queues: Sequence[str], limit: int, lease_seconds: float
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` ready executions of `queues`, now running and leased to this worker.
+        Rows carry `inputs` as JSON text: decoding is the caller's, one row at a time."""
+        params = {
+            "queues": list(queues),
+            "limit": limit,
+            "worker_id": self.worker_id,
+            "lease_seconds": lease_seconds,
+        }
+        async with self.connection() as conn:
+            return await (await conn.execute(query("claim"), params)).fetchall()
+
+    async def promote(self, limit: int) -> tuple[int, float | None]:
+        """Move due scheduled work to the ready queue: (how many, seconds until the next is due)."""
+        async with self.connection() as conn:
+            cur = await conn.execute(query("promote_scheduled"), {"limit": limit})
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row["promoted"]), row["next_due_in"]
+
+    async def complete(self, done: Sequence[Finished]) -> set[str]:
+        """Store outputs; returns the ids actually completed (others were fenced out)."""
+        params = {
+            "ids": [uuid.UUID(d.id) for d in done],
+            "attempts": [d.attempt for d in done],
+            "outputs": [d.output for d in done],
+        }
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("complete"), params)).fetchall()
+        return {str(r["id"]) for r in rows}
+
+    async def fail(self, failed: Sequence[FailedAttempt]) -> set[str]:
+        """Store failed attempts (retried later or failed for good); returns the ids changed."""
+        params = {
+            "ids": [uuid.UUID(f.id) for f in failed],
+            "attempts": [f.attempt for f in failed],
+            "errors": [f.error for f in failed],
+            "retry_delays": [f.retry_delay for f in failed],
+        }
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("fail"), params)).fetchall()
+        return {str(r["id"]) for r in rows}
+
+    async def release(self, held: Sequence[tuple[str, int]]) -> set[str]:
+        """Hand (id, attempt) pairs back to the ready queue, attempt not counted."""
+        params = {
+            "ids": [uuid.UUID(i) for i, _ in held],
+            "attempts": [a for _, a in held],
+        }
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("release"), params)).fetchall()
+        return {str(r["execution_id"]) for r in rows}
+
+    async def renew(
+        self, held: Sequence[tuple[str, int]], lease_seconds: float
+    ) -> set[tuple[str, int]]:
+        """Extend the leases of the (id, attempt) pairs this worker runs; returns those it still
+        holds. Leases it does not know it holds (a claim whose reply was lost) are left to lapse."""
+        params = {
+            "worker_id": self.worker_id,
+            "lease_seconds": lease_seconds,
+            "ids": [uuid.UUID(i) for i, _ in held],
+            "attempts": [a for _, a in held],
+        }
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("renew_leases"), params)).fetchall()
+        return {(str(r["execution_id"]), int(r["attempt"])) for r in rows}
+
+    async def reap(self, lost_worker_retries: int) -> int:
+        """Requeue (or fail) work whose lease lapsed; returns how many executions it changed."""
+        params = {"lost_worker_retries": lost_worker_retries}
+        async with self.connection() as conn:
+            row = await (await conn.execute(query("reap_expired_leases"), params)).fetchone()
+        return 0 if row is None else int(row["count"])
+
+    # ------------------------------------------------------------ workflow steps
+
+    async def load_steps(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What each claimed workflow needs for its step (load_steps), by execution id: name,
+        version_hash, source, inputs, state (None before the first step), results as
+        [[handle, result], ...] in arrival order."""
+        async with self.connection() as conn:
+            cur = await conn.execute(query("load_steps"), {"ids": [uuid.UUID(i) for i in ids]})
+            rows = await cur.fetchall()
+        return {str(r["id"]): r for r in rows}
+
+    async def commit_step(self, step: StepCommit) -> str | None:
+        """Commit one step in ONE transaction, pipelined into one round trip: lock_step, the
+        effects (one batched statement per kind), finish_step. Returns the workflow's new status,
+        or None when the attempt was fenced out (then nothing of the step is stored)."""
+        async with self.connection() as conn, conn.transaction() as tx:
+            async with conn.pipeline():
+                lock = await conn.execute(
+                    query("lock_step"),
+                    {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
+                )
+                for name, params in step.effect_statements():
+                    await conn.execute(query(name), params)
+                finish = await conn.execute(query("finish_step"), step.finish_params())
+            ours = await lock.fetchone()
+            row = await finish.fetchone()
+            if ours and ours["ours"] and row is not None:
+                return str(row["status"])
+            raise psycopg.Rollback(tx)  # fenced out: store nothing of this step
+        return None
+
+    async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
+        """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
+        next timer is due or None)."""
+        async with self.connection() as conn:
+            row = await (await conn.execute(query("fire_timers"), {"limit": limit})).fetchone()
+        assert row is not None
+        return int(row["fired"]), int(row["taken"]), row["next_due_in"]
+
+
+@dataclass(frozen=True)
+class StepCommit:
+    """Everything one workflow step stores, as plain values (built by rhythm.worker.stepper).
+
+    `tasks`: parameter arrays for start_step_tasks (already validated like client.tasks.run);
+    `workflows`, `timers`, `waits`: (handle, ...) tuples; `status` is 'suspended', 'completed'
+    or 'failed'; `state` and `result` are JSON text."""
+
+    id: str
+    attempt: int
+    parent_id: str | None
+    version_hash: str
+    status: str
+    state: str | None
+    waiting_on: list[int]
+    consumed: list[int]
+    result: str | None
+    tasks: dict[str, list[Any]] | None = None
+    workflows: list[tuple[uuid.UUID, int, str, str]] = field(default_factory=list)
+    timers: list[tuple[int, float | None, str | None]] = field(default_factory=list)
+    waits: list[tuple[int, str, float | None]] = field(default_factory=list)
+
+    @property
+    def lock_parent(self) -> str | None:
+        """A finished step tells the parent workflow: lock it with this one, in id order."""
+        return self.parent_id if self.status != "suspended" else None
+
+    def effect_statements(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        if self.tasks and self.tasks["ids"]:
+            out.append(("start_step_tasks", {**self.tasks, "parent_id": self.id}))
+        if self.workflows:
+            ids, handles, names, inputs = (list(c) for c in zip(*self.workflows, strict=True))
+            out.append(
+                (
+                    "start_step_workflows",
+                    {
+                        "ids": ids,
+                        "handles": handles,
+                        "names": names,
+                        "inputs": inputs,
+                        "parent_id": self.id,
+                        "max_depth": MAX_CHILD_DEPTH,
+                    },
+                )
+            )
+        if self.timers:
+            handles, seconds, untils = (list(c) for c in zip(*self.timers, strict=True))
+            out.append(
+                (
+                    "start_step_timers",
+                    {"id": self.id, "handles": handles, "seconds": seconds, "untils": untils},
+                )
+            )
+        if self.waits:
+            handles, names, timeouts = (list(c) for c in zip(*self.waits, strict=True))
+            out.append(
+                (
+                    "start_step_waits",
+                    {"id": self.id, "handles": handles, "names": names, "timeouts": timeouts},
+                )
+            )
+        return out
+
+    def finish_params(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "attempt": self.attempt,
+            "status": self.status,
+            "state": self.state,
+            "waiting_on": self.waiting_on,
+            "consumed": self.consumed,
+            "result": self.result,
+            "version_hash": self.version_hash,
+        }
+
+
+# SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,
+# serialization), insufficient resources, operator intervention (shutdown), system errors.
+_TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether retrying the same statement later can succeed (the database or the network was
+    away), as opposed to Postgres refusing the rows themselves."""
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if not isinstance(exc, psycopg.Error):
+        return False
+    state = exc.sqlstate
+    if state is None:  # raised by the client side: a lost or unusable connection
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    return state[:2] in _TRANSIENT_CLASSES
