@@ -267,12 +267,18 @@ async function main() {
     await saveServerLog(page);
 
     // A diagnostic from rhythm-lsp for an error typed into the file.
-    // Typed on the blank line 4, after `const total = ...`, so the error sits amid real code.
+    // Typed after the example's first complete top-level `const` statement, so the error sits amid
+    // real code whatever the example says today.
+    const lines = readFileSync(path.join(workspace, "flows", "order.flow"), "utf8").split("\n");
+    const after = lines.findIndex((line, i) => /^const .*[\w)]$/.test(line) && /^(\S|$)/.test(lines[i + 1] ?? "") && !/^[)\]}]/.test(lines[i + 1] ?? ""));
+    if (after < 0) throw new Error("order.flow has no one-line top-level const statement to type after");
     await editor.click();
-    await page.keyboard.press("Control+Home");
-    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Control+g");
+    await page.keyboard.type(String(after + 1));
     await page.keyboard.press("Enter");
-    await page.keyboard.type("const fee = Math.flor(total * 0.02)", { delay: 20 });
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("const fee = Math.flor(2.5)", { delay: 20 });
     await waitFor("a squiggle under the typed error", () => page.locator(".squiggly-error").first().isVisible(), {
       timeoutMs: 90000,
     });
