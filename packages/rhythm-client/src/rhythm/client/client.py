@@ -176,16 +176,21 @@ class Client:
         self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
-    def _run(self, work: Callable[[Conn], T], patience: float | None = None) -> T:
+    def _run(
+        self, work: Callable[[Conn], T], patience: float | None = None, idempotent: bool = True
+    ) -> T:
         """`work` on a pooled connection, tried again while the database is unreachable (for
-        retry_for seconds, or `patience` when that is longer)."""
+        retry_for seconds, or `patience` when that is longer). Work that is not `idempotent` is
+        tried again only if it failed before it began (see rhythm.client.retrying)."""
         attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
+            begun = False
             try:
                 with self._pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
+                    begun = True
                     return work(conn)
             except Exception as exc:
-                time.sleep(attempts.failed(exc))
+                time.sleep(attempts.failed(exc, may_repeat=idempotent or not begun))
 
     def _one(self, call: core.Call, patience: float | None = None) -> dict[str, Any] | None:
         return self._run(
@@ -391,18 +396,24 @@ class AsyncClient:
         return self._pool
 
     async def _run(
-        self, work: Callable[[AsyncConn], Awaitable[T]], patience: float | None = None
+        self,
+        work: Callable[[AsyncConn], Awaitable[T]],
+        patience: float | None = None,
+        idempotent: bool = True,
     ) -> T:
         """`work` on a pooled connection, tried again while the database is unreachable (for
-        retry_for seconds, or `patience` when that is longer)."""
+        retry_for seconds, or `patience` when that is longer). Work that is not `idempotent` is
+        tried again only if it failed before it began (see rhythm.client.retrying)."""
         pool = await self._ready()
         attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
+            begun = False
             try:
                 async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
+                    begun = True
                     return await work(conn)
             except Exception as exc:
-                await asyncio.sleep(attempts.failed(exc))
+                await asyncio.sleep(attempts.failed(exc, may_repeat=idempotent or not begun))
 
     async def migrate(self) -> list[str]:
         applied = await asyncio.to_thread(run_migrations, self.database_url)

@@ -1,13 +1,16 @@
 """Which database failures deserve another try, for how long, and what the caller sees after.
 
-Every statement the clients run is safe to run twice. Reads, cancel and prune are idempotent by
+Every statement the clients run so far is safe to run twice. Reads, cancel and prune are idempotent by
 nature; an idempotency key makes its enqueue idempotent; and every other insert carries an id the
 client made up before sending it, so when the reply to a committed insert is lost the second try
 fails on that id's primary key, which proves the first one landed (`landed_before`). A call that
 fails because the database went away (a restart, a dropped connection, a refused connect) is
 therefore tried again with a short backoff until `RetryPolicy.seconds` have passed since the call
 began; then it raises DatabaseUnavailable naming the host (never the password). Anything else
-(a constraint, a bad value, a statement that hit statement_timeout) is not retried."""
+(a constraint, a bad value, a statement that hit statement_timeout) is not retried. An operation
+that is NOT safe to repeat must say so (`Client._run(..., idempotent=False)`): it is then retried
+only when it failed before reaching the server (a refused connect), and otherwise raises
+DatabaseUnavailable saying that its outcome is unknown."""
 
 from __future__ import annotations
 
@@ -93,7 +96,7 @@ class Attempts:
     def remaining(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
-    def failed(self, exc: BaseException) -> float:
+    def failed(self, exc: BaseException, may_repeat: bool = True) -> float:
         self.count += 1
         where = describe_target(self._url)
         if isinstance(exc, pg_errors.QueryCanceled) and exc.sqlstate == STATEMENT_TIMEOUT:
@@ -105,6 +108,11 @@ class Attempts:
         if not transient(exc):
             raise schema_missing(exc, self._url) or exc
         remaining = self.remaining()
+        if not may_repeat:
+            raise DatabaseUnavailable(
+                f"lost the connection to the database at {where} during a call that is not safe "
+                f"to repeat, so it may or may not have taken effect: {one_line(exc, self._url)}"
+            ) from None
         if remaining <= 0:
             reason = one_line(exc, self._url)
             if isinstance(exc, DatabaseUnavailable):
