@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from rhythm.client import AsyncClient, Client, DatabaseUnavailable
+from rhythm.client import AsyncClient, Client
 from rhythm.client.fault_injection import PrivatePostgres
 from rhythm.client.migrations import migrate
 from rhythm.worker.testing import FaultProxy
@@ -68,21 +68,3 @@ def test_async_run_lands_once_when_its_reply_is_lost(
             assert stored(server.url, "lost-reply-async") == [tid]
 
     asyncio.run(scenario())
-
-
-def test_work_not_safe_to_repeat_is_not_repeated(
-    server: PrivatePostgres, proxy: FaultProxy
-) -> None:
-    """Client._run(..., idempotent=False), for operations (such as a future one) that a second
-    run would duplicate: a lost reply is reported as an unknown outcome, never retried."""
-    with psycopg.connect(server.url, autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS public.once (note text)")
-    with Client(proxy.url()) as client:
-        proxy.drop_reply_to("not-safe-to-repeat")
-        with pytest.raises(DatabaseUnavailable, match="may or may not have taken effect"):
-            client._run(
-                lambda conn: conn.execute("INSERT INTO public.once VALUES ('not-safe-to-repeat')"),
-                idempotent=False,
-            )
-    with psycopg.connect(server.url) as conn:
-        assert conn.execute("SELECT count(*) FROM public.once").fetchone() == (1,)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from rhythm.client import Client
+from rhythm.core.testing import run_workflow
 from rhythm.worker.testing import WorkerProcesses, wait_for
 
 APP = Path(__file__).parent / "workflow_app"
@@ -201,3 +202,35 @@ def test_a_thousand_concurrent_workflows_through_two_worker_processes(
         for p in workers.started
     ]
     assert all(n > 0 for n in ended) and sum(ended) >= 1000, ended  # both processes stepped them
+
+
+def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> object:
+    """What rhythm.core.testing.run_workflow says, with stand-ins behaving like wf_tasks."""
+
+    def fail(i: dict) -> None:
+        raise ValueError(i.get("message", "boom"))
+
+    tasks = {"double": lambda i: i["n"] * 2, "fail": fail}
+    flows = {p.stem: p.read_text() for p in (APP / "flows").glob("*.flow")}
+    result = run_workflow(flows[name], inputs, tasks=tasks, workflows=flows, signals=signals,
+                          name=name)  # fmt: skip
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs", "signals"),
+    [
+        ("parent", {"n": 5}, []),
+        ("combinators", {}, []),
+        ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
+        ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
+    ],
+)
+def test_postgres_gives_what_run_workflow_gives_in_memory(
+    url: str, name: str, inputs: dict, signals: list[tuple[str, object]]
+) -> None:
+    wid = wf_db.start(url, name, inputs)
+    for signal_name, payload in signals:
+        wf_db.signal(url, wid, signal_name, payload)
+    row = finished(url, wid, 60)
+    assert row["output"] == _in_memory(name, inputs, signals)

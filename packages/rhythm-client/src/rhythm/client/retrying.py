@@ -7,10 +7,9 @@ fails on that id's primary key, which proves the first one landed (`landed_befor
 fails because the database went away (a restart, a dropped connection, a refused connect) is
 therefore tried again with a short backoff until `RetryPolicy.seconds` have passed since the call
 began; then it raises DatabaseUnavailable naming the host (never the password). Anything else
-(a constraint, a bad value, a statement that hit statement_timeout) is not retried. An operation
-that is NOT safe to repeat must say so (`Client._run(..., idempotent=False)`): it is then retried
-only when it failed before reaching the server (a refused connect), and otherwise raises
-DatabaseUnavailable saying that its outcome is unknown."""
+(a constraint, a bad value, a statement that hit statement_timeout) is not retried. A step that
+is NOT safe to repeat says so (`replay_safe=False` in rhythm.client.operations): the clients then
+retry it only while it had not reached its COMMIT."""
 
 from __future__ import annotations
 
@@ -96,7 +95,7 @@ class Attempts:
     def remaining(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
-    def failed(self, exc: BaseException, may_repeat: bool = True) -> float:
+    def failed(self, exc: BaseException) -> float:
         self.count += 1
         where = describe_target(self._url)
         if isinstance(exc, pg_errors.QueryCanceled) and exc.sqlstate == STATEMENT_TIMEOUT:
@@ -108,11 +107,6 @@ class Attempts:
         if not transient(exc):
             raise schema_missing(exc, self._url) or exc
         remaining = self.remaining()
-        if not may_repeat:
-            raise DatabaseUnavailable(
-                f"lost the connection to the database at {where} during a call that is not safe "
-                f"to repeat, so it may or may not have taken effect: {one_line(exc, self._url)}"
-            ) from None
         if remaining <= 0:
             reason = one_line(exc, self._url)
             if isinstance(exc, DatabaseUnavailable):
