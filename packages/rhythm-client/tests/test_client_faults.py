@@ -4,6 +4,7 @@ itself, never the shared server) and a network that silently swallows traffic (a
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 
 from rhythm.client import AsyncClient, Client, DatabaseUnavailable
+from rhythm.client.database import Timeouts
 from rhythm.client.fault_injection import PrivatePostgres, TcpProxy
 from rhythm.client.migrations import migrate
 
@@ -70,6 +72,38 @@ def test_wait_rides_out_a_restart(running: PrivatePostgres, mode: str) -> None:
         assert "error" not in outcome, outcome.get("error")
         result = outcome["result"]
         assert result.status == "completed" and result.output == {"ok": True}  # type: ignore[attr-defined]
+
+
+def test_wait_outlasts_an_outage_longer_than_retry_for(
+    running: PrivatePostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An outage during a wait is more waiting (until the wait's own deadline), and the LISTEN
+    connection reports the outage once, not once a second."""
+    caplog.set_level(logging.INFO, logger="rhythm.client")
+    with Client(running.url, retry_for=0.5) as client:
+        tid = client.tasks.run("slow", {})
+        outcome: dict[str, object] = {}
+
+        def waiter() -> None:
+            try:
+                outcome["result"] = client.executions.wait(tid, timeout=60)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.5)
+        running.stop("fast")
+        time.sleep(6)  # past WAIT_RECHECK_SECONDS: the waiter reads while the server is down
+        running.start()
+        time.sleep(1.5)
+        finish(running.url, tid)
+        thread.join(timeout=30)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["result"].status == "completed"  # type: ignore[attr-defined]
+    lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].levelno == logging.WARNING
+    assert any("connection restored" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
@@ -204,3 +238,29 @@ def test_async_silent_network_partition(running: PrivatePostgres) -> None:
         asyncio.run(scenario())
     finally:
         proxy.close()
+
+
+def test_timeouts_are_set_and_the_url_wins() -> None:
+    kwargs = Timeouts(connect=3, statement=1.5).connection_kwargs("postgresql://u@h/db")
+    assert kwargs["connect_timeout"] == 3 and kwargs["options"] == "-c statement_timeout=1500"
+    assert kwargs["keepalives"] == 1 and kwargs["tcp_user_timeout"] == 25_000
+    mine = "postgresql://u@h/db?connect_timeout=7&keepalives_idle=60&options=-c%20work_mem%3D8MB"
+    kwargs = Timeouts().connection_kwargs(mine)
+    assert "connect_timeout" not in kwargs and "keepalives_idle" not in kwargs
+    assert kwargs["options"] == "-c work_mem=8MB -c statement_timeout=30000"
+    own = "postgresql://u@h/db?options=-c%20statement_timeout%3D5000"
+    assert "options" not in Timeouts().connection_kwargs(own)
+    assert "options" not in Timeouts(statement=None).connection_kwargs("postgresql://u@h/db")
+
+
+def test_a_statement_past_its_timeout_raises_database_unavailable(running: PrivatePostgres) -> None:
+    with Client(running.url, statement_timeout=1) as client:
+        tid = client.tasks.run("locked", {})
+        with psycopg.connect(running.url) as holder:
+            # another session holds the row: cancel's UPDATE waits for it past statement_timeout
+            holder.execute("SELECT 1 FROM rhythm.executions WHERE id = %s FOR UPDATE", (tid,))
+            started = time.monotonic()
+            with pytest.raises(DatabaseUnavailable, match=r"statement_timeout \(1 s\)"):
+                client.executions.cancel(tid)
+            assert time.monotonic() - started < 5
+        assert client.executions.cancel(tid) is True

@@ -176,9 +176,10 @@ class Client:
         self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
-    def _run(self, work: Callable[[Conn], T]) -> T:
-        """`work` on a pooled connection, tried again while the database is unreachable."""
-        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+    def _run(self, work: Callable[[Conn], T], patience: float | None = None) -> T:
+        """`work` on a pooled connection, tried again while the database is unreachable (for
+        retry_for seconds, or `patience` when that is longer)."""
+        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
             try:
                 with self._pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
@@ -186,8 +187,10 @@ class Client:
             except Exception as exc:
                 time.sleep(attempts.failed(exc))
 
-    def _one(self, call: core.Call) -> dict[str, Any] | None:
-        return self._run(lambda conn: conn.execute(query(call.query), call.params).fetchone())
+    def _one(self, call: core.Call, patience: float | None = None) -> dict[str, Any] | None:
+        return self._run(
+            lambda conn: conn.execute(query(call.query), call.params).fetchone(), patience
+        )
 
     def _all(self, call: core.Call) -> list[dict[str, Any]]:
         return self._run(lambda conn: conn.execute(query(call.query), call.params).fetchall())
@@ -329,7 +332,9 @@ class Executions:
         try:
             while True:
                 event.clear()
-                ex = core.execution_or_raise(self._client._one(call), execution_id)
+                # an outage during a wait is more waiting: reads keep trying until the deadline
+                patience = None if deadline is None else deadline - time.monotonic()
+                ex = core.execution_or_raise(self._client._one(call, patience), execution_id)
                 if ex.finished:
                     return ex
                 remaining = WAIT_RECHECK_SECONDS
@@ -385,10 +390,13 @@ class AsyncClient:
                     self._opened = True
         return self._pool
 
-    async def _run(self, work: Callable[[AsyncConn], Awaitable[T]]) -> T:
-        """`work` on a pooled connection, tried again while the database is unreachable."""
+    async def _run(
+        self, work: Callable[[AsyncConn], Awaitable[T]], patience: float | None = None
+    ) -> T:
+        """`work` on a pooled connection, tried again while the database is unreachable (for
+        retry_for seconds, or `patience` when that is longer)."""
         pool = await self._ready()
-        attempts = self._retry.start(self.database_url, self._timeouts.statement)
+        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
             try:
                 async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
@@ -405,11 +413,11 @@ class AsyncClient:
         await self._run(lambda conn: store_workflow_definitions(conn, found))
         return found
 
-    async def _one(self, call: core.Call) -> dict[str, Any] | None:
+    async def _one(self, call: core.Call, patience: float | None = None) -> dict[str, Any] | None:
         async def one(conn: AsyncConn) -> dict[str, Any] | None:
             return await (await conn.execute(query(call.query), call.params)).fetchone()
 
-        return await self._run(one)
+        return await self._run(one, patience)
 
     async def _all(self, call: core.Call) -> list[dict[str, Any]]:
         async def all_rows(conn: AsyncConn) -> list[dict[str, Any]]:
@@ -545,7 +553,8 @@ class AsyncExecutions:
         try:
             while True:
                 event.clear()
-                ex = core.execution_or_raise(await self._client._one(call), execution_id)
+                patience = None if deadline is None else deadline - loop.time()
+                ex = core.execution_or_raise(await self._client._one(call, patience), execution_id)
                 if ex.finished:
                     return ex
                 remaining = WAIT_RECHECK_SECONDS

@@ -37,6 +37,10 @@ class StatementGuard:
     connection, which the pool then discards."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (also run in a forked child, which inherits none of the threads)."""
         self._lock = threading.Condition()
         self._heap: list[tuple[float, int]] = []
         self._watched: dict[int, AnyConnection] = {}
@@ -106,6 +110,8 @@ def cut_off(conn: AnyConnection) -> None:
 
 
 _guard = StatementGuard()
+# A forked child inherits the guard's state but not its thread: start afresh there.
+os.register_at_fork(after_in_child=_guard.reset)
 
 
 def _reusable(conn: AnyConnection) -> bool:

@@ -71,8 +71,11 @@ class RetryPolicy:
 
     seconds: float = RETRY_SECONDS
 
-    def start(self, url: str, statement_timeout: float | None) -> Attempts:
-        return Attempts(self.seconds, url, statement_timeout)
+    def start(
+        self, url: str, statement_timeout: float | None, patience: float | None = None
+    ) -> Attempts:
+        """The retry state of one call; `patience` lengthens the budget (a wait's deadline)."""
+        return Attempts(max(self.seconds, patience or 0.0), url, statement_timeout)
 
 
 class Attempts:

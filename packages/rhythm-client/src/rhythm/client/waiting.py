@@ -26,6 +26,33 @@ DONE_CHANNEL = "rhythm_done"
 RECONNECT_SECONDS = 1.0
 
 
+class OutageLog:
+    """Says once (a warning) that the LISTEN connection was lost, keeps quiet (debug) while it
+    reconnects every second through an outage, and says when it is back."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._down = False
+
+    def lost(self, exc: BaseException) -> None:
+        reason = redact(str(exc), self._url)
+        if self._down:
+            log.debug("LISTEN %s: still reconnecting: %s", DONE_CHANNEL, reason)
+            return
+        self._down = True
+        log.warning(
+            "LISTEN %s connection lost (reconnecting every %g s): %s",
+            DONE_CHANNEL,
+            RECONNECT_SECONDS,
+            reason,
+        )
+
+    def back(self) -> None:
+        if self._down:
+            self._down = False
+            log.info("LISTEN %s connection restored", DONE_CHANNEL)
+
+
 class DoneListener:
     """For the blocking Client: a daemon thread that owns the listening connection."""
 
@@ -61,10 +88,12 @@ class DoneListener:
                     del self._waiters[execution_id]
 
     def _run(self) -> None:
+        outage = OutageLog(self._url)
         while not self._closed.is_set():
             try:
                 with connect(self._url, self._timeouts, autocommit=True) as conn:
                     conn.execute(f"LISTEN {DONE_CHANNEL}")
+                    outage.back()
                     self._listening.set()
                     self._wake_all()  # anything that finished while we were away
                     while not self._closed.is_set():
@@ -74,9 +103,7 @@ class DoneListener:
                 self._listening.clear()
                 if self._closed.is_set():
                     return
-                log.warning(
-                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
-                )
+                outage.lost(exc)
                 self._closed.wait(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
@@ -125,6 +152,7 @@ class AsyncDoneListener:
                 del self._waiters[execution_id]
 
     async def _run(self) -> None:
+        outage = OutageLog(self._url)
         while True:
             try:
                 conn: psycopg.AsyncConnection[Any] = await connect_async(
@@ -132,6 +160,7 @@ class AsyncDoneListener:
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {DONE_CHANNEL}")
+                    outage.back()
                     self._listening.set()
                     self._wake(set(self._waiters))
                     async for note in conn.notifies():
@@ -140,9 +169,7 @@ class AsyncDoneListener:
                 raise
             except Exception as exc:
                 self._listening.clear()
-                log.warning(
-                    "LISTEN %s connection lost: %s", DONE_CHANNEL, redact(str(exc), self._url)
-                )
+                outage.lost(exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     def _wake(self, ids: set[str]) -> None:
