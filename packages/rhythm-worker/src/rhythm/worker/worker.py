@@ -24,7 +24,7 @@ from typing import Any
 
 from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.errors import MigrationError
+from rhythm.client.errors import SchemaMissing
 from rhythm.client.migrations import applied_migrations, load_migrations
 from rhythm.client.workflow_files import (
     WorkflowDefinition,
@@ -588,12 +588,12 @@ def _check_schema(url: str) -> None:
     applied = {version for version, _ in applied_migrations(url)}
     missing = [m.filename for m in expected if m.version not in applied]
     if not applied:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} has no Rhythm schema: "
             "run `rhythm migrate` first"
         )
     if missing:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} lacks migration(s) {', '.join(missing)}: "
             "run `rhythm migrate` first"
         )
