@@ -14,7 +14,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from rhythm.client.core import CONNECTION_KWARGS
+from rhythm.client.database import CONNECTION_KWARGS
 from rhythm.client.queries import query
 from rhythm.worker.store import Finished, StepCommit, WorkerStore
 

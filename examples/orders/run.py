@@ -3,7 +3,7 @@
     uv run --all-packages python examples/orders/run.py
 
 The database comes from $RHYTHM_DATABASE_URL, else [tool.rhythm] in the nearest pyproject.toml,
-else the embedded Postgres under .rhythm/ beside that pyproject.toml (here: the repository root).
+else the embedded Postgres under .rhythm/ beside that pyproject.toml (here: examples/orders/.rhythm).
 A worker runs in this same process for the demo; in production run `rhythm worker --app order_tasks -q
 orders` as separate processes."""
 

@@ -25,16 +25,51 @@ def test_execution_commands(migrated_url: str) -> None:
 
     code, out = rhythm("status", "--database-url", migrated_url)
     assert code == 0, out
-    assert "executions: pending 2, running 0" in out
-    assert "queue cli-q: 1 ready, 1 scheduled, 0 running" in out
+    lines = out.splitlines()
+    header = lines.index("Executions")
+    assert lines[header + 1].split() == [
+        "PENDING",
+        "RUNNING",
+        "SUSPENDED",
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+    ]
+    assert lines[header + 2].split() == ["2", "0", "0", "0", "0", "0"]
+    assert ["cli-q", "1", "1", "0"] in [line.split() for line in lines]
+    code, out = rhythm("status", "--json", "--database-url", migrated_url)
+    assert json.loads(out) == {
+        "executions": {
+            "pending": 2,
+            "running": 0,
+            "suspended": 0,
+            "completed": 0,
+            "failed": 0,
+            "cancelled": 0,
+        },
+        "queues": [{"queue": "cli-q", "ready": 1, "scheduled": 1, "running": 0}],
+    }
 
     code, out = rhythm("ls", "--name", "cli-a", "--database-url", migrated_url)
-    assert code == 0 and a in out and "pending" in out and b not in out
+    assert code == 0 and b not in out
+    [row] = [line.split() for line in out.splitlines() if a in line]
+    assert row[:6] == [a, "task", "cli-a", "·", "pending", "cli-q"]
+    code, out = rhythm("ls", "--type", "workflow", "--database-url", migrated_url)
+    assert (code, out.strip()) == (0, "no executions match")
+    code, out = rhythm("ls", "--type", "task", "--json", "--database-url", migrated_url)
+    listed = json.loads(out)
+    assert {e["id"] for e in listed} == {a, b}
+    assert all(e["type"] == "task" and e["created_at"].startswith("20") for e in listed)
 
     code, out = rhythm("inspect", a, "--database-url", migrated_url)
-    assert code == 0
+    assert code == 0, out
+    assert out.splitlines()[0].split() == ["task", "cli-a", "·", "pending"]
+    assert ["id", a] in [line.split() for line in out.splitlines()]
+    assert '"x": 1' in out
+    code, out = rhythm("inspect", a, "--json", "--database-url", migrated_url)
     shown = json.loads(out)
-    assert (shown["id"], shown["inputs"], shown["status"]) == (a, {"x": 1}, "pending")
+    assert (shown["execution"]["id"], shown["execution"]["inputs"]) == (a, {"x": 1})
+    assert shown["children"] == [] and shown["wait"] is None
 
     code, out = rhythm("cancel", b, "--database-url", migrated_url)
     assert (code, out.strip()) == (0, f"cancelled {b}")

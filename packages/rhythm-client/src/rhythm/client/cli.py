@@ -12,12 +12,12 @@ import click
 
 from rhythm.client.cli_executions import (
     cancel_command,
-    inspect_command,
     ls_command,
     prune_command,
     status_command,
 )
 from rhythm.client.cli_flow import check_command, fmt_command
+from rhythm.client.cli_inspect import inspect_command
 from rhythm.client.cli_options import database_url_option
 from rhythm.client.errors import RhythmError
 from rhythm.client.redaction import redact

@@ -1,15 +1,21 @@
-"""`rhythm status`, `rhythm ls`, `rhythm inspect ID`, `rhythm cancel ID` and `rhythm prune`."""
+"""`rhythm status`, `rhythm ls`, `rhythm cancel ID` and `rhythm prune`."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from rhythm.client.cli_options import database_url_option
+from rhythm.client.cli_output import (
+    console,
+    executions_table,
+    json_option,
+    print_json,
+    status_tables,
+)
 from rhythm.client.errors import InvalidInput
-from rhythm.client.models import PRUNABLE, STATUSES, Execution
+from rhythm.client.models import EXECUTION_TYPES, PRUNABLE, STATUSES
 from rhythm.client.validation import parse_duration
 
 
@@ -19,91 +25,72 @@ def _client(database_url: str | None) -> Any:
     return Client(database_url, max_connections=1)
 
 
-def _when(ex: Execution) -> str:
-    return ex.created_at.strftime("%Y-%m-%d %H:%M:%S")
-
-
 @click.command("status")
+@json_option
 @database_url_option
-def status_command(database_url: str | None) -> None:
+def status_command(as_json: bool, database_url: str | None) -> None:
     """Executions by status, and per queue what is ready, scheduled and running."""
-    from rhythm.client.core import Call
-
-    # through Client._all: retried across a restart, SchemaMissing on an unmigrated database
     with _client(database_url) as client:
-        counts = client._all(Call("status_counts", {}))
-        queues = client._all(Call("queue_overview", {}))
-    by_status = {row["status"]: row["n"] for row in counts}
-    click.echo("executions: " + ", ".join(f"{s} {by_status.get(s, 0)}" for s in STATUSES))
-    if not queues:
-        click.echo("queues: nothing ready, scheduled or running")
-    for row in queues:
-        click.echo(
-            f"queue {row['queue']}: {row['ready']} ready, {row['scheduled']} scheduled, "
-            f"{row['running']} running"
-        )
+        overview = client.status()
+    if as_json:
+        print_json(overview.to_json())
+        return
+    by_status, per_queue = status_tables(overview)
+    out = console()
+    out.print(by_status)
+    out.print()
+    if overview.queues:
+        out.print(per_queue)
+    else:
+        out.print("Queues: nothing ready, scheduled or running")
 
 
 @click.command("ls")
 @click.option("--status", type=click.Choice(STATUSES), default=None)
+@click.option("--type", "kind", type=click.Choice(EXECUTION_TYPES), default=None)
 @click.option("--name", default=None, help="Task or workflow name.")
 @click.option("--queue", default=None)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@json_option
 @database_url_option
 def ls_command(
-    status: str | None, name: str | None, queue: str | None, limit: int, database_url: str | None
+    status: str | None,
+    kind: str | None,
+    name: str | None,
+    queue: str | None,
+    limit: int,
+    as_json: bool,
+    database_url: str | None,
 ) -> None:
     """List executions, newest first."""
     with _client(database_url) as client:
-        found = client.executions.list(status=status, name=name, queue=queue, limit=limit)
-    if not found:
-        click.echo("no executions match")
-        return
-    for ex in found:
-        click.echo(
-            f"{ex.id}  {ex.status:<9}  {ex.type:<8}  {ex.name}  queue={ex.queue}  "
-            f"attempt={ex.attempt}  created={_when(ex)}"
+        found = client.executions.list(
+            status=status, name=name, queue=queue, limit=limit, type=kind
         )
-
-
-@click.command("inspect")
-@click.argument("execution_id")
-@database_url_option
-def inspect_command(execution_id: str, database_url: str | None) -> None:
-    """Show one execution: status, inputs, output and last error."""
-    with _client(database_url) as client:
-        ex = client.executions.get(execution_id)
-    fields: dict[str, Any] = {
-        "id": ex.id,
-        "type": ex.type,
-        "name": ex.name,
-        "queue": ex.queue,
-        "priority": ex.priority,
-        "status": ex.status,
-        "attempt": ex.attempt,
-        "parent_id": ex.parent_id,
-        "idempotency_key": ex.idempotency_key,
-        "created_at": ex.created_at.isoformat(),
-        "started_at": ex.started_at.isoformat() if ex.started_at else None,
-        "completed_at": ex.completed_at.isoformat() if ex.completed_at else None,
-        "inputs": ex.inputs,
-        "output": ex.output,
-        "error": ex.error,
-    }
-    click.echo(json.dumps(fields, indent=2, ensure_ascii=False))
+    if as_json:
+        print_json([ex.to_json() for ex in found])
+    elif not found:
+        console().print("no executions match")
+    else:
+        console().print(executions_table(found))
 
 
 @click.command("cancel")
 @click.argument("execution_id")
+@json_option
 @database_url_option
-def cancel_command(execution_id: str, database_url: str | None) -> None:
-    """Cancel a pending, running or suspended execution."""
+def cancel_command(execution_id: str, as_json: bool, database_url: str | None) -> None:
+    """Cancel a pending, running or suspended execution (a workflow: with all its unfinished
+    child workflows and tasks)."""
     with _client(database_url) as client:
-        if client.executions.cancel(execution_id):
-            click.echo(f"cancelled {execution_id}")
-        else:
-            status = client.executions.get(execution_id).status
-            click.echo(f"{execution_id} had already finished ({status}); nothing to cancel")
+        cancelled = client.executions.cancel(execution_id)
+        status = client.executions.get(execution_id).status
+    if as_json:
+        print_json({"id": execution_id, "cancelled": cancelled, "status": status})
+    elif cancelled:
+        click.echo(f"cancelled {execution_id}")
+    else:
+        click.echo(f"{execution_id} had already finished ({status}); nothing to cancel")
 
 
 class Duration(click.ParamType):

@@ -1,9 +1,15 @@
-"""Client (blocking) and AsyncClient (asyncio): the same surface over one shared core.
+"""Client (blocking) and AsyncClient (asyncio): the same surface, both thin drivers of the
+operations in rhythm.client.operations.
 
-client = Client()                       # URL: argument, $RHYTHM_DATABASE_URL, [tool.rhythm], embedded
-tid = client.tasks.run("send-email", {"to": "a@b.c"})
-ex = client.executions.wait(tid, timeout=30)
-"""
+    client = Client()                     # URL: argument, $RHYTHM_DATABASE_URL, [tool.rhythm], embedded
+    client.register_workflows("flows/")
+    wid = client.workflows.run("onboard_user", {"userId": "u-42"})
+    client.signals.send(wid, "approved", {"by": "maria"})
+    ex = client.executions.wait(wid, timeout=30)
+
+Every method builds an operation (a generator of steps, written once) and hands it to `_drive`,
+which runs its steps on a pooled connection, retrying a step while the database is unreachable.
+The two clients differ only in `_drive` and `_run`."""
 
 from __future__ import annotations
 
@@ -18,32 +24,27 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.rows import dict_row
 
-from rhythm.client import core
+from rhythm.client import operations as ops
 from rhythm.client import validation as v
 from rhythm.client.database import (
     CONNECT_TIMEOUT_SECONDS,
+    CONNECTION_KWARGS,
     STATEMENT_TIMEOUT_SECONDS,
     Timeouts,
     connect,
     connect_async,
 )
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.errors import WaitTimeout
+from rhythm.client.errors import DatabaseUnavailable
+from rhythm.client.inspection import Inspection
 from rhythm.client.migrations import migrate as run_migrations
-from rhythm.client.models import PRUNABLE, Execution
+from rhythm.client.models import PRUNABLE, Execution, Overview
 from rhythm.client.pool import AsyncPool, Pool
 from rhythm.client.queries import query
-from rhythm.client.retrying import RETRY_SECONDS, Attempts, RetryPolicy, landed_before
+from rhythm.client.retrying import RETRY_SECONDS, Attempts, RetryPolicy, transient
 from rhythm.client.waiting import AsyncDoneListener, DoneListener
-from rhythm.client.workflow_files import (
-    WorkflowDefinition,
-    WorkflowSources,
-    load_workflows,
-    store_workflow_definitions,
-)
+from rhythm.client.workflow_files import WorkflowDefinition, WorkflowSources, load_workflows
 
-# wait() trusts NOTIFY, but re-reads the row this often anyway in case a notification was missed.
-WAIT_RECHECK_SECONDS = 5.0
 Seconds = float | int | timedelta | None
 T = TypeVar("T")
 Conn = psycopg.Connection[dict[str, Any]]
@@ -51,7 +52,7 @@ AsyncConn = psycopg.AsyncConnection[dict[str, Any]]
 
 
 def _pool_kwargs() -> dict[str, Any]:
-    return {**core.CONNECTION_KWARGS, "row_factory": dict_row}
+    return {**CONNECTION_KWARGS, "row_factory": dict_row}
 
 
 def _settings(
@@ -71,57 +72,36 @@ def _slot_wait(timeouts: Timeouts, attempts: Attempts) -> float:
     return max(timeouts.connect, attempts.remaining())
 
 
-def _enqueued_id(conn: Conn, call: core.Call) -> str:
-    """Run an enqueue (retried safely: see rhythm.client.retrying) and return the new id."""
-    lookup = core.existing_for_key(call)
-    try:
-        for _ in range(core.IDEMPOTENT_TRIES):
-            row = conn.execute(query(call.query), call.params).fetchone()
-            if row is not None:
-                return str(row["id"])
-            # The idempotency key is taken: hand back that execution if it is the same
-            # task, else IdempotencyConflict. (None: it was pruned meanwhile; try again.)
-            held = conn.execute(query(lookup.query), lookup.params).fetchone()
-            if held is not None:
-                return core.idempotent_id(held, call)
-    except psycopg.errors.UniqueViolation as exc:
-        if landed_before(exc):
-            return str(call.params["id"])
-        raise
-    raise core.key_vanished(call)
+def _fetch(cursor: psycopg.Cursor[Any], call: ops.Call) -> Any:
+    if call.fetch == "one":
+        return cursor.fetchone()
+    if call.fetch == "all":
+        return cursor.fetchall()
+    return None
 
 
-def _enqueued_many(conn: Conn, call: core.Call) -> None:
-    try:
-        conn.execute(query(call.query), call.params)
-    except psycopg.errors.UniqueViolation as exc:
-        if not landed_before(exc):  # else: a retry after the batch had committed
-            raise
+async def _fetch_async(cursor: psycopg.AsyncCursor[Any], call: ops.Call) -> Any:
+    if call.fetch == "one":
+        return await cursor.fetchone()
+    if call.fetch == "all":
+        return await cursor.fetchall()
+    return None
 
 
-async def _enqueued_many_async(conn: AsyncConn, call: core.Call) -> None:
-    try:
-        await conn.execute(query(call.query), call.params)
-    except psycopg.errors.UniqueViolation as exc:
-        if not landed_before(exc):
-            raise
+class _Commit:
+    """Whether a statement run by `_run(..., replay_safe=False)` had reached its COMMIT: a
+    connection lost before it rolled the statement back (safe to run again), one lost during it
+    leaves the outcome unknown."""
+
+    def __init__(self) -> None:
+        self.reached = False
 
 
-async def _enqueued_id_async(conn: AsyncConn, call: core.Call) -> str:
-    lookup = core.existing_for_key(call)
-    try:
-        for _ in range(core.IDEMPOTENT_TRIES):
-            row = await (await conn.execute(query(call.query), call.params)).fetchone()
-            if row is not None:
-                return str(row["id"])
-            held = await (await conn.execute(query(lookup.query), lookup.params)).fetchone()
-            if held is not None:
-                return core.idempotent_id(held, call)
-    except psycopg.errors.UniqueViolation as exc:
-        if landed_before(exc):
-            return str(call.params["id"])
-        raise
-    raise core.key_vanished(call)
+def _unsure(call: ops.Call, exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"lost the connection to the database while committing {ops.describe(call)}: it may or "
+        f"may not have been stored, so it was not sent again ({' '.join(str(exc).split())})"
+    )
 
 
 # ---------------------------------------------------------------- blocking
@@ -154,13 +134,9 @@ class Client:
         self._listener: DoneListener | None = None
         self._listener_lock = threading.Lock()
         self.tasks = Tasks(self)
+        self.workflows = Workflows(self)
+        self.signals = Signals(self)
         self.executions = Executions(self)
-
-    def _done_listener(self) -> DoneListener:
-        with self._listener_lock:
-            if self._listener is None:
-                self._listener = DoneListener(self.database_url, self._timeouts)
-            return self._listener
 
     def migrate(self) -> list[str]:
         """Apply pending schema migrations; return the file names applied now."""
@@ -171,29 +147,100 @@ class Client:
         WorkflowFile(name=..., file_path=...) items; a workflow's name is its file's stem unless
         given. A file with errors is refused (WorkflowFileError, `path:line:col: message` for
         every error) and then nothing of this call is stored. Each workflow is stored under
-        (name, SHA-256 of its source); new runs use the latest version stored."""
+        (name, SHA-256 of its source); new runs use the version registered last."""
         found = load_workflows(workflows)
-        self._run(lambda conn: store_workflow_definitions(conn, found))
+        self._drive(ops.store_definitions(found))
         return found
 
-    def _run(self, work: Callable[[Conn], T], patience: float | None = None) -> T:
+    def status(self) -> Overview:
+        """Executions per status, and per queue what is ready, scheduled and running."""
+        return self._drive(ops.overview())
+
+    # -- the driver
+
+    def _drive(self, operation: ops.Operation[T]) -> T:
+        """Run `operation` to its end: each step on a pooled connection (see _run), its result
+        sent back in, its error thrown in."""
+        events: dict[str, threading.Event] = {}
+        sent: Any = None
+        error: Exception | None = None
+        try:
+            while True:
+                try:
+                    step = operation.send(sent) if error is None else operation.throw(error)
+                except StopIteration as done:
+                    return done.value
+                sent, error = None, None
+                try:
+                    sent = self._step(step, events)
+                except Exception as exc:
+                    error = exc
+        finally:
+            operation.close()
+            for execution_id, event in events.items():
+                self._done_listener().unsubscribe(execution_id, event)
+
+    def _step(self, step: ops.Step, events: dict[str, threading.Event]) -> Any:
+        if isinstance(step, ops.Subscribe):
+            listener = self._done_listener()
+            events[step.execution_id] = listener.subscribe(step.execution_id, step.ready_within)
+            return None
+        if isinstance(step, ops.Pause):
+            event = events[step.execution_id]
+            event.wait(max(0.0, step.seconds))
+            event.clear()
+            return None
+        if isinstance(step, ops.Atomic):
+            return self._run(lambda conn: self._atomic(conn, step))
+        if step.replay_safe:
+            return self._run(
+                lambda conn: _fetch(conn.execute(query(step.query), step.params), step),
+                patience=step.patience,
+            )
+        commit = _Commit()
+        try:
+            return self._run(lambda conn: self._once(conn, step, commit), commit)
+        except Exception as exc:
+            if commit.reached and transient(exc):
+                raise _unsure(step, exc) from None
+            raise
+
+    @staticmethod
+    def _atomic(conn: Conn, step: ops.Atomic) -> list[Any]:
+        with conn.transaction():
+            return [_fetch(conn.execute(query(c.query), c.params), c) for c in step.calls]
+
+    @staticmethod
+    def _once(conn: Conn, call: ops.Call, commit: _Commit) -> Any:
+        with conn.transaction():
+            result = _fetch(conn.execute(query(call.query), call.params), call)
+            commit.reached = True
+        return result
+
+    def _run(
+        self,
+        work: Callable[[Conn], T],
+        commit: _Commit | None = None,
+        patience: float | None = None,
+    ) -> T:
         """`work` on a pooled connection, tried again while the database is unreachable (for
-        retry_for seconds, or `patience` when that is longer)."""
+        retry_for seconds, or `patience` when that is longer), but never once `commit` says a
+        non-repeatable statement reached its COMMIT."""
         attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
         while True:
             try:
                 with self._pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
                     return work(conn)
             except Exception as exc:
+                if commit is not None and commit.reached:
+                    raise
                 time.sleep(attempts.failed(exc))
 
-    def _one(self, call: core.Call, patience: float | None = None) -> dict[str, Any] | None:
-        return self._run(
-            lambda conn: conn.execute(query(call.query), call.params).fetchone(), patience
-        )
-
-    def _all(self, call: core.Call) -> list[dict[str, Any]]:
-        return self._run(lambda conn: conn.execute(query(call.query), call.params).fetchall())
+    def _done_listener(self) -> DoneListener:
+        with self._listener_lock:
+            if self._listener is None:
+                self._listener = DoneListener(self.database_url, self._timeouts)
+            return self._listener
 
     def close(self) -> None:
         if self._listener is not None:
@@ -226,7 +273,7 @@ class Tasks:
         """Enqueue one task; return its execution id. Higher `priority` runs first; `delay`
         (seconds) postpones it; the same `idempotency_key` with the same task name always returns
         the same id (another name holding it: IdempotencyConflict)."""
-        call = core.run_task(
+        call = ops.run_task(
             name,
             inputs,
             queue=queue,
@@ -236,7 +283,7 @@ class Tasks:
             retries=retries,
             timeout=timeout,
         )
-        return self._client._run(lambda conn: _enqueued_id(conn, call))
+        return self._client._drive(ops.enqueue(call))
 
     def run_many(
         self,
@@ -250,7 +297,7 @@ class Tasks:
         timeout: Seconds = None,
     ) -> list[str]:
         """Enqueue one task per inputs dict in a single round trip; return the ids in order."""
-        call = core.run_many(
+        call = ops.run_many(
             name,
             inputs,
             queue=queue,
@@ -259,9 +306,48 @@ class Tasks:
             retries=retries,
             timeout=timeout,
         )
-        if call.params["ids"]:
-            self._client._run(lambda conn: _enqueued_many(conn, call))
-        return [str(i) for i in call.params["ids"]]
+        return self._client._drive(ops.enqueue_many(call))
+
+
+class Workflows:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def run(
+        self,
+        name: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        idempotency_key: str | None = None,
+        delay: Seconds = None,
+    ) -> str:
+        """Start the latest registered version of workflow `name`; return the execution id.
+        An unknown name raises UnknownWorkflow naming the registered ones; the same
+        `idempotency_key` with the same workflow returns the same id."""
+        return self._client._drive(
+            ops.start_workflow(
+                name,
+                inputs,
+                queue=queue,
+                priority=priority,
+                idempotency_key=idempotency_key,
+                delay=delay,
+            )
+        )
+
+
+class Signals:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def send(self, workflow_id: str, signal_name: str, payload: Any = None) -> None:
+        """Send a signal to a running or suspended workflow. A signal sent before the workflow
+        waits for it is kept; signals of one name are delivered in the order sent. An unknown
+        execution (ExecutionNotFound), a task (NotAWorkflow) or a finished workflow
+        (ExecutionFinished) is refused."""
+        self._client._drive(ops.send_signal(workflow_id, signal_name, payload))
 
 
 class Executions:
@@ -269,7 +355,7 @@ class Executions:
         self._client = client
 
     def get(self, execution_id: str) -> Execution:
-        return core.execution_or_raise(self._client._one(core.get(execution_id)), execution_id)
+        return self._client._drive(ops.fetch_execution(execution_id))
 
     def list(
         self,
@@ -278,76 +364,41 @@ class Executions:
         limit: int = 50,
         *,
         queue: str | None = None,
+        type: str | None = None,
     ) -> list[Execution]:
-        """Newest first."""
-        rows = self._client._all(core.list_executions(status, name, queue, limit))
-        return [Execution.from_row(r) for r in rows]
+        """Newest first; `type` "task" or "workflow" lists only that kind."""
+        call = ops.list_executions(status, name, queue, limit, type)
+        return self._client._drive(ops.fetch_executions(call))
 
     def cancel(self, execution_id: str) -> bool:
-        """Cancel a pending, running or suspended execution. True if this call cancelled it,
-        False if it had already finished. A running task's result is then discarded."""
-        call = core.cancel(execution_id)
-
-        def cancel(conn: Conn) -> dict[str, Any] | None:
-            with conn.transaction():
-                conn.execute(query("cancel_unqueue"), call.params)
-                return conn.execute(query(call.query), call.params).fetchone()
-
-        return core.cancel_result(self._client._run(cancel), execution_id)
+        """Cancel a pending, running or suspended execution and, for a workflow, every
+        unfinished child workflow and task under it. True if this call cancelled it, False if it
+        had already finished. A task running when cancelled is told at its next lease renewal,
+        and its result is discarded."""
+        return self._client._drive(ops.cancel_execution(execution_id))
 
     def prune(
         self,
         older_than: float | int | timedelta,
         statuses: Iterable[str] = PRUNABLE,
         *,
-        batch_size: int = core.PRUNE_BATCH,
+        batch_size: int = ops.PRUNE_BATCH,
     ) -> int:
         """Delete executions that finished (with one of `statuses`) more than `older_than`
         (seconds or a timedelta) ago; return how many. Runs in batches of `batch_size`, each its
         own short transaction. Never touches pending, running or suspended executions, nor the
         children of an unfinished parent, nor a parent with unfinished children."""
-        call = core.prune(older_than, statuses, batch_size)
-
-        def batch(conn: Conn) -> dict[str, Any] | None:
-            with conn.transaction():
-                conn.execute(query("prune_gate"))
-                return conn.execute(query(call.query), call.params).fetchone()
-
-        total = 0
-        while True:
-            deleted = core.pruned(self._client._run(batch))
-            total += deleted
-            if deleted < batch_size:
-                return total
+        return self._client._drive(ops.prune_executions(older_than, statuses, batch_size))
 
     def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
         """Block until the execution is completed, failed or cancelled (LISTEN/NOTIFY, no
         polling); WaitTimeout (a TimeoutError) after `timeout` seconds."""
-        limit = core.check_wait_timeout(timeout)
-        call = core.get(execution_id)
-        wanted = str(call.params["id"])
-        deadline = None if limit is None else time.monotonic() + limit
-        listener = self._client._done_listener()
-        event = listener.subscribe(wanted, timeout=min(limit or 10.0, 10.0))
-        try:
-            while True:
-                event.clear()
-                # an outage during a wait is more waiting: reads keep trying until the deadline
-                patience = None if deadline is None else deadline - time.monotonic()
-                ex = core.execution_or_raise(self._client._one(call, patience), execution_id)
-                if ex.finished:
-                    return ex
-                remaining = WAIT_RECHECK_SECONDS
-                if deadline is not None:
-                    remaining = min(remaining, deadline - time.monotonic())
-                    if remaining <= 0:
-                        raise WaitTimeout(
-                            f"execution {wanted} did not finish within {limit:g} s "
-                            f"(status: {ex.status})"
-                        )
-                event.wait(remaining)
-        finally:
-            listener.unsubscribe(wanted, event)
+        return self._client._drive(ops.wait_for(execution_id, timeout))
+
+    def inspect(self, execution_id: str) -> Inspection:
+        """The execution, all its descendants (child workflows and tasks) and, for a suspended
+        workflow, where it waits: the source span, what it waits on, its variables."""
+        return self._client._drive(ops.inspect(execution_id))
 
 
 # ---------------------------------------------------------------- asyncio
@@ -374,12 +425,105 @@ class AsyncClient:
         self._open_lock = asyncio.Lock()
         self._listener: AsyncDoneListener | None = None
         self.tasks = AsyncTasks(self)
+        self.workflows = AsyncWorkflows(self)
+        self.signals = AsyncSignals(self)
         self.executions = AsyncExecutions(self)
 
-    def _done_listener(self) -> AsyncDoneListener:
-        if self._listener is None:
-            self._listener = AsyncDoneListener(self.database_url, self._timeouts)
-        return self._listener
+    async def migrate(self) -> list[str]:
+        applied = await asyncio.to_thread(run_migrations, self.database_url)
+        return [m.filename for m in applied]
+
+    async def register_workflows(self, workflows: WorkflowSources) -> list[WorkflowDefinition]:
+        found = await asyncio.to_thread(load_workflows, workflows)  # reads files, parses
+        await self._drive(ops.store_definitions(found))
+        return found
+
+    async def status(self) -> Overview:
+        return await self._drive(ops.overview())
+
+    # -- the driver
+
+    async def _drive(self, operation: ops.Operation[T]) -> T:
+        events: dict[str, asyncio.Event] = {}
+        sent: Any = None
+        error: Exception | None = None
+        try:
+            while True:
+                try:
+                    step = operation.send(sent) if error is None else operation.throw(error)
+                except StopIteration as done:
+                    return done.value
+                sent, error = None, None
+                try:
+                    sent = await self._step(step, events)
+                except Exception as exc:
+                    error = exc
+        finally:
+            operation.close()
+            for execution_id, event in events.items():
+                self._done_listener().unsubscribe(execution_id, event)
+
+    async def _step(self, step: ops.Step, events: dict[str, asyncio.Event]) -> Any:
+        if isinstance(step, ops.Subscribe):
+            await self._ready()
+            listener = self._done_listener()
+            events[step.execution_id] = await listener.subscribe(
+                step.execution_id, step.ready_within
+            )
+            return None
+        if isinstance(step, ops.Pause):
+            event = events[step.execution_id]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), max(0.0, step.seconds))
+            event.clear()
+            return None
+        if isinstance(step, ops.Atomic):
+            return await self._run(lambda conn: self._atomic(conn, step))
+        if step.replay_safe:
+
+            async def one(conn: AsyncConn) -> Any:
+                return await _fetch_async(await conn.execute(query(step.query), step.params), step)
+
+            return await self._run(one, patience=step.patience)
+        commit = _Commit()
+        try:
+            return await self._run(lambda conn: self._once(conn, step, commit), commit)
+        except Exception as exc:
+            if commit.reached and transient(exc):
+                raise _unsure(step, exc) from None
+            raise
+
+    @staticmethod
+    async def _atomic(conn: AsyncConn, step: ops.Atomic) -> list[Any]:
+        async with conn.transaction():
+            return [
+                await _fetch_async(await conn.execute(query(c.query), c.params), c)
+                for c in step.calls
+            ]
+
+    @staticmethod
+    async def _once(conn: AsyncConn, call: ops.Call, commit: _Commit) -> Any:
+        async with conn.transaction():
+            result = await _fetch_async(await conn.execute(query(call.query), call.params), call)
+            commit.reached = True
+        return result
+
+    async def _run(
+        self,
+        work: Callable[[AsyncConn], Awaitable[T]],
+        commit: _Commit | None = None,
+        patience: float | None = None,
+    ) -> T:
+        pool = await self._ready()
+        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
+        while True:
+            try:
+                async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
+                    return await work(conn)
+            except Exception as exc:
+                if commit is not None and commit.reached:
+                    raise
+                await asyncio.sleep(attempts.failed(exc))
 
     async def _ready(self) -> AsyncPool:
         if not self._opened:
@@ -390,40 +534,10 @@ class AsyncClient:
                     self._opened = True
         return self._pool
 
-    async def _run(
-        self, work: Callable[[AsyncConn], Awaitable[T]], patience: float | None = None
-    ) -> T:
-        """`work` on a pooled connection, tried again while the database is unreachable (for
-        retry_for seconds, or `patience` when that is longer)."""
-        pool = await self._ready()
-        attempts = self._retry.start(self.database_url, self._timeouts.statement, patience)
-        while True:
-            try:
-                async with pool.connection(_slot_wait(self._timeouts, attempts)) as conn:
-                    return await work(conn)
-            except Exception as exc:
-                await asyncio.sleep(attempts.failed(exc))
-
-    async def migrate(self) -> list[str]:
-        applied = await asyncio.to_thread(run_migrations, self.database_url)
-        return [m.filename for m in applied]
-
-    async def register_workflows(self, workflows: WorkflowSources) -> list[WorkflowDefinition]:
-        found = await asyncio.to_thread(load_workflows, workflows)  # reads files, parses
-        await self._run(lambda conn: store_workflow_definitions(conn, found))
-        return found
-
-    async def _one(self, call: core.Call, patience: float | None = None) -> dict[str, Any] | None:
-        async def one(conn: AsyncConn) -> dict[str, Any] | None:
-            return await (await conn.execute(query(call.query), call.params)).fetchone()
-
-        return await self._run(one, patience)
-
-    async def _all(self, call: core.Call) -> list[dict[str, Any]]:
-        async def all_rows(conn: AsyncConn) -> list[dict[str, Any]]:
-            return await (await conn.execute(query(call.query), call.params)).fetchall()
-
-        return await self._run(all_rows)
+    def _done_listener(self) -> AsyncDoneListener:
+        if self._listener is None:
+            self._listener = AsyncDoneListener(self.database_url, self._timeouts)
+        return self._listener
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -454,7 +568,7 @@ class AsyncTasks:
         retries: int | None = None,
         timeout: Seconds = None,
     ) -> str:
-        call = core.run_task(
+        call = ops.run_task(
             name,
             inputs,
             queue=queue,
@@ -464,7 +578,7 @@ class AsyncTasks:
             retries=retries,
             timeout=timeout,
         )
-        return await self._client._run(lambda conn: _enqueued_id_async(conn, call))
+        return await self._client._drive(ops.enqueue(call))
 
     async def run_many(
         self,
@@ -477,7 +591,7 @@ class AsyncTasks:
         retries: int | None = None,
         timeout: Seconds = None,
     ) -> list[str]:
-        call = core.run_many(
+        call = ops.run_many(
             name,
             inputs,
             queue=queue,
@@ -486,9 +600,41 @@ class AsyncTasks:
             retries=retries,
             timeout=timeout,
         )
-        if call.params["ids"]:
-            await self._client._run(lambda conn: _enqueued_many_async(conn, call))
-        return [str(i) for i in call.params["ids"]]
+        return await self._client._drive(ops.enqueue_many(call))
+
+
+class AsyncWorkflows:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def run(
+        self,
+        name: str,
+        inputs: dict[str, Any] | None = None,
+        *,
+        queue: str | None = None,
+        priority: int = 0,
+        idempotency_key: str | None = None,
+        delay: Seconds = None,
+    ) -> str:
+        return await self._client._drive(
+            ops.start_workflow(
+                name,
+                inputs,
+                queue=queue,
+                priority=priority,
+                idempotency_key=idempotency_key,
+                delay=delay,
+            )
+        )
+
+
+class AsyncSignals:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def send(self, workflow_id: str, signal_name: str, payload: Any = None) -> None:
+        await self._client._drive(ops.send_signal(workflow_id, signal_name, payload))
 
 
 class AsyncExecutions:
@@ -496,8 +642,7 @@ class AsyncExecutions:
         self._client = client
 
     async def get(self, execution_id: str) -> Execution:
-        row = await self._client._one(core.get(execution_id))
-        return core.execution_or_raise(row, execution_id)
+        return await self._client._drive(ops.fetch_execution(execution_id))
 
     async def list(
         self,
@@ -506,69 +651,28 @@ class AsyncExecutions:
         limit: int = 50,
         *,
         queue: str | None = None,
+        type: str | None = None,
     ) -> list[Execution]:
-        rows = await self._client._all(core.list_executions(status, name, queue, limit))
-        return [Execution.from_row(r) for r in rows]
+        call = ops.list_executions(status, name, queue, limit, type)
+        return await self._client._drive(ops.fetch_executions(call))
 
     async def cancel(self, execution_id: str) -> bool:
-        call = core.cancel(execution_id)
-
-        async def cancel(conn: AsyncConn) -> dict[str, Any] | None:
-            async with conn.transaction():
-                await conn.execute(query("cancel_unqueue"), call.params)
-                return await (await conn.execute(query(call.query), call.params)).fetchone()
-
-        return core.cancel_result(await self._client._run(cancel), execution_id)
+        return await self._client._drive(ops.cancel_execution(execution_id))
 
     async def prune(
         self,
         older_than: float | int | timedelta,
         statuses: Iterable[str] = PRUNABLE,
         *,
-        batch_size: int = core.PRUNE_BATCH,
+        batch_size: int = ops.PRUNE_BATCH,
     ) -> int:
-        call = core.prune(older_than, statuses, batch_size)
-
-        async def batch(conn: AsyncConn) -> dict[str, Any] | None:
-            async with conn.transaction():
-                await conn.execute(query("prune_gate"))
-                return await (await conn.execute(query(call.query), call.params)).fetchone()
-
-        total = 0
-        while True:
-            deleted = core.pruned(await self._client._run(batch))
-            total += deleted
-            if deleted < batch_size:
-                return total
+        return await self._client._drive(ops.prune_executions(older_than, statuses, batch_size))
 
     async def wait(self, execution_id: str, timeout: Seconds = None) -> Execution:
-        limit = core.check_wait_timeout(timeout)
-        call = core.get(execution_id)
-        wanted = str(call.params["id"])
-        loop = asyncio.get_running_loop()
-        deadline = None if limit is None else loop.time() + limit
-        await self._client._ready()
-        listener = self._client._done_listener()
-        event = await listener.subscribe(wanted, timeout=min(limit or 10.0, 10.0))
-        try:
-            while True:
-                event.clear()
-                patience = None if deadline is None else deadline - loop.time()
-                ex = core.execution_or_raise(await self._client._one(call, patience), execution_id)
-                if ex.finished:
-                    return ex
-                remaining = WAIT_RECHECK_SECONDS
-                if deadline is not None:
-                    remaining = min(remaining, deadline - loop.time())
-                    if remaining <= 0:
-                        raise WaitTimeout(
-                            f"execution {wanted} did not finish within {limit:g} s "
-                            f"(status: {ex.status})"
-                        )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), remaining)
-        finally:
-            listener.unsubscribe(wanted, event)
+        return await self._client._drive(ops.wait_for(execution_id, timeout))
+
+    async def inspect(self, execution_id: str) -> Inspection:
+        return await self._client._drive(ops.inspect(execution_id))
 
 
 def init(

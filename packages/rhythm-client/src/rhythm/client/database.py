@@ -27,6 +27,10 @@ KEEPALIVE_COUNT = 3
 # connection itself: the server's own timeout should fire first; this catches a server (or a
 # proxy) that no longer answers at all, which neither statement_timeout nor TCP can see.
 CLIENT_GRACE_SECONDS = 2.0
+# Pooled connections (clients and workers): autocommit (every statement is its own transaction)
+# and no server-side prepared statements, so every plan is made for the table sizes of the
+# moment (a generic plan cached while a table was empty would scan it sequentially forever after).
+CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
 
 
 @dataclass(frozen=True)

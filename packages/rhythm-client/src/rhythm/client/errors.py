@@ -31,6 +31,24 @@ class ExecutionNotFound(RhythmError, LookupError):
     """No execution has the given id."""
 
 
+class UnknownWorkflow(RhythmError, LookupError):
+    """No workflow of that name is registered; `known` lists the names that are."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        listed = ", ".join(known) if known else "none yet (register .flow files first)"
+        super().__init__(f"no workflow named {name!r} is registered; registered: {listed}")
+
+
+class NotAWorkflow(InvalidInput):
+    """A workflow-only operation (sending a signal) was given the id of a task."""
+
+
+class ExecutionFinished(RhythmError):
+    """The execution has already completed, failed or been cancelled."""
+
+
 class WaitTimeout(RhythmError, TimeoutError):
     """An execution did not finish within the time a caller was willing to wait."""
 

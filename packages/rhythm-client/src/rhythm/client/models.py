@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
 Status = Literal["pending", "running", "suspended", "completed", "failed", "cancelled"]
 STATUSES: tuple[str, ...] = ("pending", "running", "suspended", "completed", "failed", "cancelled")
+EXECUTION_TYPES: tuple[str, ...] = ("task", "workflow")
 FINISHED: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 # What executions.prune() deletes by default: every finished status.
 PRUNABLE: tuple[str, ...] = ("completed", "failed", "cancelled")
@@ -35,6 +36,7 @@ class Execution:
     completed_at: datetime | None
     priority: int = 0
     idempotency_key: str | None = None
+    version_hash: str | None = None  # workflows: the version this execution runs on
 
     @property
     def finished(self) -> bool:
@@ -58,4 +60,109 @@ class Execution:
             completed_at=row["completed_at"],
             priority=row["priority"],
             idempotency_key=row["idempotency_key"],
+            version_hash=row.get("version_hash"),
         )
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from its first start to its end (None until it has both)."""
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field as plain JSON values (timestamps as ISO 8601), for `--json` output."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("created_at", "started_at", "completed_at"):
+            value = out[key]
+            out[key] = None if value is None else value.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class ChildExecution:
+    """A descendant of an execution, as `executions.inspect` lists them: a task or workflow
+    started by a workflow (`level` 1) or by one of its descendants (2, 3, ...)."""
+
+    id: str
+    parent_id: str | None
+    level: int
+    type: Literal["task", "workflow"]
+    name: str
+    status: Status
+    attempt: int
+    error: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    parent_handle: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ChildExecution:
+        return cls(
+            id=str(row["id"]),
+            parent_id=None if row["parent_id"] is None else str(row["parent_id"]),
+            level=int(row["level"]),
+            type=row["type"],
+            name=row["name"],
+            status=row["status"],
+            attempt=row["attempt"],
+            error=row["error"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            completed_at=row["completed_at"],
+            parent_handle=row.get("parent_handle"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("created_at", "started_at", "completed_at"):
+            value = out[key]
+            out[key] = None if value is None else value.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """One queue right now: runnable, scheduled for later, and leased to a worker."""
+
+    queue: str
+    ready: int
+    scheduled: int
+    running: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What `Client.status()` returns: executions per status (every status present, 0 if none)
+    and, per queue, what is ready, scheduled and running."""
+
+    executions: dict[str, int]
+    queues: list[QueueCounts]
+
+    @classmethod
+    def from_rows(cls, counts: list[dict[str, Any]], queues: list[dict[str, Any]]) -> Overview:
+        found = {row["status"]: int(row["n"]) for row in counts}
+        return cls(
+            {status: found.get(status, 0) for status in STATUSES},
+            [QueueCounts(r["queue"], r["ready"], r["scheduled"], r["running"]) for r in queues],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "executions": dict(self.executions),
+            "queues": [
+                {"queue": q.queue, "ready": q.ready, "scheduled": q.scheduled, "running": q.running}
+                for q in self.queues
+            ],
+        }

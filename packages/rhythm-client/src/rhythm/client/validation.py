@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from rhythm.client.errors import InvalidInput
-from rhythm.client.models import FINISHED, STATUSES
+from rhythm.client.models import EXECUTION_TYPES, FINISHED, STATUSES
 from rhythm.core import durations, limits
 from rhythm.core.limits import MAX_NAME_LENGTH
 
@@ -95,6 +95,15 @@ def check_status(value: object) -> str | None:
         return None
     if value not in STATUSES:
         raise InvalidInput(f"unknown status {value!r}; expected one of {', '.join(STATUSES)}")
+    return str(value)
+
+
+def check_type(value: object) -> str | None:
+    """None (any), "task" or "workflow"."""
+    if value is None:
+        return None
+    if value not in EXECUTION_TYPES:
+        raise InvalidInput(f"unknown execution type {value!r}; expected task or workflow")
     return str(value)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 
-from rhythm.client.core import ids_in
 from rhythm.client.database import Timeouts, connect, connect_async
 from rhythm.client.redaction import redact
 
@@ -24,6 +23,11 @@ log = logging.getLogger("rhythm.client")
 
 DONE_CHANNEL = "rhythm_done"
 RECONNECT_SECONDS = 1.0
+
+
+def ids_in(payload: str) -> set[str]:
+    """The execution ids of one `rhythm_done` notification (comma-separated)."""
+    return set(payload.split(",")) if payload else set()
 
 
 class OutageLog:

@@ -25,8 +25,8 @@ from rhythm.client.errors import InvalidInput
 from rhythm.client.queries import query
 from rhythm.client.validation import check_name
 from rhythm.core.analysis import analyze
-from rhythm.core.compiler import compile_program
 from rhythm.core.diagnostics import Diagnostic, Severity
+from rhythm.core.versions import version_hash
 
 FLOW_SUFFIX = ".flow"
 
@@ -89,9 +89,7 @@ def load_workflows(sources: WorkflowSources) -> list[WorkflowDefinition]:
                     f"{shown}: the workflow name {name!r} is already taken by {earlier.path}"
                 )
             continue
-        # The compiler's hash until rhythm.core.versions.version_hash is there to call.
-        digest = compile_program(analysis.program, source, shown).version_hash
-        chosen[name] = WorkflowDefinition(name, digest, source, path)
+        chosen[name] = WorkflowDefinition(name, version_hash(source), source, path)
     if problems:
         raise WorkflowFileError(problems)
     return list(chosen.values())

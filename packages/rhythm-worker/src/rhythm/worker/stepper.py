@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from rhythm.client import core as client_core
+from rhythm.client import operations as client_ops
 from rhythm.client.errors import InvalidInput
 from rhythm.client.validation import encode_inputs
 from rhythm.core import vm
@@ -255,7 +255,7 @@ class _Effects:
         o = effect.options
         try:
             # The same validation and parameters as client.tasks.run (one insert path).
-            call = client_core.run_task(
+            call = client_ops.run_task(
                 effect.name,
                 effect.inputs,
                 queue=o.queue,

@@ -23,11 +23,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from rhythm.client.core import CONNECTION_KWARGS
-from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, Timeouts
+from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
 from rhythm.client.errors import DatabaseUnavailable
 from rhythm.client.pool import AsyncPool
 from rhythm.client.queries import query
+from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in memory
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 # What a store method raises when the database did not do what was asked.
@@ -244,6 +244,7 @@ class StepCommit:
                         "names": names,
                         "inputs": inputs,
                         "parent_id": self.id,
+                        "max_depth": MAX_CHILD_DEPTH,
                     },
                 )
             )

@@ -85,15 +85,17 @@ SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempoten
 
 -- name: get_execution
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE id = %(id)s;
 
 -- name: list_executions
+-- Newest first, optionally only one status, type ('task' or 'workflow'), name or queue.
 SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, created_at, started_at, completed_at
+       idempotency_key, version_hash, created_at, started_at, completed_at
 FROM rhythm.executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(type)s::text IS NULL OR type = %(type)s::text)
   AND (%(name)s::text IS NULL OR name = %(name)s::text)
   AND (%(queue)s::text IS NULL OR queue = %(queue)s::text)
 ORDER BY created_at DESC, id DESC
@@ -508,8 +510,10 @@ SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDE
 WITH created AS (
     INSERT INTO rhythm.executions
         (id, type, name, queue, priority, inputs, ordered_inputs, idempotency_key, version_hash)
-    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::jsonb,
-            %(inputs)s::json, %(idempotency_key)s, %(version_hash)s)
+    -- ::text first: a parameter used twice takes the type of its first cast, and text -> jsonb
+    -- -> json would sort the keys of the json copy.
+    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::text::jsonb,
+            %(inputs)s::text::json, %(idempotency_key)s, %(version_hash)s)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, queue, priority
 ), now_ready AS (
@@ -723,14 +727,27 @@ SELECT count(*)::int AS created FROM created;
 
 -- name: start_step_workflows
 -- (stepper) The child workflows a step started: each on the latest version of its name, in
--- the parent's queue and priority, ready at once. A name with no registered version is a
--- failed result (type "WorkflowNotFound") in the parent's inbox instead, as in run_workflow.
-WITH c AS (
+-- the parent's queue and priority, ready at once. Instead, as in run_workflow, a failed result
+-- goes to the parent's inbox for a name with no registered version (type "WorkflowNotFound")
+-- and for a child nested deeper than `max_depth` workflows (type "WorkflowError": a workflow
+-- starting itself without end).
+WITH RECURSIVE ancestors AS (
+    SELECT e.id, e.parent_id, 1 AS depth FROM rhythm.executions AS e WHERE e.id = %(parent_id)s
+    UNION ALL
+    SELECT e.id, e.parent_id, a.depth + 1
+    FROM rhythm.executions AS e
+    JOIN ancestors AS a ON e.id = a.parent_id
+    WHERE a.depth <= %(max_depth)s
+), too_deep AS (
+    SELECT max(depth) > %(max_depth)s AS yes FROM ancestors
+), c AS (
     SELECT *
     FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(inputs)s::text[])
         AS c (id, handle, name, inputs)
 ), versioned AS (
-    SELECT c.*, v.version_hash
+    SELECT c.*, CASE WHEN (SELECT yes FROM too_deep) THEN NULL ELSE v.version_hash END
+               AS version_hash,
+           v.version_hash IS NULL AS unknown
     FROM c
     LEFT JOIN LATERAL (
         SELECT d.version_hash FROM rhythm.workflow_definitions AS d
@@ -755,7 +772,7 @@ WITH c AS (
     SELECT id, queue, priority FROM created ORDER BY parent_handle
 ), unknown AS (
     INSERT INTO rhythm.workflow_results (execution_id, handle, result)
-    SELECT %(parent_id)s, v.handle, json_build_object(
+    SELECT %(parent_id)s, v.handle, CASE WHEN v.unknown THEN json_build_object(
         'status', 'failed',
         'error', json_build_object(
             'type', 'WorkflowNotFound',
@@ -763,6 +780,14 @@ WITH c AS (
                 || coalesce((SELECT string_agg(DISTINCT quote_literal(d.name), ', ')
                              FROM rhythm.workflow_definitions AS d), 'none') || ')',
             'workflow', v.name))
+    ELSE json_build_object(
+        'status', 'failed',
+        'error', json_build_object(
+            'type', 'WorkflowError',
+            'message', 'child workflows nested deeper than ' || %(max_depth)s || ': '
+                || quote_literal(v.name) || ' was not started',
+            'workflow', v.name))
+    END
     FROM versioned AS v
     WHERE v.version_hash IS NULL
 )

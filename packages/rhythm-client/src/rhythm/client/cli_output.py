@@ -1,0 +1,141 @@
+"""How the `rhythm` commands print: rich tables and panels for people, plain JSON for scripts.
+
+Every command that shows data takes `--json`; without it, output goes through `console()`, which
+prints colours on a terminal and plain text (no escape codes) when piped."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from rhythm.client.models import STATUSES, Execution, Overview
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Piped output is read by people too (in CI logs, `| less`): wide enough that ids never wrap.
+PIPED_WIDTH = 160
+
+STATUS_STYLE = {
+    "pending": "yellow",
+    "running": "cyan",
+    "suspended": "magenta",
+    "completed": "green",
+    "failed": "bold red",
+    "cancelled": "dim",
+}
+STATUS_MARK = {
+    "pending": "·",
+    "running": "▶",
+    "suspended": "⏸",
+    "completed": "✓",
+    "failed": "✗",
+    "cancelled": "⊘",
+}
+
+
+def json_option(fn: F) -> F:
+    """`--json`: print machine-readable JSON instead of tables."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of tables."
+    )(fn)
+
+
+def console() -> Console:
+    """A console on the current stdout (click's test runner swaps it), never wrapping long ids."""
+    out = sys.stdout
+    terminal = out.isatty()
+    return Console(
+        file=out,
+        width=None if terminal else PIPED_WIDTH,
+        highlight=False,
+        soft_wrap=not terminal,
+        emoji=False,
+    )
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def status_text(status: str) -> Text:
+    return Text(f"{STATUS_MARK.get(status, '?')} {status}", style=STATUS_STYLE.get(status, ""))
+
+
+def seconds_text(seconds: float | None) -> str:
+    """0.052 -> '52ms', 3.4 -> '3.4s', 125 -> '2m05s', 7300 -> '2h01m'."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    return f"{hours // 24}d{hours % 24:02d}h"
+
+
+def elapsed(ex: Execution, now: datetime | None = None) -> float | None:
+    """How long it ran: start to end, or start to now while it is unfinished."""
+    if ex.started_at is None:
+        return None
+    end = ex.completed_at
+    if end is None:
+        if ex.finished:
+            return None
+        end = now or datetime.now(ex.started_at.tzinfo)
+    return max(0.0, (end - ex.started_at).total_seconds())
+
+
+def when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def executions_table(found: Iterable[Execution]) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("TYPE")
+    table.add_column("NAME", overflow="fold")
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("QUEUE")
+    table.add_column("ATTEMPT", justify="right")
+    table.add_column("CREATED", no_wrap=True)
+    table.add_column("TOOK", justify="right")
+    for ex in found:
+        table.add_row(
+            ex.id,
+            ex.type,
+            ex.name,
+            status_text(ex.status),
+            ex.queue,
+            str(ex.attempt),
+            when(ex.created_at),
+            seconds_text(elapsed(ex)),
+        )
+    return table
+
+
+def status_tables(overview: Overview) -> tuple[Table, Table]:
+    by_status = Table(box=None, header_style="bold", title="Executions", title_justify="left")
+    for status in STATUSES:
+        by_status.add_column(status.upper(), justify="right", style=STATUS_STYLE[status])
+    by_status.add_row(*(str(overview.executions.get(s, 0)) for s in STATUSES))
+    per_queue = Table(box=None, header_style="bold", title="Queues", title_justify="left")
+    per_queue.add_column("QUEUE")
+    per_queue.add_column("READY", justify="right")
+    per_queue.add_column("SCHEDULED", justify="right")
+    per_queue.add_column("RUNNING", justify="right")
+    for q in overview.queues:
+        per_queue.add_row(q.queue, str(q.ready), str(q.scheduled), str(q.running))
+    return by_status, per_queue

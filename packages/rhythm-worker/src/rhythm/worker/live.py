@@ -1,0 +1,121 @@
+"""What `rhythm run` shows while a workflow runs: one line per step as it happens.
+
+`StepReporter.update(inspection)` compares the latest view of the workflow (its descendants and,
+when it is suspended, where it waits) with the one before and returns the new events as rich
+Text lines: a task or child workflow started, finished (with its duration) or failed (and whether
+it will be retried), and the workflow waiting on a timer or a signal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, seconds_text
+from rhythm.client.inspection import Inspection
+from rhythm.client.models import Execution
+
+
+@dataclass(frozen=True)
+class _Seen:
+    status: str
+    attempt: int
+
+
+class StepReporter:
+    """Turns successive inspections of one workflow into event lines, each reported once."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, _Seen] = {}
+        self._wait: tuple[object, ...] | None = None
+
+    def update(self, found: Inspection) -> list[Text]:
+        lines: list[Text] = []
+        root = found.execution
+        depth = _depths(root, found.children)
+        for child in found.children:
+            lines.extend(self._child(child, depth.get(child.id, 1)))
+        lines.extend(self._waiting(found))
+        return lines
+
+    def _child(self, ex: Execution, depth: int) -> list[Text]:
+        before = self._seen.get(ex.id)
+        now = _Seen(ex.status, ex.attempt)
+        if before == now:
+            return []
+        self._seen[ex.id] = now
+        lines: list[Text] = []
+        was_waiting = before is None or before.status == "pending"
+        if ex.status in ("running", "suspended"):
+            if was_waiting:
+                again = f" (attempt {ex.attempt})" if ex.attempt > 1 else ""
+                lines.append(_line(depth, "running", ex, f"started{again}"))
+        elif ex.status == "pending":
+            if before is not None and before.status == "running":
+                problem = _message(ex.error)
+                lines.append(_line(depth, "failed", ex, f"failed, will retry: {problem}"))
+        else:
+            if was_waiting and ex.status != "cancelled":
+                # It started and finished between two looks: report both.
+                lines.append(_line(depth, "running", ex, "started"))
+            took = seconds_text(ex.duration)
+            if ex.status == "completed":
+                lines.append(_line(depth, "completed", ex, f"completed in {took}"))
+            elif ex.status == "failed":
+                error = ex.error or (ex.output if isinstance(ex.output, dict) else None)
+                lines.append(_line(depth, "failed", ex, f"failed after {took}: {_message(error)}"))
+            else:
+                lines.append(_line(depth, "cancelled", ex, "cancelled"))
+        return lines
+
+    def _waiting(self, found: Inspection) -> list[Text]:
+        wait = found.wait
+        if found.execution.status != "suspended" or wait is None:
+            self._wait = None
+            return []
+        key = (wait.line, wait.column, tuple(_describe(w) for w in wait.waits_on))
+        if key == self._wait:
+            return []
+        self._wait = key
+        on = [w for w in wait.waits_on if w.get("kind") in ("timer", "signal")]
+        if not on:
+            return []  # waiting on tasks or children only: their lines say it all
+        text = Text("  ")
+        text.append(f"{STATUS_MARK['suspended']} ", style=STATUS_STYLE["suspended"])
+        text.append("waiting on " + ", ".join(_describe(w) for w in on), style="bold")
+        text.append(f"  (line {wait.line})", style="dim")
+        return [text]
+
+
+def _depths(root: Execution, children: list[Execution]) -> dict[str, int]:
+    depth = {root.id: 0}
+    for child in children:  # parents come before their children (start order)
+        depth[child.id] = depth.get(child.parent_id or "", 0) + 1
+    return depth
+
+
+def _line(depth: int, style_of: str, ex: Execution, what: str) -> Text:
+    text = Text("  " * depth)
+    text.append(f"{STATUS_MARK[style_of]} ", style=STATUS_STYLE[style_of])
+    text.append(f"{ex.type} ", style="dim")
+    text.append(ex.name, style="bold")
+    text.append(f" {what}")
+    return text
+
+
+def _message(error: object) -> str:
+    if isinstance(error, dict):
+        kind = error.get("type")
+        message = str(error.get("message", ""))
+        return f"{kind}: {message}" if kind else message
+    return str(error)
+
+
+def _describe(wait: dict[str, object]) -> str:
+    kind = str(wait.get("kind", "?"))
+    name = wait.get("name")
+    if kind == "signal" and name:
+        return f"signal {name!r}"
+    if kind == "timer" and name:
+        return f"timer ({name})"
+    return f"{kind} {name!r}" if name else kind
