@@ -18,6 +18,7 @@ from types import ModuleType
 
 from rhythm.client.config import load_tool_settings
 from rhythm.client.errors import ConfigError
+from rhythm.worker.registry import TaskDefinition, collect
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,13 @@ def import_tasks(app: App) -> list[ModuleType]:
                 f"{app.label}: importing task module {name!r} raised {type(exc).__name__}: {exc}"
             ) from None
     return modules
+
+
+def app_tasks(app: App, modules: list[ModuleType]) -> dict[str, TaskDefinition]:
+    """The @task definitions of the app's modules (a module without any is a clear error)."""
+    if not modules:
+        return {}
+    try:
+        return collect(modules)
+    except ValueError as exc:
+        raise ConfigError(f"{app.label}: {exc}") from None
