@@ -128,7 +128,10 @@ def error_text(error: dict[str, Any]) -> Text:
     text = Text()
     text.append(str(error.get("type") or "Error"), style="bold red")
     text.append(f": {error.get('message', '')}")
-    extra = {k: v for k, v in error.items() if k not in ("type", "message", "traceback")}
+    # Anything else the error carries (a task's name, a child's id...), but not the attempt
+    # number, which the facts above already show.
+    shown = ("type", "message", "traceback", "attempt")
+    extra = {k: v for k, v in error.items() if k not in shown}
     if extra:
         text.append("\n" + json.dumps(extra, indent=2, ensure_ascii=False), style="dim")
     traceback = error.get("traceback")

@@ -10,6 +10,7 @@ An app is the folder of the nearest pyproject.toml, configured by its `[tool.rhy
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ class App:
     def label(self) -> str:
         return str(self.pyproject) if self.pyproject else str(self.root)
 
+    def embedded_label(self) -> str:
+        """Where the embedded Postgres lives, relative to the working directory when inside it."""
+        folder = self.root / ".rhythm"
+        with contextlib.suppress(ValueError):
+            return f"embedded Postgres in {folder.relative_to(Path.cwd())}"
+        return f"embedded Postgres in {folder}"
+
 
 def find_app(start: Path) -> App:
     """The app whose pyproject.toml is nearest at or above `start` (a file or a folder)."""
@@ -51,10 +59,18 @@ def find_app(start: Path) -> App:
     if raw_workflows is not None:
         if not isinstance(raw_workflows, str) or not raw_workflows.strip():
             raise ConfigError(f"{where} workflows must be a folder name, got {raw_workflows!r}")
-        workflows = root / raw_workflows
+        workflows = _near(root / raw_workflows)
         if not workflows.is_dir():
             raise ConfigError(f"{where} workflows = {raw_workflows!r}: no such folder {workflows}")
     return App(root, pyproject, tuple(raw_tasks), workflows)
+
+
+def _near(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it: messages then name
+    `flows/x.flow`, as the user would."""
+    with contextlib.suppress(ValueError):
+        return path.relative_to(Path.cwd())
+    return path
 
 
 def import_tasks(app: App) -> list[ModuleType]:

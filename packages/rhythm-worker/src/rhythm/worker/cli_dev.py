@@ -128,11 +128,7 @@ async def _dev(
     out = console()
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
-    where = (
-        f"embedded Postgres in {app.root / '.rhythm'}"
-        if setting.url is None
-        else describe_target(url)
-    )
+    where = app.embedded_label() if setting.url is None else describe_target(url)
     tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
     stop = asyncio.Event()

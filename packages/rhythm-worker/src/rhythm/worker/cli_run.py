@@ -109,11 +109,7 @@ async def _run(
     name = next(d.name for d in definitions if d.path.resolve() == flow_file.resolve())
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
-    where = (
-        "embedded Postgres in " + str(app.root / ".rhythm")
-        if setting.url is None
-        else (describe_target(url))
-    )
+    where = app.embedded_label() if setting.url is None else (describe_target(url))
     tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
     try:
