@@ -1,13 +1,16 @@
 """Which database failures deserve another try, for how long, and what the caller sees after.
 
-Every statement the clients run is safe to run twice. Reads, cancel and prune are idempotent by
-nature; an idempotency key makes its enqueue idempotent; and every other insert carries an id the
-client made up before sending it, so when the reply to a committed insert is lost the second try
-fails on that id's primary key, which proves the first one landed (`landed_before`). A call that
-fails because the database went away (a restart, a dropped connection, a refused connect) is
-therefore tried again with a short backoff until `RetryPolicy.seconds` have passed since the call
-began; then it raises DatabaseUnavailable naming the host (never the password). Anything else
-(a constraint, a bad value, a statement that hit statement_timeout) is not retried."""
+Nearly every statement the clients run is safe to run twice. Reads, cancel and prune are
+idempotent by nature; an idempotency key makes its enqueue idempotent; and every other insert
+carries an id the client made up before sending it, so when the reply to a committed insert is
+lost the second try fails on that id's primary key, which proves the first one landed
+(`landed_before`). A call that fails because the database went away (a restart, a dropped
+connection, a refused connect) is therefore tried again with a short backoff until
+`RetryPolicy.seconds` have passed since the call began; then it raises DatabaseUnavailable naming
+the host (never the password). Anything else (a constraint, a bad value, a statement that hit
+statement_timeout) is not retried. A step that is NOT safe to repeat says so (`replay_safe=False`
+in rhythm.client.operations): the clients then retry it only while it had not reached its
+COMMIT."""
 
 from __future__ import annotations
 
