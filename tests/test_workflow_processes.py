@@ -136,12 +136,15 @@ def test_context_holds_the_real_values(url: str) -> None:
     assert before * 1000 - 5000 <= out["now"] <= time.time() * 1000 + 5000
 
 
-def test_a_runaway_loop_fails_only_its_own_workflow(url: str) -> None:
+def test_a_runaway_loop_or_bloated_state_fails_only_its_own_workflow(url: str) -> None:
     runaway = wf_db.start(url, "runaway")
+    bloated = wf_db.start(url, "bloated")
     others = wf_db.start_many(url, "one", [{"n": n} for n in range(10)])
-    found = wf_db.wait(url, [runaway, *others], 60)
+    found = wf_db.wait(url, [runaway, bloated, *others], 60)
     assert found[runaway]["status"] == "failed"
     assert found[runaway]["output"]["type"] == "BudgetExceeded"
+    assert found[bloated]["status"] == "failed"
+    assert found[bloated]["output"]["type"] == "StateTooLarge"
     assert [found[i]["output"] for i in others] == [n * 2 for n in range(10)]
 
 
@@ -179,7 +182,9 @@ def test_cancel_cascades_to_child_workflows_and_running_tasks(
         }
 
     wait_for(started, 20, "the child workflow to wait and the task to run")
-    assert wf_db.cancel(url, wid) == 3
+    with Client(url) as client:
+        assert client.executions.cancel(wid) is True
+        assert client.executions.cancel(wid) is False  # already cancelled
     statuses = {k["name"]: k["status"] for k in wf_db.children(url, wid)}
     assert statuses == {"sleeper": "cancelled", "sleep": "cancelled"}
     assert wf_db.rows(url, [wid])[wid]["status"] == "cancelled"
@@ -222,6 +227,7 @@ def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> ob
     [
         ("parent", {"n": 5}, []),
         ("combinators", {}, []),
+        ("async_calls", {}, []),  # async calls suspended side by side
         ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
         ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
     ],
