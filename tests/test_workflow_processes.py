@@ -227,6 +227,7 @@ def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> ob
     [
         ("parent", {"n": 5}, []),
         ("combinators", {}, []),
+        ("async_calls", {}, []),  # async calls suspended side by side
         ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
         ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
     ],
