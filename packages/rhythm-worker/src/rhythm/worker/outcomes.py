@@ -134,13 +134,12 @@ def one_line(text: str) -> str:
 def _traceback(exc: BaseException) -> str | None:
     try:
         return "".join(traceback.format_exception(exc))
-    except Exception:  # the exception's own __str__ raised inside the formatter
+    except Exception:  # a broken exception (its __str__, __cause__, ...) broke the formatter
         try:
             frames = traceback.format_tb(exc.__traceback__)
         except Exception:
             return None
         return "Traceback (most recent call last):\n" + "".join(frames) + type(exc).__name__
-    # format_exception can also meet BaseException subclasses with broken __str__: covered above
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:

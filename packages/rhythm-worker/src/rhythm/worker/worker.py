@@ -24,7 +24,7 @@ from typing import Any
 
 from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.errors import MigrationError
+from rhythm.client.errors import SchemaMissing
 from rhythm.client.migrations import applied_migrations, load_migrations
 from rhythm.client.workflow_files import (
     WorkflowDefinition,
@@ -150,7 +150,12 @@ class Worker:
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT (or stop()); blocks. A second signal skips the grace period."""
-        asyncio.run(self._serve(handle_signals=True))
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._serve(handle_signals=True))
+        finally:
+            _cancel_leftovers(loop)
+            loop.close()
 
     async def run_async(self, handle_signals: bool = False) -> None:
         """Run on the current event loop until stop() is called (or the task is cancelled)."""
@@ -583,12 +588,29 @@ def _check_schema(url: str) -> None:
     applied = {version for version, _ in applied_migrations(url)}
     missing = [m.filename for m in expected if m.version not in applied]
     if not applied:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} has no Rhythm schema: "
             "run `rhythm migrate` first"
         )
     if missing:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} lacks migration(s) {', '.join(missing)}: "
             "run `rhythm migrate` first"
         )
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop, wait: float = 2.0) -> None:
+    """Cancel what still runs on the loop and wait a little, unlike asyncio.run, which waits
+    forever: an async task that ignores its cancellation must not keep the process alive."""
+    leftovers = asyncio.all_tasks(loop)
+    for t in leftovers:
+        t.cancel()
+    if leftovers:
+        _, stuck = loop.run_until_complete(asyncio.wait(leftovers, timeout=wait))
+        if stuck:
+            log.warning(
+                "%d task(s) ignored their cancellation at shutdown; leaving them behind",
+                len(stuck),
+            )
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(loop.shutdown_asyncgens())
