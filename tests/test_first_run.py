@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 RHYTHM = [sys.executable, "-m", "rhythm.client.cli"]
+APPROVAL = "examples/approval/flows/expense_approval.flow"
 
 
 def env_for(url: str | None) -> dict[str, str]:
@@ -166,6 +167,17 @@ def test_orders_compensates_when_an_item_is_out_of_stock(migrated_url: str) -> N
     assert "✓ task refund completed" in run.stderr
 
 
+def run_in_background(url: str, flow: str, inputs: dict) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*RHYTHM, "run", flow, "--input", json.dumps(inputs)],
+        env=env_for(url),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for_status(url: str, name: str, status: str, seconds: float = 60) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -180,20 +192,7 @@ def wait_for_status(url: str, name: str, status: str, seconds: float = 60) -> st
 
 def test_approval_waits_for_a_signal_sent_from_another_terminal(migrated_url: str) -> None:
     request = {"requestId": "exp-1", "amount": 120, "requester": "sam"}
-    running = subprocess.Popen(
-        [
-            *RHYTHM,
-            "run",
-            "examples/approval/flows/expense_approval.flow",
-            "--input",
-            json.dumps(request),
-        ],
-        env=env_for(migrated_url),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    running = run_in_background(migrated_url, APPROVAL, request)
     try:
         wid = wait_for_status(migrated_url, "expense_approval", "suspended")
 
@@ -299,20 +298,8 @@ def test_the_readme_command_on_the_embedded_postgres(tmp_path: Path) -> None:
 
 
 def test_interrupting_rhythm_run_keeps_the_workflow(migrated_url: str) -> None:
-    running = subprocess.Popen(
-        [
-            *RHYTHM,
-            "run",
-            "examples/approval/flows/expense_approval.flow",
-            "--input",
-            '{"requestId": "exp-2", "amount": 1, "requester": "sam"}',
-        ],
-        env=env_for(migrated_url),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    request = {"requestId": "exp-2", "amount": 1, "requester": "sam"}
+    running = run_in_background(migrated_url, APPROVAL, request)
     try:
         wid = wait_for_status(migrated_url, "expense_approval", "suspended")
         running.send_signal(signal.SIGINT)

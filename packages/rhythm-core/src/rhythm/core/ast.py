@@ -176,11 +176,13 @@ class Await(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Arrow(Node):
-    """`x => expr`, `(a, b = 1, ...rest) => { ... }`. No `await` allowed inside."""
+    """`x => expr`, `(a, b = 1, ...rest) => { ... }`, `async (x) => { ... }`. `await` is
+    allowed only inside an `async` one (and at the workflow's top level)."""
 
     params: list[Pattern]
     body: Expr | Block
     rest: Pattern | None = None  # `...rest`, the last parameter (added by the parser)
+    is_async: bool = False
 
 
 AssignOp: TypeAlias = Literal["=", "+=", "-=", "*=", "/=", "%=", "**=", "??=", "||=", "&&="]

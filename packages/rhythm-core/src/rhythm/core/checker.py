@@ -178,19 +178,21 @@ class _Checker:
         if not isinstance(node, ast.Node):
             return
         if isinstance(node, ast.Arrow):
+            # `arrow` means "await is not allowed here": inside a plain arrow, not an async one.
+            inner = not node.is_async
             for p in [*node.params, node.rest]:
                 self.expr(p, True)
             if isinstance(node.body, ast.Block):
-                self.stmts(node.body.body, False, True)
+                self.stmts(node.body.body, False, inner)
             else:
-                self.expr(node.body, True)
+                self.expr(node.body, inner)
             return
         if isinstance(node, ast.Await) and arrow:
             self.add(
                 Code.AWAIT_IN_ARROW,
-                "'await' cannot be used inside an arrow function: a workflow can only suspend at "
-                "its top level. Start the work inside the arrow and await the results outside, "
-                'e.g. `await Promise.all(items.map(x => Task.run("t", x)))`',
+                "'await' can only be used at the workflow's top level or inside an async "
+                "function: mark the arrow async, e.g. "
+                '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )
         elif isinstance(node, ast.Assign):

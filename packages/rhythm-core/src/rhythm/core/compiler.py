@@ -34,6 +34,8 @@ class FunctionInfo:
     nslots: int  # size of the function's root scope
     name: str
     line: int
+    # An async function: calling it starts an async call (rhythm.core.vm), returning its promise.
+    is_async: bool = False
 
 
 #: Names visible at an `await`, innermost scope first: for each scope up the environment chain
@@ -229,7 +231,11 @@ class _Compiler:
             self.expr(arrow.body)
             self.emit(op.RETURN)
         self.functions[index] = FunctionInfo(
-            entry=entry, nslots=root.size, name="<arrow>", line=arrow.span.line
+            entry=entry,
+            nslots=root.size,
+            name="<arrow>",
+            line=arrow.span.line,
+            is_async=arrow.is_async,
         )
 
     def finish(self) -> CompiledWorkflow:

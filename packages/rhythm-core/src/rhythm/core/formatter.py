@@ -627,7 +627,7 @@ class _Printer:
                 body = self.expr(n.body, ASSIGN)
                 if _first_char(body) == "{":
                     body = ["(", body, ")"]
-            return [head, " => ", body]
+            return ["async " if n.is_async else "", head, " => ", body]
         raise FormatError(f"cannot format {type(n).__name__}")
 
     def logical_operand(self, parent: ast.Logical, child: Any, min_prec: int) -> Any:

@@ -451,6 +451,14 @@ class _Builder:
         param = ast.Identifier(name=c[0].value, span=self.span(c[0]))
         return ast.Arrow(params=[param], body=c[2], span=self.span(c))
 
+    def async_arrow(self, c: list[Any]) -> ast.Arrow:
+        params, rest = c[2] if c[2] is not None else ([], None)
+        return ast.Arrow(params=params, rest=rest, body=c[5], span=self.span(c), is_async=True)
+
+    def async_arrow_single(self, c: list[Any]) -> ast.Arrow:
+        param = ast.Identifier(name=c[1].value, span=self.span(c[1]))
+        return ast.Arrow(params=[param], body=c[3], span=self.span(c), is_async=True)
+
     def arrow_params(self, c: list[Any]) -> tuple[list[Any], Any]:
         params: list[Any] = []
         rest = None
