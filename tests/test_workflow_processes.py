@@ -230,6 +230,7 @@ def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> ob
         ("async_calls", {}, []),  # async calls suspended side by side
         ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
         ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
+        ("forever", {}, []),  # an await nothing can settle fails alike
     ],
 )
 def test_postgres_gives_what_run_workflow_gives_in_memory(

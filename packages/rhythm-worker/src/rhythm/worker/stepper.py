@@ -168,6 +168,13 @@ class Stepper:
         effects = _Effects(item.id)
         for effect in step.effects:
             effects.add(effect)
+        if step.status == "suspended" and not step.waiting_on:
+            # Nothing could ever wake it (an await on an empty Promise.race): fail as
+            # run_workflow does instead of leaving it suspended for good.
+            raise StepFailure(
+                "WaitingForever",
+                "the workflow waits on nothing that can settle (an empty Promise.race?)",
+            )
         if step.status == "suspended":
             state = _json(step.state, "the workflow's state")
             return replace(
