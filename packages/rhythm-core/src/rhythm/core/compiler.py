@@ -753,6 +753,12 @@ class _Compiler:
 
         self._chain(e, go)
 
+    def expr_Sequence(self, e: A.Sequence) -> None:
+        for i, x in enumerate(e.expressions):
+            if i:
+                self.emit(op.POP)
+            self.expr(x)
+
     def expr_Unary(self, e: A.Unary) -> None:
         if e.op == "typeof" and isinstance(e.operand, A.Identifier):
             name = e.operand.name

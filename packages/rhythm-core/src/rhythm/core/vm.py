@@ -44,6 +44,7 @@ from rhythm.core.values import (
     to_number,
     to_primitive,
     to_property_key,
+    to_int32,
     to_string,
     typeof,
 )
@@ -906,6 +907,20 @@ class VM:
             return js_mod(x, y)
         if o == "**":
             return js_pow(x, y)
+        if o in _BITWISE:
+            a32, b32 = to_int32(x), to_int32(y)
+            if o == "&":
+                return float(a32 & b32)
+            if o == "|":
+                return float(a32 | b32)
+            if o == "^":
+                return float(a32 ^ b32)
+            shift = b32 & 31
+            if o == "<<":
+                return float(to_int32(float((a32 << shift) & 0xFFFFFFFF)))
+            if o == ">>":
+                return float(a32 >> shift)
+            return float((a32 & 0xFFFFFFFF) >> shift)  # >>>
         raise FatalError("InternalError", f"unknown operator {o}")
 
     def check_string(self, s: str) -> None:
@@ -1034,6 +1049,9 @@ class VM:
         return []
 
 
+_BITWISE = frozenset(("&", "|", "^", "<<", ">>", ">>>"))
+
+
 def _unary(o: str, v: Any) -> Any:
     if o == "-":
         return -(v if type(v) is float else to_number(v))
@@ -1043,6 +1061,10 @@ def _unary(o: str, v: Any) -> Any:
         return to_number(v)
     if o == "typeof":
         return typeof(v)
+    if o == "~":
+        return float(~to_int32(v))
+    if o == "void":
+        return UNDEFINED
     raise FatalError("InternalError", f"unknown unary operator {o}")
 
 
