@@ -586,9 +586,7 @@ class _Printer:
         if isinstance(n, ast.Await):
             return ["await ", self.expr(n.argument, UNARY)]
         if isinstance(n, ast.Sequence):
-            return [
-                [", " if i else "", self.expr(x, ASSIGN)] for i, x in enumerate(n.expressions)
-            ]
+            return [[", " if i else "", self.expr(x, ASSIGN)] for i, x in enumerate(n.expressions)]
         if isinstance(n, ast.Update):
             if n.prefix:
                 target = self.expr(n.target, UNARY)

@@ -41,10 +41,10 @@ from rhythm.core.values import (
     own_keys,
     strict_equals,
     to_boolean,
+    to_int32,
     to_number,
     to_primitive,
     to_property_key,
-    to_int32,
     to_string,
     typeof,
 )
