@@ -50,6 +50,7 @@ async function startClient(): Promise<void> {
   const discovery = await discoverServer({
     settingPath: (config.get<string>("server.path") ?? "").trim(),
     settingArgs: config.get<string[]>("server.args") ?? [],
+    workspaceFolder: firstFolder()?.fsPath,
     pythonInterpreter: () =>
       pythonInterpreterFrom(vscode.extensions.getExtension(PYTHON_EXTENSION_ID), firstFolder(), log),
     whichOnPath: (name) => whichOnPath(name),
