@@ -5,6 +5,8 @@ across processes, including runs of a process that was killed."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -41,3 +43,12 @@ def fault_record(inputs: dict) -> dict:
     if inputs.get("seconds"):
         time.sleep(inputs["seconds"])
     return {"n": inputs["n"]}
+
+
+@task("proc-stubborn", queue="stubborn")
+async def proc_stubborn(inputs: dict) -> None:
+    """A badly written async task: it ignores every cancellation and never ends."""
+    _note(f"start stubborn {current_execution().attempt}")
+    while True:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)

@@ -164,3 +164,18 @@ def test_four_worker_processes_run_5000_tasks_exactly_once(
             "SELECT (SELECT count(*) FROM rhythm.ready), (SELECT count(*) FROM rhythm.leases)"
         ).fetchone()
     assert left == (0, 0)
+
+
+def test_sigterm_ends_a_worker_whose_async_task_ignores_cancellation(
+    client: Client, spawn, run_dir: Path
+) -> None:
+    worker = spawn("-q", "stubborn", "--grace-period", "0.5")
+    tid = client.tasks.run("proc-stubborn", {}, queue="stubborn")
+    wait_for(lambda: "start stubborn 1" in lines(run_dir), 10, "the task to start")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(15) == 0  # not held forever by a task that never ends
+    log = worker.log.read_text()  # type: ignore[attr-defined]
+    assert "handed 1 unfinished execution(s) back" in log
+    assert "ignored their cancellation at shutdown" in log
+    assert client.executions.get(tid).status == "pending"
+    client.executions.cancel(tid)

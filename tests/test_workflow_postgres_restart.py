@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from rhythm.client import Client
@@ -37,6 +39,19 @@ def server() -> Iterator[PrivatePostgres]:
         pg.close()
 
 
+def _stepped(url: str, ids: list[str]) -> int:
+    """How many of the workflows have committed a step (they wait on their timer or signal)."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM rhythm.workflow_state WHERE execution_id = ANY(%s::uuid[])",
+                ([uuid.UUID(i) for i in ids],),
+            ).fetchone()
+    except psycopg.OperationalError:
+        return -1
+    return -1 if row is None else int(row[0])
+
+
 def _statuses(url: str, ids: list[str]) -> Counter[str]:
     try:
         return Counter(r["status"] for r in wf_db.rows(url, ids).values())
@@ -51,17 +66,19 @@ def test_workflows_survive_postgres_restarts_while_suspended_and_while_stepping(
     migrate(url)
     with Client(url) as client:
         client.register_workflows(APP / "flows")
-    naps = [wf_db.start(url, "nap", {"seconds": 4, "n": n}) for n in range(10)]
-    waiting = [wf_db.start(url, "wait_signal") for _ in range(10)]
-    chains = [wf_db.start(url, "chain", {"steps": CHAIN_STEPS, "seconds": 0.1}) for _ in range(10)]
     procs = WorkerProcesses(url, "wf_tasks", APP, tmp_path)
     try:
         for _ in range(2):
             procs.start("--workflows", "flows", "-c", "8", *FAST)
+        naps = [wf_db.start(url, "nap", {"seconds": 8, "n": n}) for n in range(10)]
+        waiting = [wf_db.start(url, "wait_signal") for _ in range(10)]
+        chains = [
+            wf_db.start(url, "chain", {"steps": CHAIN_STEPS, "seconds": 0.1}) for _ in range(10)
+        ]
         wait_for(
-            lambda: _statuses(url, naps + waiting)["suspended"] == 20,
-            30,
-            "the timer and signal workflows to suspend",
+            lambda: _stepped(url, naps + waiting) == 20,
+            60,
+            "the timer and signal workflows to take their first step",
         )
         for mode in ("fast", "immediate"):
             # The chains are mid-way: some steps are running, some tasks too.

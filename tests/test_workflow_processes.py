@@ -136,12 +136,15 @@ def test_context_holds_the_real_values(url: str) -> None:
     assert before * 1000 - 5000 <= out["now"] <= time.time() * 1000 + 5000
 
 
-def test_a_runaway_loop_fails_only_its_own_workflow(url: str) -> None:
+def test_a_runaway_loop_or_bloated_state_fails_only_its_own_workflow(url: str) -> None:
     runaway = wf_db.start(url, "runaway")
+    bloated = wf_db.start(url, "bloated")
     others = wf_db.start_many(url, "one", [{"n": n} for n in range(10)])
-    found = wf_db.wait(url, [runaway, *others], 60)
+    found = wf_db.wait(url, [runaway, bloated, *others], 60)
     assert found[runaway]["status"] == "failed"
     assert found[runaway]["output"]["type"] == "BudgetExceeded"
+    assert found[bloated]["status"] == "failed"
+    assert found[bloated]["output"]["type"] == "StateTooLarge"
     assert [found[i]["output"] for i in others] == [n * 2 for n in range(10)]
 
 
@@ -179,7 +182,9 @@ def test_cancel_cascades_to_child_workflows_and_running_tasks(
         }
 
     wait_for(started, 20, "the child workflow to wait and the task to run")
-    assert wf_db.cancel(url, wid) == 3
+    with Client(url) as client:
+        assert client.executions.cancel(wid) is True
+        assert client.executions.cancel(wid) is False  # already cancelled
     statuses = {k["name"]: k["status"] for k in wf_db.children(url, wid)}
     assert statuses == {"sleeper": "cancelled", "sleep": "cancelled"}
     assert wf_db.rows(url, [wid])[wid]["status"] == "cancelled"
@@ -222,8 +227,10 @@ def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> ob
     [
         ("parent", {"n": 5}, []),
         ("combinators", {}, []),
+        ("async_calls", {}, []),  # async calls suspended side by side
         ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
         ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
+        ("forever", {}, []),  # an await nothing can settle fails alike
     ],
 )
 def test_postgres_gives_what_run_workflow_gives_in_memory(
@@ -234,3 +241,13 @@ def test_postgres_gives_what_run_workflow_gives_in_memory(
         wf_db.signal(url, wid, signal_name, payload)
     row = finished(url, wid, 60)
     assert row["output"] == _in_memory(name, inputs, signals)
+
+
+def test_promise_all_over_a_thousand_tasks_started_in_one_step(url: str) -> None:
+    wid = wf_db.start(url, "fan", {"n": 1000})
+    row = finished(url, wid, 120)
+    assert row["status"] == "completed" and row["output"] == sum(2 * i for i in range(1000))
+    kids = wf_db.children(url, wid)
+    assert len(kids) == 1000 and {k["status"] for k in kids} == {"completed"}
+    # All started by the first step: created in one statement, so at one instant.
+    assert len({k["created_at"] for k in kids}) == 1

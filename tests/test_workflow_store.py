@@ -291,3 +291,21 @@ async def test_definitions_in_use_stay_and_the_latest_registration_wins(
     assert named(migrated_url, "latest_workflow_version", name="absent") == []
     snap = named(migrated_url, "workflow_snapshot", id=wid)[0]
     assert snap["source"] == "return 1;" and snap["state"] is None and snap["status"] == "pending"
+
+
+async def test_a_lost_worker_budget_counts_lost_steps_in_a_row(
+    migrated_url: str, store: WorkerStore
+) -> None:
+    wid = start(migrated_url)
+    for _ in range(5):  # five committed steps: attempt 5, yet no worker was ever lost
+        row = await claim_one(store, wid)
+        assert await store.commit_step(suspended(row, [1], [])) == "suspended"
+        sql(migrated_url, "INSERT INTO rhythm.ready (execution_id, queue, priority)"
+            " VALUES (%(id)s, %(q)s, 0)", {"id": wid, "q": Q})  # fmt: skip
+    for lost in range(3):  # now its workers die mid-step, three times in a row
+        row = await claim_one(store, wid)
+        sql(migrated_url, "UPDATE rhythm.leases SET expires_at = now() - interval '1 second'"
+            " WHERE execution_id = %(id)s", {"id": wid})  # fmt: skip
+        assert await store.reap(2) == 1
+        expected = "pending" if lost < 2 else "failed"
+        assert status(migrated_url, wid) == expected, lost

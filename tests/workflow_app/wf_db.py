@@ -58,19 +58,6 @@ def signal(url: str, execution_id: str, name: str, payload: Any) -> None:
     assert row is not None and row["signal_id"] is not None, row
 
 
-def cancel(url: str, execution_id: str) -> int:
-    """Cancel a workflow and its descendants (until a pass finds nothing more); how many."""
-    total = 0
-    with _conn(url) as conn:
-        while True:
-            with conn.transaction():
-                conn.execute(query("cancel_tree_unqueue"), {"id": execution_id})
-                n = conn.execute(query("cancel_tree"), {"id": execution_id}).fetchone()["cancelled"]
-            total += n
-            if n == 0:
-                return total
-
-
 def rows(url: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     with _conn(url) as conn:
         found = conn.execute(

@@ -42,7 +42,21 @@ def test_version() -> None:
 def test_module_entry_point_has_every_command(tmp_path: Path) -> None:
     result = rhythm("--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    for name in ("migrate", "check", "fmt", "status", "ls", "inspect", "cancel", "prune"):
+    for name in (
+        "migrate",
+        "check",
+        "fmt",
+        "status",
+        "ls",
+        "inspect",
+        "cancel",
+        "prune",
+        "start",
+        "signal",
+        "run",
+        "dev",
+        "worker",
+    ):
         assert f"  {name} " in result.stdout, name
 
 

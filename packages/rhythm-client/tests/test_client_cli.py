@@ -120,3 +120,33 @@ def test_client_on_a_database_without_the_schema_raises_schema_missing(
             client.tasks.run("t", {})
         with pytest.raises(SchemaMissing):
             client.executions.list()
+
+
+def test_inspect_prints_a_traceback_as_text(migrated_url: str) -> None:
+    import psycopg
+
+    with Client(migrated_url) as client:
+        tid = client.tasks.run("cli-broken", {"n": 1}, queue="nobody")
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "app.py", line 3, in broken\n'
+        '    raise ValueError("bad \\"n\\"")\n'
+        'ValueError: bad "n"\n'
+    )
+    error = {"type": "ValueError", "message": 'bad "n"', "traceback": traceback, "attempt": 1}
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE rhythm.executions SET status = 'failed', error = %s::jsonb, attempt = 1,"
+            " started_at = now(), completed_at = now() WHERE id = %s",
+            (json.dumps(error), tid),
+        )
+    code, out = rhythm("inspect", tid, "--database-url", migrated_url)
+    assert code == 0, out
+    lines = [line.strip() for line in out.splitlines()]
+    assert lines[0].split() == ["task", "cli-broken", "✗", "failed"]
+    assert 'ValueError: bad "n"' in lines
+    assert 'File "app.py", line 3, in broken' in lines
+    assert 'raise ValueError("bad \\"n\\"")' in lines
+    assert '"attempt": 1' not in out and "\\n" not in out
+    code, out = rhythm("inspect", tid, "--json", "--database-url", migrated_url)
+    assert json.loads(out)["execution"]["error"]["traceback"] == traceback

@@ -1,5 +1,6 @@
 """The clients under faults: Postgres restarted or stopped (a private cluster this module starts
-itself, never the shared server) and a network that silently swallows traffic (a TCP proxy)."""
+itself, never the shared server). Through a proxy (lost replies, a silent partition):
+tests/test_client_through_proxy.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from rhythm.client import AsyncClient, Client, DatabaseUnavailable
 from rhythm.client.database import Timeouts
-from rhythm.client.fault_injection import PrivatePostgres, TcpProxy
+from rhythm.client.fault_injection import PrivatePostgres
 from rhythm.client.migrations import migrate
 
 
@@ -201,45 +202,6 @@ def test_async_calls_while_the_database_is_down_raise_database_unavailable(
     asyncio.run(scenario())
 
 
-def test_a_silent_network_partition_never_blocks_a_call_forever(running: PrivatePostgres) -> None:
-    proxy = TcpProxy("127.0.0.1", running.port)
-    try:
-        with Client(proxy.url(), connect_timeout=2, statement_timeout=1, retry_for=1) as client:
-            tid = client.tasks.run("before", {})
-            proxy.blackhole()
-            started = time.monotonic()
-            with pytest.raises(DatabaseUnavailable, match=f"127.0.0.1:{proxy.port}"):
-                client.tasks.run("during", {})
-            # the guard cuts the statement after 1 + 2 s; one reconnect may take 2 s more
-            assert time.monotonic() - started < 12
-            proxy.heal()
-            assert client.executions.get(tid).name == "before"
-    finally:
-        proxy.close()
-
-
-def test_async_silent_network_partition(running: PrivatePostgres) -> None:
-    proxy = TcpProxy("127.0.0.1", running.port)
-
-    async def scenario() -> None:
-        async with AsyncClient(
-            proxy.url(), connect_timeout=2, statement_timeout=1, retry_for=1
-        ) as client:
-            tid = await client.tasks.run("before", {})
-            proxy.blackhole()
-            started = time.monotonic()
-            with pytest.raises(DatabaseUnavailable, match=f"127.0.0.1:{proxy.port}"):
-                await client.executions.get(tid)
-            assert time.monotonic() - started < 12
-            proxy.heal()
-            assert (await client.executions.get(tid)).name == "before"
-
-    try:
-        asyncio.run(scenario())
-    finally:
-        proxy.close()
-
-
 def test_timeouts_are_set_and_the_url_wins() -> None:
     kwargs = Timeouts(connect=3, statement=1.5).connection_kwargs("postgresql://u@h/db")
     assert kwargs["connect_timeout"] == 3 and kwargs["options"] == "-c statement_timeout=1500"
@@ -264,3 +226,33 @@ def test_a_statement_past_its_timeout_raises_database_unavailable(running: Priva
                 client.executions.cancel(tid)
             assert time.monotonic() - started < 5
         assert client.executions.cancel(tid) is True
+
+
+def test_no_free_connection_is_database_unavailable_naming_the_host(
+    running: PrivatePostgres,
+) -> None:
+    with Client(running.url, max_connections=1, connect_timeout=1, retry_for=0) as client:
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            with client._pool.connection():
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(5)
+            started = time.monotonic()
+            with pytest.raises(DatabaseUnavailable) as caught:
+                client.executions.list()
+            assert f"no database connection to 127.0.0.1:{running.port}/postgres" in str(
+                caught.value
+            )
+            assert "became free within 1 s (all 1 in use)" in str(caught.value)
+            assert time.monotonic() - started < 4
+        finally:
+            release.set()
+            holder.join()
+        assert client.executions.list(limit=1) is not None  # and it is usable again

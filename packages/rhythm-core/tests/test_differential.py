@@ -286,7 +286,7 @@ class Gen:
 
     def stmt(self, depth: int = 0) -> list[str]:
         r = self.r
-        c = r.randrange(24 if depth < 2 else 4)
+        c = r.randrange(26 if depth < 2 else 4)
         if c >= 16:
             return self.snippet(c - 16)
         if c == 0 or c == 1:
@@ -366,10 +366,15 @@ class Gen:
         if c == 12:
             f = self.fresh()
             extra = self.pick_var("num") or "1"
-            return [
-                f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;",
-                f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));",
-            ]
+            call = f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));"
+            if r.random() < 0.5:  # a hoisted function declaration, called before it
+                return [
+                    call,
+                    f"function {f}(a, b = 2, ...more) {{",
+                    f"return a * b + {extra} + more.length;",
+                    "}",
+                ]
+            return [f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;", call]
         if c == 13:
             return [f"out.push({{ first: await {self.task()}, second: {self.any_()} }});"]
         if c == 14:
@@ -383,9 +388,43 @@ class Gen:
 
     def snippet(self, c: int) -> list[str]:
         """Fixed shapes with random parts: compound assignment, closures over loop variables,
-        break/continue through finally, do-while, swaps, `in`, string iteration."""
+        break/continue through finally, do-while, swaps, `in`, string iteration, async calls
+        suspended side by side."""
         r = self.r
         u = self.fresh()
+        if c == 8:
+            # Async calls awaited together, suspending in between; one may throw after its first
+            # await; one is left running (it never throws: Node would stop at the rejection).
+            combo = r.choice(["all", "allSettled", "any"])
+            thrower = r.choice(["2", "-1"])
+            return [
+                f"const f{u} = async (x, y = {self.num()}) => {{",
+                f"const t = await {self.task()};",
+                'out.push("in" + x, t.n);',
+                f'if (x === {thrower}) throw {{ type: "Bad", message: "bad " + t.n }};',
+                f"const t2 = await {self.task()};",
+                "return [t.n, t2.n, x, typeof y];",
+                "};",
+                f"const p{u} = f{u}(1);",
+                f'out.push("sync{u}");',
+                f"f{u}(3);",
+                "try {",
+                f"out.push(await Promise.{combo}([p{u}, f{u}(2), f{u}(4, {self.any_()})]));",
+                "} catch (e) {",
+                'out.push("rejected", e.message);',
+                "}",
+            ]
+        if c == 9:
+            # The fan-out shape: a sequence per item, all items in parallel, nested calls.
+            return [
+                f"const g{u} = async (x) => (await {self.task()}).n + x;",
+                f"async function h{u}(xs) {{",
+                f"const rs = await Promise.all(xs.map(async (x) => [x, await g{u}(x)]));",
+                f"out.push(rs.length, await g{u}(rs.length));",
+                "return rs;",
+                "};",
+                f"out.push(await h{u}({self.arr()}), await h{u}([]));",
+            ]
         if c == 0:
             return [
                 f"let {u} = {self.num()};",
@@ -481,12 +520,17 @@ def generate(seed: int, count: int) -> list[str]:
 
 
 NODE_PRELUDE = """
-let counter = 0;
-const Task = {
-  run: async (name, inputs = {}) => {
-    counter++;
-    return { name, inputs: JSON.parse(JSON.stringify(inputs)), n: counter };
-  },
+// A task's result arrives in a later macrotask, as the runtime delivers it after the step
+// that started it. Each program gets its own Task (and counter): async calls a program left
+// running keep going while the next program runs.
+const makeTask = () => {
+  let counter = 0;
+  return {
+    run: (name, inputs = {}) => {
+      const r = { name, inputs: JSON.parse(JSON.stringify(inputs)), n: ++counter };
+      return new Promise((resolve) => setImmediate(() => resolve(r)));
+    },
+  };
 };
 """
 
@@ -494,14 +538,13 @@ const Task = {
 def run_node(programs: list[str], inputs: dict[str, Any]) -> list[Any]:
     parts = [NODE_PRELUDE, "const programs = ["]
     for src in programs:
-        parts.append(f"async (Inputs) => {{\n{src}\n}},")
+        parts.append(f"async (Inputs, Task) => {{\n{src}\n}},")
     parts.append("];")
     parts.append(
         f"""
 for (let i = 0; i < programs.length; i++) {{
-  counter = 0;
   try {{
-    const r = await programs[i]({json.dumps(inputs)});
+    const r = await programs[i]({json.dumps(inputs)}, makeTask());
     console.log(JSON.stringify({{ ok: r === undefined ? null : r }}));
   }} catch (e) {{
     console.log(JSON.stringify({{ error: String(e && e.message || e) }}));

@@ -19,6 +19,7 @@ from rhythm.client.cli_executions import (
 from rhythm.client.cli_flow import check_command, fmt_command
 from rhythm.client.cli_inspect import inspect_command
 from rhythm.client.cli_options import database_url_option
+from rhythm.client.cli_workflows import signal_command, start_command
 from rhythm.client.errors import RhythmError
 from rhythm.client.redaction import redact
 
@@ -111,6 +112,8 @@ for _command in (
     inspect_command,
     cancel_command,
     prune_command,
+    start_command,
+    signal_command,
 ):
     cli.add_command(_command)
 

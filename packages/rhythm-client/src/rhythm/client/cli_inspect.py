@@ -27,7 +27,7 @@ from rhythm.client.cli_output import (
     when,
 )
 from rhythm.client.inspection import Inspection, WaitPoint
-from rhythm.client.models import Execution
+from rhythm.client.models import ChildExecution, Execution
 
 # Lines of .flow source shown above and below the line a workflow waits at.
 CONTEXT_LINES = 3
@@ -55,7 +55,7 @@ def inspect_command(execution_id: str, as_json: bool, database_url: str | None) 
 def show(found: Inspection, out: Console) -> None:
     ex = found.execution
     out.print(heading(ex))
-    out.print(Padding(facts(ex), (0, 0, 0, 2)))
+    out.print(Padding(facts(ex), (0, 0, 0, 2), expand=False))
     section(out, "Inputs", json_text(ex.inputs))
     if ex.status == "completed":
         section(out, "Output", json_text(ex.output))
@@ -73,7 +73,7 @@ def show(found: Inspection, out: Console) -> None:
 def section(out: Console, title: str, body: RenderableType) -> None:
     out.print()
     out.print(Text(title, style="bold"))
-    out.print(Padding(body, (0, 0, 0, 2)))
+    out.print(Padding(body, (0, 0, 0, 2), expand=False))
 
 
 def heading(ex: Execution) -> Text:
@@ -90,7 +90,9 @@ def facts(ex: Execution) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("id", ex.id)
-    table.add_row("queue", f"{ex.queue}  (priority {ex.priority}, attempt {ex.attempt})")
+    # A workflow is claimed once per step, so its attempt counter counts steps.
+    counted = f"{ex.attempt} steps" if ex.type == "workflow" else f"attempt {ex.attempt}"
+    table.add_row("queue", f"{ex.queue}  (priority {ex.priority}, {counted})")
     if ex.version_hash:
         table.add_row("version", ex.version_hash)
     if ex.parent_id:
@@ -126,7 +128,10 @@ def error_text(error: dict[str, Any]) -> Text:
     text = Text()
     text.append(str(error.get("type") or "Error"), style="bold red")
     text.append(f": {error.get('message', '')}")
-    extra = {k: v for k, v in error.items() if k not in ("type", "message", "traceback")}
+    # Anything else the error carries (a task's name, a child's id...), but not the attempt
+    # number, which the facts above already show.
+    shown = ("type", "message", "traceback", "attempt")
+    extra = {k: v for k, v in error.items() if k not in shown}
     if extra:
         text.append("\n" + json.dumps(extra, indent=2, ensure_ascii=False), style="dim")
     traceback = error.get("traceback")
@@ -135,14 +140,14 @@ def error_text(error: dict[str, Any]) -> Text:
     return text
 
 
-def node_label(ex: Execution) -> Text:
+def node_label(ex: Execution | ChildExecution) -> Text:
     text = Text()
     text.append(f"{ex.type} ", style="dim")
     text.append(ex.name, style="bold")
     text.append("  ")
     text.append_text(status_text(ex.status))
     text.append(f"  {seconds_text(elapsed(ex))}")
-    if ex.attempt > 1:
+    if ex.attempt > 1 and ex.type == "task":
         text.append(f"  attempt {ex.attempt}", style="yellow")
     text.append(f"  {ex.id}", style="dim")
     return text
@@ -150,7 +155,7 @@ def node_label(ex: Execution) -> Text:
 
 def tree(found: Inspection) -> Tree:
     """The execution and its descendants, each with status and timing, in start order."""
-    by_parent: dict[str, list[Execution]] = {}
+    by_parent: dict[str, list[ChildExecution]] = {}
     for child in found.children:
         by_parent.setdefault(child.parent_id or "", []).append(child)
     root = Tree(node_label(found.execution))

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rhythm.client.models import STATUSES, Execution, Overview
+from rhythm.client.models import STATUSES, ChildExecution, Execution, Overview
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,17 +48,25 @@ def json_option(fn: F) -> F:
     )(fn)
 
 
-def console() -> Console:
-    """A console on the current stdout (click's test runner swaps it), never wrapping long ids."""
-    out = sys.stdout
-    terminal = out.isatty()
-    return Console(
-        file=out,
-        width=None if terminal else PIPED_WIDTH,
-        highlight=False,
-        soft_wrap=not terminal,
-        emoji=False,
-    )
+class _PipedConsole(Console):
+    """A console for output that is not a terminal: plain text whose lines carry no padding
+    (rich pads table cells and panels to a common width, which is noise in a log or a file)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        with self.capture() as captured:
+            super().print(*objects, **kwargs)
+        text = "\n".join(line.rstrip() for line in captured.get().split("\n"))
+        self.file.write(text)
+        self.file.flush()
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on the current stdout (or stderr; click's test runner swaps them): colours on a
+    terminal; plain, unpadded text that never wraps long ids when piped."""
+    out = sys.stderr if stderr else sys.stdout
+    if out.isatty():
+        return Console(file=out, highlight=False, emoji=False)
+    return _PipedConsole(file=out, width=PIPED_WIDTH, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_json(value: Any) -> None:
@@ -86,7 +94,7 @@ def seconds_text(seconds: float | None) -> str:
     return f"{hours // 24}d{hours % 24:02d}h"
 
 
-def elapsed(ex: Execution, now: datetime | None = None) -> float | None:
+def elapsed(ex: Execution | ChildExecution, now: datetime | None = None) -> float | None:
     """How long it ran: start to end, or start to now while it is unfinished."""
     if ex.started_at is None:
         return None

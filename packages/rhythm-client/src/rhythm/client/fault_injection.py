@@ -1,5 +1,5 @@
-"""Tools for fault tests: a private Postgres cluster a test may stop, restart or crash, and a TCP
-proxy on 127.0.0.1 that can pass traffic, black-hole it, or cut every connection.
+"""Tools for fault tests: a private Postgres cluster a test may stop, restart or crash. (The TCP
+proxy that drops replies, black-holes or delays traffic is rhythm.worker.testing.FaultProxy.)
 
 Only ever restart a server you started yourself: PrivatePostgres runs its own cluster in a
 temporary folder on a free port (never the shared server on 5432) and removes it on close()."""
@@ -9,12 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import selectors
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 DEBIAN_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -105,98 +103,3 @@ class PrivatePostgres:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to `target`. `blackhole()` makes it swallow every byte in both
-    directions on open and new connections (their TCP stays up: a silent partition as a client
-    sees it); `heal()` forwards again; `cut()` closes every open connection."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._listener, selectors.EVENT_READ, None)
-        self._peers: dict[socket.socket, socket.socket | None] = {}
-        self._lock = threading.Lock()
-        self._black = False
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="rhythm-test-proxy", daemon=True)
-        self._thread.start()
-
-    def url(self, dbname: str = "postgres", user: str = "postgres", password: str = "") -> str:
-        secret = f":{password}" if password else ""
-        return f"postgresql://{user}{secret}@127.0.0.1:{self.port}/{dbname}"
-
-    def blackhole(self) -> None:
-        self._black = True
-
-    def heal(self) -> None:
-        self._black = False
-
-    def cut(self) -> None:
-        with self._lock:
-            socks = list(self._peers)
-        for sock in socks:
-            self._drop(sock)
-
-    def close(self) -> None:
-        self._closed = True
-        self.cut()
-        self._thread.join(timeout=2)
-        self._listener.close()
-
-    def _run(self) -> None:
-        while not self._closed:
-            for key, _ in self._selector.select(timeout=0.1):
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                if sock is self._listener:
-                    self._accept()
-                else:
-                    self._pump(sock)
-
-    def _accept(self) -> None:
-        client, _ = self._listener.accept()
-        upstream: socket.socket | None = None
-        if not self._black:
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                return
-        with self._lock:
-            self._peers[client] = upstream
-            self._selector.register(client, selectors.EVENT_READ, None)
-            if upstream is not None:
-                self._peers[upstream] = client
-                self._selector.register(upstream, selectors.EVENT_READ, None)
-
-    def _pump(self, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            self._drop(sock)
-            return
-        peer = self._peers.get(sock)
-        if self._black or peer is None:
-            return  # swallowed
-        try:
-            peer.sendall(data)
-        except OSError:
-            self._drop(sock)
-
-    def _drop(self, sock: socket.socket) -> None:
-        with self._lock:
-            peer = self._peers.pop(sock, None)
-            pair = [sock] if peer is None else [sock, peer]
-            if peer is not None:
-                self._peers.pop(peer, None)
-        for s in pair:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(s)
-            with contextlib.suppress(OSError):
-                s.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 from rhythm.client.models import ChildExecution, Execution
 from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
+from rhythm.core.suspension import SuspensionError, describe_suspension
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,6 @@ def wait_point(
         workflow = _compiled(source, f"{name}.flow")
     except FlowCompileError as exc:  # a stored version always compiled once; a newer core may not
         return None, f"the stored source no longer compiles: {exc}"
-    from rhythm.core.suspension import SuspensionError, describe_suspension  # lands soon
-
     try:
         found = describe_suspension(workflow, state)
     except SuspensionError as exc:  # e.g. a snapshot of another compiler's program

@@ -66,17 +66,11 @@ class Execution:
     @property
     def duration(self) -> float | None:
         """Seconds from its first start to its end (None until it has both)."""
-        if self.started_at is None or self.completed_at is None:
-            return None
-        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+        return _seconds_between(self.started_at, self.completed_at)
 
     def to_json(self) -> dict[str, Any]:
         """Every field as plain JSON values (timestamps as ISO 8601), for `--json` output."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("created_at", "started_at", "completed_at"):
-            value = out[key]
-            out[key] = None if value is None else value.isoformat()
-        return out
+        return _as_json(self)
 
 
 @dataclass(frozen=True)
@@ -103,9 +97,7 @@ class ChildExecution:
 
     @property
     def duration(self) -> float | None:
-        if self.started_at is None or self.completed_at is None:
-            return None
-        return max(0.0, (self.completed_at - self.started_at).total_seconds())
+        return _seconds_between(self.started_at, self.completed_at)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ChildExecution:
@@ -125,11 +117,21 @@ class ChildExecution:
         )
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("created_at", "started_at", "completed_at"):
-            value = out[key]
-            out[key] = None if value is None else value.isoformat()
-        return out
+        return _as_json(self)
+
+
+def _seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _as_json(execution: Execution | ChildExecution) -> dict[str, Any]:
+    out = {f.name: getattr(execution, f.name) for f in fields(execution)}
+    for key in ("created_at", "started_at", "completed_at"):
+        value = out[key]
+        out[key] = None if value is None else value.isoformat()
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """Which database failures deserve another try, for how long, and what the caller sees after.
 
-Every statement the clients run is safe to run twice. Reads, cancel and prune are idempotent by
-nature; an idempotency key makes its enqueue idempotent; and every other insert carries an id the
-client made up before sending it, so when the reply to a committed insert is lost the second try
-fails on that id's primary key, which proves the first one landed (`landed_before`). A call that
-fails because the database went away (a restart, a dropped connection, a refused connect) is
-therefore tried again with a short backoff until `RetryPolicy.seconds` have passed since the call
-began; then it raises DatabaseUnavailable naming the host (never the password). Anything else
-(a constraint, a bad value, a statement that hit statement_timeout) is not retried."""
+Nearly every statement the clients run is safe to run twice. Reads, cancel and prune are
+idempotent by nature; an idempotency key makes its enqueue idempotent; and every other insert
+carries an id the client made up before sending it, so when the reply to a committed insert is
+lost the second try fails on that id's primary key, which proves the first one landed
+(`landed_before`). A call that fails because the database went away (a restart, a dropped
+connection, a refused connect) is therefore tried again with a short backoff until
+`RetryPolicy.seconds` have passed since the call began; then it raises DatabaseUnavailable naming
+the host (never the password). Anything else (a constraint, a bad value, a statement that hit
+statement_timeout) is not retried. A step that is NOT safe to repeat says so (`replay_safe=False`
+in rhythm.client.operations): the clients then retry it only while it had not reached its
+COMMIT."""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
-from rhythm.client.database import describe_target, one_line
-from rhythm.client.errors import DatabaseUnavailable, SchemaMissing
+from rhythm.client.database import conninfo_user, describe_target, one_line
+from rhythm.client.errors import DatabaseUnavailable, PermissionDenied, SchemaMissing
 
 RETRY_SECONDS = 15.0
 FIRST_DELAY_SECONDS = 0.05
@@ -65,6 +68,17 @@ def schema_missing(exc: BaseException, url: str) -> SchemaMissing | None:
     )
 
 
+def permission_denied(exc: BaseException, url: str) -> PermissionDenied | None:
+    """PermissionDenied naming the role and Postgres' reason, when `exc` is insufficient_privilege."""
+    if not isinstance(exc, pg_errors.InsufficientPrivilege):
+        return None
+    role = conninfo_user(url)
+    return PermissionDenied(
+        f"{one_line(exc, url)} (role {role!r} at {describe_target(url)}; the privileges each "
+        "command needs: docs/python-api.md, Privileges)"
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How long a call keeps trying while the database is unreachable (0: never retry)."""
@@ -103,7 +117,7 @@ class Attempts:
                 f"statement_timeout{limit}"
             ) from None
         if not transient(exc):
-            raise schema_missing(exc, self._url) or exc
+            raise schema_missing(exc, self._url) or permission_denied(exc, self._url) or exc
         remaining = self.remaining()
         if remaining <= 0:
             reason = one_line(exc, self._url)

@@ -176,11 +176,13 @@ class Await(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Arrow(Node):
-    """`x => expr`, `(a, b = 1, ...rest) => { ... }`. No `await` allowed inside."""
+    """`x => expr`, `(a, b = 1, ...rest) => { ... }`, `async (x) => { ... }`. `await` is
+    allowed only inside an `async` one (and at the workflow's top level)."""
 
     params: list[Pattern]
     body: Expr | Block
     rest: Pattern | None = None  # `...rest`, the last parameter (added by the parser)
+    is_async: bool = False
 
 
 AssignOp: TypeAlias = Literal["=", "+=", "-=", "*=", "/=", "%=", "**=", "??=", "||=", "&&="]
@@ -330,6 +332,16 @@ class Continue(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class FunctionDecl(Node):
+    """`function name(a, b = 1, ...rest) { ... }` or `async function ...`: `name` is bound
+    (and the function created) when its block is entered, before the block's first statement.
+    `func` holds the parameters and the body (its `span` is the whole declaration)."""
+
+    name: Identifier
+    func: Arrow
+
+
+@dataclass(kw_only=True, slots=True)
 class Return(Node):
     argument: Expr | None = None
 
@@ -359,7 +371,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl
 )  # fmt: skip
 
 

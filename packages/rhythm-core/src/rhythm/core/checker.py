@@ -111,7 +111,7 @@ class _Checker:
                 and self.later_param_used(b)
             ):
                 continue
-            what = "parameter" if b.kind == "param" else "variable"
+            what = {"param": "parameter", "function": "function"}.get(b.kind, "variable")
             self.add(
                 Code.UNUSED_VARIABLE,
                 f"{what} '{b.name}' is never used (prefix it with '_' to keep it)",
@@ -132,7 +132,9 @@ class _Checker:
         for i, stmt in enumerate(body):
             self.stmt(stmt, loop, arrow)
             if dead_from is None and i + 1 < len(body) and _terminates(stmt):
-                rest = [s for s in body[i + 1 :] if not isinstance(s, (ast.Empty, ast.ErrorStmt))]
+                # A function declaration after a return is hoisted: it is not dead.
+                skip = (ast.Empty, ast.ErrorStmt, ast.FunctionDecl)
+                rest = [s for s in body[i + 1 :] if not isinstance(s, skip)]
                 if rest:
                     dead_from = rest[0]
                     self.add(
@@ -178,19 +180,21 @@ class _Checker:
         if not isinstance(node, ast.Node):
             return
         if isinstance(node, ast.Arrow):
+            # `arrow` means "await is not allowed here": inside a plain arrow, not an async one.
+            inner = not node.is_async
             for p in [*node.params, node.rest]:
                 self.expr(p, True)
             if isinstance(node.body, ast.Block):
-                self.stmts(node.body.body, False, True)
+                self.stmts(node.body.body, False, inner)
             else:
-                self.expr(node.body, True)
+                self.expr(node.body, inner)
             return
         if isinstance(node, ast.Await) and arrow:
             self.add(
                 Code.AWAIT_IN_ARROW,
-                "'await' cannot be used inside an arrow function: a workflow can only suspend at "
-                "its top level. Start the work inside the arrow and await the results outside, "
-                'e.g. `await Promise.all(items.map(x => Task.run("t", x)))`',
+                "'await' can only be used at the workflow's top level or inside an async "
+                "function: mark the function async, e.g. "
+                '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )
         elif isinstance(node, ast.Assign):

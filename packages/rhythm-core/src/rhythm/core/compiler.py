@@ -34,6 +34,8 @@ class FunctionInfo:
     nslots: int  # size of the function's root scope
     name: str
     line: int
+    # An async function: calling it starts an async call (rhythm.core.vm), returning its promise.
+    is_async: bool = False
 
 
 #: Names visible at an `await`, innermost scope first: for each scope up the environment chain
@@ -105,6 +107,8 @@ def _declared_names(stmts: list[A.Stmt]) -> list[tuple[str, str]]:
         if isinstance(s, A.VarDecl):
             for d in s.declarations:
                 out.extend((n, s.kind) for n in pattern_names(d.target))
+        elif isinstance(s, A.FunctionDecl):
+            out.append((s.name.name, "let"))
     return out
 
 
@@ -188,6 +192,7 @@ class _Compiler:
         for name, kind in _declared_names(program.body):
             root.add(name, kind)
         self.f = _FuncState(scopes=[root], base_depth=1)
+        self.hoist_functions(program.body)
         for stmt in program.body:
             self.stmt(stmt)
         self.emit(op.CONST, None)
@@ -221,6 +226,7 @@ class _Compiler:
             self.emit(op.LOAD_ARG, len(arrow.params), True)
             self.bind(rest, declare=True)
         if isinstance(arrow.body, A.Block):
+            self.hoist_functions(arrow.body.body)
             for stmt in arrow.body.body:
                 self.stmt(stmt)
             self.emit(op.CONST, UNDEFINED)
@@ -229,7 +235,11 @@ class _Compiler:
             self.expr(arrow.body)
             self.emit(op.RETURN)
         self.functions[index] = FunctionInfo(
-            entry=entry, nslots=root.size, name="<arrow>", line=arrow.span.line
+            entry=entry,
+            nslots=root.size,
+            name="<arrow>",
+            line=arrow.span.line,
+            is_async=arrow.is_async,
         )
 
     def finish(self) -> CompiledWorkflow:
@@ -278,10 +288,22 @@ class _Compiler:
         names = _declared_names(body)
         if names:
             self.push_scope(names)
+        self.hoist_functions(body)
         for stmt in body:
             self.stmt(stmt)
         if names:
             self.pop_scope()
+
+    def hoist_functions(self, body: list[A.Stmt]) -> None:
+        """Creates the block's function declarations before its first statement (hoisting)."""
+        for s in body:
+            if isinstance(s, A.FunctionDecl):
+                self.at(s)
+                self.expr_Arrow(s.func)
+                self.store_name(s.name, declare=True)
+
+    def stmt_FunctionDecl(self, s: A.FunctionDecl) -> None:
+        pass  # created by hoist_functions when its block was entered
 
     def stmt_Block(self, s: A.Block) -> None:
         self.block_body(s.body)

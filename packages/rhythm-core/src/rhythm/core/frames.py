@@ -36,6 +36,20 @@ class Frame:
         self.handlers: list[list[Any]] = handlers if handlers is not None else []
 
 
+class Fiber:
+    """One line of execution: the workflow's top level (`promise` None) or an async call in
+    progress, with its own frames and operand stack. A fiber that is not running is parked at an
+    AWAIT (pc on it, the awaited value on top of its stack), or has returned a promise it is
+    adopting (no frames, that promise on its stack)."""
+
+    __slots__ = ("frames", "promise", "stack")
+
+    def __init__(self, frames: list[Frame], stack: list[Any], promise: Any) -> None:
+        self.frames = frames
+        self.stack = stack
+        self.promise = promise  # the Handle (kind "async") its callers await; None for the top
+
+
 class FatalError(Exception):
     """An error the workflow cannot catch (budget exhausted, state too large, bad state)."""
 

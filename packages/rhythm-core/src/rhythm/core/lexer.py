@@ -61,11 +61,12 @@ KEYWORDS = {
     "undefined": "UNDEFINED",
     "typeof": "TYPEOF",
     "await": "AWAIT",
+    "async": "ASYNC",
+    "function": "FUNCTION",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
-    "function": "use an arrow function, e.g. `const f = (x) => x + 1`",
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
     "new": "objects are made with literals; there are no constructors",
@@ -74,7 +75,6 @@ RESERVED_HINTS = {
     "case": "use if / else if",
     "default": "use if / else if",
     "yield": "use await at the workflow's top level",
-    "async": "the workflow itself is asynchronous: use await at its top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
     "delete": "build a new object without the key instead",

@@ -218,12 +218,17 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.parens: dict[int, Span] = {}
         self.cover: set[int] = set()
+        # The nodes `parens` and `cover` know by id(), kept alive while parsing: a freed node's
+        # id can be reused by a new one, which would inherit its entry (a wrong span, from run
+        # to run depending on when memory is freed).
+        self.kept: list[Any] = []
         self.holes = False  # an array literal with a hole was built (see `_post_pass`)
 
     def reset(self) -> None:
         self.diagnostics = []
         self.parens = {}
         self.cover = set()
+        self.kept = []
         self.holes = False
 
     def span(self, *items: Any) -> Span:
@@ -446,6 +451,21 @@ class _Builder:
         param = ast.Identifier(name=c[0].value, span=self.span(c[0]))
         return ast.Arrow(params=[param], body=c[2], span=self.span(c))
 
+    def function_decl(self, c: list[Any]) -> ast.FunctionDecl:
+        params, rest = c[4] if c[4] is not None else ([], None)
+        span = self.span(c)
+        func = ast.Arrow(params=params, rest=rest, body=c[6], span=span, is_async=c[0] is not None)
+        name = ast.Identifier(name=c[2].value, span=self.span(c[2]))
+        return ast.FunctionDecl(name=name, func=func, span=span)
+
+    def async_arrow(self, c: list[Any]) -> ast.Arrow:
+        params, rest = c[2] if c[2] is not None else ([], None)
+        return ast.Arrow(params=params, rest=rest, body=c[5], span=self.span(c), is_async=True)
+
+    def async_arrow_single(self, c: list[Any]) -> ast.Arrow:
+        param = ast.Identifier(name=c[1].value, span=self.span(c[1]))
+        return ast.Arrow(params=[param], body=c[3], span=self.span(c), is_async=True)
+
     def arrow_params(self, c: list[Any]) -> tuple[list[Any], Any]:
         params: list[Any] = []
         rest = None
@@ -543,6 +563,7 @@ class _Builder:
     def paren(self, c: list[Any]) -> Any:
         inner = c[1]
         self.parens[id(inner)] = self.span(c)
+        self.kept.append(inner)
         if isinstance(inner, ast.Member | ast.Index | ast.Call) and ast.has_optional(inner):
             inner.parenthesized = True  # `(a?.b).c`: the short-circuit stops at the parenthesis
         return inner
@@ -596,6 +617,7 @@ class _Builder:
             key=ident.name, value=value, shorthand=True, key_span=ident.span, span=self.span(c)
         )
         self.cover.add(id(prop))
+        self.kept.append(prop)
         return prop
 
 

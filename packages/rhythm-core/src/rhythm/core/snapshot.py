@@ -38,7 +38,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rhythm.core.frames import FatalError, Frame
+from rhythm.core.frames import FatalError, Fiber, Frame
 from rhythm.core.opcodes import NAMES
 from rhythm.core.values import (
     TDZ,
@@ -73,7 +73,8 @@ def program_fingerprint(
     body = {
         "format": FORMAT,
         "code": [[NAMES[ins[0]], *ins[1:]] for ins in instructions],
-        "functions": [[f.entry, f.nslots] for f in functions],
+        # An async function adds a third element, so programs without one keep their fingerprints.
+        "functions": [[f.entry, f.nslots, *([1] if f.is_async else [])] for f in functions],
     }
     text = json.dumps(body, separators=(",", ":"), default=_operand)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -161,21 +162,39 @@ class _Encoder:
         return {"m": v.kind, "v": enc(v.value), "t": v.target, "e": self.ref(v.env)}
 
 
+def _dump_frames(e: _Encoder, frames: list[Frame]) -> list[dict[str, Any]]:
+    return [
+        {
+            "func": f.func,
+            "pc": f.pc,
+            "env": e.value(f.env),
+            "base": f.base,
+            "args": [e.value(a) for a in f.args],
+            "native": f.native,
+            "handlers": [[k, pc, e.value(env), h] for k, pc, env, h in f.handlers],
+        }
+        for f in frames
+    ]
+
+
+def _load_frames(d: HeapDecoder, frames: list[dict[str, Any]]) -> list[Frame]:
+    return [
+        Frame(
+            f["func"],
+            f["pc"],
+            d.value(f["env"]),
+            f["base"],
+            [d.value(a) for a in f["args"]],
+            f["native"],
+            [[k, pc, d.value(env), h] for k, pc, env, h in f["handlers"]],
+        )
+        for f in frames
+    ]
+
+
 def dump_state(vm: VM) -> dict[str, Any]:
     e = _Encoder()
-    frames = []
-    for f in vm.frames:
-        frames.append(
-            {
-                "func": f.func,
-                "pc": f.pc,
-                "env": e.value(f.env),
-                "base": f.base,
-                "args": [e.value(a) for a in f.args],
-                "native": f.native,
-                "handlers": [[k, pc, e.value(env), h] for k, pc, env, h in f.handlers],
-            }
-        )
+    frames = _dump_frames(e, vm.frames)
     state = {
         "format": FORMAT,
         "version_hash": vm.wf.version_hash,
@@ -190,6 +209,19 @@ def dump_state(vm: VM) -> dict[str, Any]:
         "rng": format(vm.rng, "x"),
         "instructions": vm.total + vm.count,
     }
+    if any(f.promise is not None for f in vm.waiting):
+        # Async calls in progress, in the order they parked; {"main": 1} marks the top level,
+        # whose frames and stack are the state's own.
+        state["fibers"] = [
+            {"main": 1}
+            if f.promise is None
+            else {
+                "frames": _dump_frames(e, f.frames),
+                "stack": [e.value(v) for v in f.stack],
+                "promise": e.value(f.promise),
+            }
+            for f in vm.waiting
+        ]
     e.drain()
     state["heap"] = e.heap
     return state
@@ -307,19 +339,19 @@ def load_state(vm: VM, state: dict[str, Any]) -> None:
     try:
         d = HeapDecoder(state["heap"])
         vm.context = dict(state.get("context") or {})
-        vm.frames = [
-            Frame(
-                f["func"],
-                f["pc"],
-                d.value(f["env"]),
-                f["base"],
-                [d.value(a) for a in f["args"]],
-                f["native"],
-                [[k, pc, d.value(env), h] for k, pc, env, h in f["handlers"]],
-            )
-            for f in state["frames"]
-        ]
+        vm.frames = _load_frames(d, state["frames"])
         vm.stack = [d.value(v) for v in state["stack"]]
+        vm.main = Fiber(vm.frames, vm.stack, None)
+        vm.waiting = [
+            vm.main
+            if "main" in f
+            else Fiber(
+                _load_frames(d, f["frames"]),
+                [d.value(v) for v in f["stack"]],
+                d.value(f["promise"]),
+            )
+            for f in state.get("fibers", [{"main": 1}])
+        ]
         vm.inputs = d.value(state["inputs"])
         vm.pending = {int(hid): d.value(h) for hid, h in state["pending"]}
         vm.next_handle = state["next_handle"]

@@ -16,7 +16,7 @@ from rhythm.core import opcodes as op
 from rhythm.core.builtins import IMPLEMENTATIONS
 from rhythm.core.compiler import CompiledWorkflow
 from rhythm.core.effects import Effect
-from rhythm.core.frames import FatalError, Frame
+from rhythm.core.frames import FatalError, Fiber, Frame
 from rhythm.core.jsjson import from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
 from rhythm.core.stdlib import GLOBALS, StdObject, lookup_member
@@ -68,6 +68,10 @@ class Step:
     instructions: int = 0  # executed in this step
 
 
+class _Yield(Exception):
+    """The running fiber stopped at an AWAIT (pc left on it); whoever ran it parks it."""
+
+
 class _Suspend(Exception):
     def __init__(self, waiting_on: list[int]) -> None:
         super().__init__(waiting_on)
@@ -103,13 +107,22 @@ class VM:
         self.count = 0  # instructions in this step
         self.effects: list[Effect] = []
         self.native_depth = 0
+        self.async_funcs = frozenset(i for i, f in enumerate(workflow.functions) if f.is_async)
+        # The top level and the async calls in progress (see `rhythm.core.frames.Fiber`):
+        # `waiting` are parked on something unsettled, in the order they parked; `ready` can
+        # continue, in the order JavaScript's microtask queue would run them.
+        self.main = Fiber(self.frames, self.stack, None)
+        self.waiting: list[Fiber] = []
+        self.ready: list[Fiber] = []
+        # Results of this resume, delivered one at a time by `drive`.
+        self.arrived: list[tuple[Handle, dict[str, Any]]] = []
 
     # ------------------------------------------------------------ stepping
 
     def step(self) -> Step:
         start = self.count
         try:
-            output = self.run()
+            output = self.drive()
         except _Suspend as s:
             return self._suspended(s.waiting_on, start)
         except JSThrow as t:
@@ -198,14 +211,132 @@ class VM:
                     f"or {{'status': 'failed', 'error': ...}}, got {result!r}",
                 )
             if result["status"] == "completed":
-                h.result = {"status": "completed", "output": from_json(result.get("output"))}
+                settled = {"status": "completed", "output": from_json(result.get("output"))}
             else:
                 error = from_json(result.get("error"))
                 if h.kind == "task" and isinstance(error, dict) and "task" not in error:
                     error["task"] = h.name
-                h.result = {"status": "failed", "error": error}
-            h.seq = self.next_seq
-            self.next_seq += 1
+                settled = {"status": "failed", "error": error}
+            self.arrived.append((h, settled))
+
+    # ------------------------------------------------------------ fibers (async calls)
+
+    def drive(self) -> Any:
+        """Runs the fibers until the top level returns (its value) or every fiber waits on
+        something unsettled (raises _Suspend). Results that arrived with `resume` are delivered
+        one by one, each followed by everything it makes runnable, as a JavaScript event loop
+        delivers one settled task per macrotask."""
+        main = self.main
+        if not self.waiting and not self.arrived:  # a fresh start
+            try:
+                return self.run()
+            except _Yield:
+                self.park(main)
+        arrived = self.arrived
+        while True:
+            if not self.ready and arrived:
+                h, h.result = arrived.pop(0)
+                h.seq = self.next_seq
+                self.next_seq += 1
+                self.wake()
+            while self.ready:
+                f = self.ready.pop(0)
+                done, value = self.resume_fiber(f)
+                if done:
+                    return value
+            if not arrived:
+                break
+        self.frames, self.stack = main.frames, main.stack
+        out: list[int] = []
+        for f in self.waiting:
+            self.unresolved_leaves(f.stack[-1], out)
+        raise _Suspend(out)
+
+    def park(self, f: Fiber) -> None:
+        """`f` stopped at an AWAIT: it continues once what it awaits has settled."""
+        if self.settle(f.stack[-1])[0] is None:
+            self.waiting.append(f)
+        else:
+            self.ready.append(f)
+
+    def wake(self) -> None:
+        """Moves the waiting fibers whose awaited value has settled to the ready queue."""
+        if not self.waiting:
+            return
+        still: list[Fiber] = []
+        for f in self.waiting:
+            if self.settle(f.stack[-1])[0] is None:
+                still.append(f)
+            else:
+                self.ready.append(f)
+        self.waiting = still
+
+    def start_async(self, fn: Closure, args: list[Any]) -> Handle:
+        """Calls async function `fn`: runs it until its first AWAIT, returns its promise."""
+        promise = Handle(id=self.next_handle, kind="async")
+        self.next_handle += 1
+        if self.native_depth >= MAX_NATIVE_DEPTH:
+            raise js_error("RangeError", "Maximum call stack size exceeded")
+        fiber = Fiber([], [], promise)
+        caller_frames, caller_stack = self.frames, self.stack
+        self.frames, self.stack = fiber.frames, fiber.stack
+        self.native_depth += 1
+        try:
+            self._push_frame(fn, args, native=True)
+            self.run_fiber(fiber)
+        finally:
+            self.frames, self.stack = caller_frames, caller_stack
+            self.native_depth -= 1
+        return promise
+
+    def run_fiber(self, f: Fiber) -> tuple[bool, Any]:
+        """Runs fiber `f` (already current) until it parks or ends; (True, value) when the
+        top level returned `value`."""
+        try:
+            value = self.run()
+        except _Yield:
+            self.park(f)
+            return False, None
+        except JSThrow as t:
+            if f.promise is None:
+                raise
+            self.settle_fiber(f, {"status": "failed", "error": t.value})
+            return False, None
+        if f.promise is None:
+            return True, value
+        if type(value) is Handle:  # `return promise`: the call's promise adopts it
+            f.stack.append(value)
+            self.park(f)
+        else:
+            self.settle_fiber(f, {"status": "completed", "output": value})
+        return False, None
+
+    def settle_fiber(self, f: Fiber, result: dict[str, Any]) -> None:
+        f.promise.result = result
+        f.promise.seq = self.next_seq
+        self.next_seq += 1
+        self.wake()
+
+    def resume_fiber(self, f: Fiber) -> tuple[bool, Any]:
+        """Continues parked fiber `f` past its AWAIT with the settled result."""
+        self.frames, self.stack = f.frames, f.stack
+        result, _ = self.settle(f.stack.pop())
+        assert result is not None
+        if not f.frames:  # it returned a promise, now settled
+            self.settle_fiber(f, result)
+            return False, None
+        f.frames[-1].pc += 1
+        if result["status"] == "completed":
+            f.stack.append(result["output"])
+        else:
+            try:
+                self._throw(result["error"])
+            except JSThrow as t:
+                if f.promise is None:
+                    raise
+                self.settle_fiber(f, {"status": "failed", "error": t.value})
+                return False, None
+        return self.run_fiber(f)
 
     def settle(self, v: Any) -> tuple[dict[str, Any] | None, int]:
         """(result, seq) of an awaitable; a plain value is already completed (seq 0)."""
@@ -276,6 +407,8 @@ class VM:
             return self.call_builtin(fn.name, fn.this, args)
         if t is not Closure:
             raise js_error("TypeError", f"{_describe(fn)} is not a function")
+        if fn.func in self.async_funcs:
+            return self.start_async(fn, args)
         if self.native_depth >= MAX_NATIVE_DEPTH:
             raise js_error("RangeError", "Maximum call stack size exceeded")
         self._push_frame(fn, args, native=True)
@@ -353,6 +486,7 @@ class VM:
         frame = self.frames[-1]
         budget = self.budget
         count = self.count
+        async_funcs = self.async_funcs
         try:
             while True:
                 ins = code[frame.pc]
@@ -466,8 +600,13 @@ class VM:
                         else:
                             callee = self.get_prop(obj, ins[1])
                             if type(callee) is Closure:
-                                self._push_frame(callee, args, native=False)
-                                frame = self.frames[-1]
+                                if callee.func in async_funcs:
+                                    self.count = count
+                                    push(self.start_async(callee, args))
+                                    count = self.count
+                                else:
+                                    self._push_frame(callee, args, native=False)
+                                    frame = self.frames[-1]
                             elif type(callee) is BuiltinFunction:
                                 self.count = count
                                 push(self.call_builtin(callee.name, callee.this, args))
@@ -500,8 +639,13 @@ class VM:
                             args = []
                         callee = pop()
                         if type(callee) is Closure:
-                            self._push_frame(callee, args, native=False)
-                            frame = self.frames[-1]
+                            if callee.func in async_funcs:
+                                self.count = count
+                                push(self.start_async(callee, args))
+                                count = self.count
+                            else:
+                                self._push_frame(callee, args, native=False)
+                                frame = self.frames[-1]
                         elif type(callee) is BuiltinFunction:
                             self.count = count
                             push(self.call_builtin(callee.name, callee.this, args))
@@ -680,14 +824,16 @@ class VM:
                     elif o == op.AWAIT:
                         v = stack[-1]
                         result, _ = self.settle(v)
-                        if result is None:
-                            if len(self.frames) > 1:
-                                raise js_error(
-                                    "SyntaxError", "await is only allowed outside arrow functions"
-                                )
-                            frame.pc -= 1  # run the AWAIT again on resume
+                        if len(self.frames) > 1:  # the checker refuses this
+                            raise js_error(
+                                "SyntaxError", "await is only allowed in async functions"
+                            )
+                        # An await always lets queued async calls run first (one microtask),
+                        # except at the top level when nothing else could run meanwhile.
+                        if result is None or self.frames is not self.main.frames or self.ready:
+                            frame.pc -= 1  # the fiber continues past it when resumed
                             self.count = count
-                            raise _Suspend(self.unresolved_leaves(v, []))
+                            raise _Yield()
                         pop()
                         if result["status"] == "completed":
                             push(result["output"])

@@ -19,7 +19,7 @@ from rhythm.lsp.cursor import CursorContext, cursor_context
 from rhythm.lsp.document import Document
 from rhythm.lsp.index import WorkspaceIndex
 from rhythm.lsp.receivers import ARRAY, STRING, receiver_type
-from rhythm.lsp.scopes import type_resolver, visible_bindings
+from rhythm.lsp.scopes import text_resolver, visible_bindings
 from rhythm.lsp.stdlib_docs import builtin_markdown, object_markdown
 
 KEYWORDS = (
@@ -47,6 +47,10 @@ def _item(
     doc: str | None = None,
     sort_group: str = "5",
 ) -> types.CompletionItem:
+    # No filterText: the label is what clients filter on anyway, and Neovim 0.7 ignores the
+    # textEdit's range when an item has one, inserting at the start of the keyword under the
+    # cursor instead (`"charge-c` + `charge-card` became `"charge-charge-card`). Every item of
+    # one answer shares the same replace range, which is what 0.7 needs to use it.
     return types.CompletionItem(
         label=label,
         kind=kind,
@@ -54,7 +58,6 @@ def _item(
         documentation=_markdown(doc) if doc else None,
         text_edit=types.TextEdit(range=replace, new_text=label),
         sort_text=f"{sort_group}{label}",
-        filter_text=label,
     )
 
 
@@ -127,7 +130,7 @@ def _member_items(
         receiver_end = dot - 1
     while receiver_end > 0 and document.text[receiver_end - 1].isspace():
         receiver_end -= 1
-    kind = receiver_type(document.text, context.receiver, receiver_end, type_resolver(document))
+    kind = receiver_type(document.text, context.receiver, receiver_end, text_resolver(document))
     if kind == STRING:
         return [_builtin_item(b, replace) for b in STRING_MEMBERS.values()]
     if kind == ARRAY:
@@ -194,7 +197,7 @@ def completions(
     replace = document.lines.range(context.start, context.end)
     if context.kind == "name":
         return _name_items(context, replace, index)
-    if in_string_or_comment(document.program, offset):
+    if in_string_or_comment(document.program, document.analysed(offset)):
         return []
     if context.kind == "member":
         return _member_items(document, context, replace)

@@ -41,10 +41,13 @@ def name_markdown(kind: str, name: str, index: WorkspaceIndex) -> str:
 
 
 def hover(document: Document, offset: int, index: WorkspaceIndex) -> types.Hover | None:
+    """Hover at `offset` of the current text (the analysis may be of an older one)."""
+    current = offset
+    offset = document.analysed(offset)
     for call in document.named_calls:
         if call.literal.start <= offset < call.literal.end:
             return _hover(
-                name_markdown(call.kind, call.name, index), document.lines.span_range(call.literal)
+                name_markdown(call.kind, call.name, index), document.range_of(call.literal)
             )
     chain = nodes_at(document.program, offset)
     resolve = type_resolver(document)
@@ -54,10 +57,10 @@ def hover(document: Document, offset: int, index: WorkspaceIndex) -> types.Hover
             builtin = lookup_member(owner, node.name) if owner else None
             if builtin is None:
                 return None
-            return _hover(builtin_markdown(builtin), document.lines.span_range(node.name_span))
+            return _hover(builtin_markdown(builtin), document.range_of(node.name_span))
         if isinstance(node, ast.Identifier):
             break
-    binding = binding_at(document, offset)
+    binding = binding_at(document, current)
     if binding is not None:
         declared = binding.declaration
         text = (
@@ -68,7 +71,7 @@ def hover(document: Document, offset: int, index: WorkspaceIndex) -> types.Hover
             uses = len(binding.references)
             text += f"; {uses} reference{'s' if uses != 1 else ''}"
         ident = binding.span_at(offset) or declared
-        return _hover(text, document.lines.span_range(ident))
+        return _hover(text, document.range_of(ident))
     ident_node = chain[-1] if chain and isinstance(chain[-1], ast.Identifier) else None
     if ident_node is not None:
         entry = lookup_global(ident_node.name)
@@ -76,5 +79,5 @@ def hover(document: Document, offset: int, index: WorkspaceIndex) -> types.Hover
             text = entry_markdown(entry)
             if isinstance(entry, StdObject) and entry.open:
                 text += "\n\nAny key may be read."
-            return _hover(text, document.lines.span_range(ident_node.span))
+            return _hover(text, document.range_of(ident_node.span))
     return None

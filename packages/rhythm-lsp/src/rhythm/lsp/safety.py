@@ -15,6 +15,32 @@ log = logging.getLogger("rhythm.lsp")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+REQUEST_FAILED = -32803  # LSP's RequestFailed error code
+
+
+class Refused(JsonRpcException):
+    """A request the server declines on purpose (a rename to a keyword, say): answered with a
+    plain LSP error carrying `message`, and not logged as a failure (see `quiet_refusals`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, code=REQUEST_FAILED)
+
+
+class _DropRefusals(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, Refused)
+
+
+def quiet_refusals() -> None:
+    """pygls logs every error answer with a traceback ("Failed to handle request ..."), which
+    editors show in their LSP log as a crash. A deliberate refusal is no crash: drop those."""
+    for name in ("pygls.protocol.json_rpc", "pygls.protocol", "pygls"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropRefusals) for f in logger.filters):
+            logger.addFilter(_DropRefusals())
+
+
 class Unavailable(Exception):
     """A request the server cannot answer but that is no error of its own (e.g. for a document
     that was never opened and does not exist): answered with the empty result, logged quietly."""

@@ -39,7 +39,7 @@ def _convert(binding: CoreBinding) -> Binding:
 
 def binding_at(document: Document, offset: int) -> Binding | None:
     """The variable declared or used at `offset` (not stdlib globals)."""
-    found = document.analysis.symbols.binding_at(offset)
+    found = document.analysis.symbols.binding_at(document.analysed(offset))
     if found is None or found.kind == "global":
         return None
     return _convert(found)
@@ -47,7 +47,7 @@ def binding_at(document: Document, offset: int) -> Binding | None:
 
 def visible_bindings(document: Document, offset: int) -> list[Binding]:
     """Variables visible at `offset`, innermost first; stdlib globals left out."""
-    visible = document.analysis.symbols.visible_at(offset)
+    visible = document.analysis.symbols.visible_at(document.analysed(offset))
     return [_convert(b) for b in visible.values() if b.kind != "global"]
 
 
@@ -78,8 +78,15 @@ def _declared_init(binding: CoreBinding) -> ast.Node | None:
     return None
 
 
+def text_resolver(document: Document) -> ResolveName:
+    """`type_resolver` for offsets in the current text (which the analysis may be older than)."""
+    resolve = type_resolver(document)
+    return lambda name, offset: resolve(name, document.analysed(offset))
+
+
 def type_resolver(document: Document) -> ResolveName:
-    """The obvious type of a name at an offset: `string`, `array`, a stdlib object, or None."""
+    """The obvious type of a name at an offset of the analysed text: `string`, `array`, a
+    stdlib object, or None."""
     symbols = document.analysis.symbols
     resolving: set[int] = set()
 
@@ -102,7 +109,7 @@ def type_resolver(document: Document) -> ResolveName:
 
 def is_variable(document: Document, name: str, offset: int) -> bool:
     """True when `name` at `offset` resolves to a declared variable (shadowing any global)."""
-    found = document.analysis.symbols.scope_at(offset).lookup(name)
+    found = document.analysis.symbols.scope_at(document.analysed(offset)).lookup(name)
     return found is not None and found.kind != "global"
 
 

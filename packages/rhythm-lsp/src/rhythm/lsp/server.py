@@ -1,6 +1,12 @@
 """The pygls server: one small handler per LSP feature. Each handler converts positions, asks a
 plain module (completion, hover, navigation, ...) for the answer and converts it back. Every handler
-is guarded: an exception is logged and answered with an empty result, never a dead server."""
+is guarded: an exception is logged and answered with an empty result, never a dead server.
+
+Analyses: after an edit the document is re-analysed once the typing pauses (`debounce`), by
+rhythm.core.incremental on the event loop when the edit allows it (a few milliseconds), else from
+scratch in a worker thread, abandoned when a newer edit arrives. Completion, hover, signature
+help, document symbols and semantic tokens never wait for it: they answer from the newest ready
+analysis, seen through the edits made since (`DocumentStore.view`)."""
 
 from __future__ import annotations
 
@@ -12,15 +18,15 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
+from rhythm.core.incremental import Abandoned
 from rhythm.lsp.code_actions import quick_fixes
 from rhythm.lsp.completion import completions
 from rhythm.lsp.diagnostics import to_lsp
-from rhythm.lsp.document import Document, DocumentStore
+from rhythm.lsp.document import Document, DocumentStore, analyse
 from rhythm.lsp.folding import folding_ranges
 from rhythm.lsp.formatting import format_edits
 from rhythm.lsp.hover import hover
@@ -33,16 +39,18 @@ from rhythm.lsp.navigation import (
     rename_edits,
 )
 from rhythm.lsp.outline import document_symbols
-from rhythm.lsp.safety import Unavailable, guarded, report_error
+from rhythm.lsp.safety import Refused, Unavailable, guarded, quiet_refusals, report_error
 from rhythm.lsp.signature import signature_help
 from rhythm.lsp.textsync import LspWorkspace, encoding_name
 from rhythm.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
+from rhythm.lsp.watcher import WATCH_SECONDS, changes, snapshot
 from rhythm.lsp.workspace_checks import workspace_diagnostics
 
 log = logging.getLogger("rhythm.lsp")
 
-DEBOUNCE_SECONDS = 0.2
-REQUEST_FAILED = -32803  # LSP's RequestFailed error code
+# Quiet time after an edit before diagnostics are computed: a burst of keystrokes is checked
+# once. bench/bench_lsp.py measures what it costs (bench/RESULTS.md).
+DEBOUNCE_SECONDS = 0.05
 
 
 def _version() -> str:
@@ -73,7 +81,11 @@ class RhythmLanguageServer(LanguageServer):
         self.index = WorkspaceIndex()
         self.documents = DocumentStore()
         self.debounce = DEBOUNCE_SECONDS
+        self.watch_seconds = WATCH_SECONDS
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._generation: dict[str, int] = {}  # bumped by every change: stale work stops
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._watching: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ documents
 
@@ -86,17 +98,29 @@ class RhythmLanguageServer(LanguageServer):
         """The URIs of the open documents, spelled as the client spelled them when opening."""
         return [document.uri for document in self.workspace.text_documents.values()]
 
-    def document(self, uri: str) -> Document:
-        """The analysis of `uri`: the open buffer, else the file on disk (a request for a
-        document that was never opened); `Unavailable` when there is neither."""
+    def _source(self, uri: str) -> str:
         text_document = self.open_document(uri)
         if text_document is None:
             text_document = self.workspace.get_text_document(uri)
         try:
-            source = text_document.source
+            return text_document.source
         except (OSError, ValueError) as error:
             raise Unavailable(f"{uri} is not open and cannot be read: {error}") from error
-        return self.documents.get(uri, source, self.position_encoding())
+
+    def document(self, uri: str) -> Document:
+        """The analysis of `uri`'s current text: the open buffer, else the file on disk (a
+        request for a document that was never opened); `Unavailable` when there is neither.
+        Analyses now if the newest analysis is older than the text."""
+        return self.documents.get(uri, self._source(uri), self.position_encoding())
+
+    def view(self, uri: str) -> Document:
+        """`uri`'s current text over its newest ready analysis: what the features that must
+        answer at once use. Analyses only when there is no analysis of it yet."""
+        return self.documents.view(uri, self._source(uri), self.position_encoding())
+
+    def changed(self, uri: str) -> None:
+        """`uri`'s text changed (or it closed): work on an older text is stale."""
+        self._generation[uri] = self._generation.get(uri, 0) + 1
 
     def position_encoding(self) -> str:
         """The negotiated position encoding's name: "utf-16" (the default), "utf-8" or "utf-32"."""
@@ -109,12 +133,63 @@ class RhythmLanguageServer(LanguageServer):
             self.index.update_file(path, text_document.source)
 
     def publish_diagnostics(self, uri: str) -> None:
+        """Analyse `uri`'s current text (see `refresh`) and publish its diagnostics."""
         self._pending.pop(uri, None)
-        text_document = self.open_document(uri)
-        if not _is_flow(uri) or text_document is None:
+        if not _is_flow(uri) or self.open_document(uri) is None:
             return
+        task = asyncio.ensure_future(self.refresh(uri))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def refresh(self, uri: str) -> None:
+        """Bring `uri`'s analysis up to date, then publish its diagnostics. An edit that can be
+        re-read incrementally is, here on the event loop; otherwise the text is analysed in a
+        worker thread, and that work is dropped when a newer edit arrives meanwhile."""
+        text_document = self.open_document(uri)
+        if text_document is None:
+            return
+        text = text_document.source
+        version = text_document.version
+        encoding = self.position_encoding()
         try:
-            document = self.document(uri)
+            ready = self.documents.ready(uri)
+            document: Document | None = None
+            if not self.documents.incremental:
+                document = self.documents.get(uri, text, encoding)
+            elif ready is not None and ready.lines.encoding == encoding:
+                if ready.text == text:
+                    document = ready
+                else:
+                    document = analyse(uri, text, encoding, ready, fallback=False)
+            if document is None:
+                generation = self._generation.get(uri, 0)
+
+                def superseded() -> bool:
+                    return self._generation.get(uri, 0) != generation
+
+                try:
+                    document = await asyncio.to_thread(
+                        analyse, uri, text, encoding, None, superseded
+                    )
+                except Abandoned:
+                    log.debug("analysis of %s abandoned for a newer edit", uri)
+                    return
+                assert document is not None
+                if self.documents.ready(uri) is not ready:
+                    return  # a newer analysis landed while this one ran
+            if document is not ready:
+                self.documents.put(document)
+                log.debug("analysed %s in %.1f ms", uri, document.seconds * 1000)
+        except Exception as error:
+            report_error(self, f"analysis of {uri}", error)
+            return
+        current = self.open_document(uri)
+        if current is None or current.source != text:
+            return  # edited meanwhile: that edit scheduled its own check
+        self.send_diagnostics(uri, document, version)
+
+    def send_diagnostics(self, uri: str, document: Document, version: int | None) -> None:
+        try:
             path = _path(uri)
             if (
                 path is not None
@@ -130,7 +205,6 @@ class RhythmLanguageServer(LanguageServer):
         except Exception as error:
             report_error(self, f"diagnostics for {uri}", error)
             converted = []
-        version = text_document.version
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=converted, version=version)
         )
@@ -153,6 +227,47 @@ class RhythmLanguageServer(LanguageServer):
         for uri in self.open_uris():
             if _is_flow(uri):
                 self.schedule_diagnostics(uri)
+
+    def apply_file_changes(self, found: list[tuple[str, bool]]) -> None:
+        """Files changed on disk (`(uri, deleted)`): update the index, re-check open documents."""
+        for uri, deleted in found:
+            path = _path(uri)
+            if path is None or is_skipped(path, self.index.roots):
+                continue
+            if deleted:
+                self.index.remove_file(path)
+            elif self.open_document(uri) is not None:
+                self.index_open_document(uri)  # the editor's buffer is newer than the disk
+            else:
+                self.index.update_file(path)
+        self.refresh_all_diagnostics()
+
+    def start_watching(self) -> None:
+        """List the workspace's files every `watch_seconds`: the client watches nothing."""
+        self._watching = asyncio.ensure_future(self._watch())
+
+    def stop_watching(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
+
+    async def _watch(self) -> None:
+        roots = list(self.index.roots)
+        before = await asyncio.to_thread(snapshot, roots)
+        while True:
+            await asyncio.sleep(self.watch_seconds)
+            try:
+                after = await asyncio.to_thread(snapshot, roots)
+            except Exception as error:  # an unreadable folder must not end the watching
+                log.warning("could not list the workspace: %s", error)
+                continue
+            found = changes(before, after)
+            before = after
+            if found:
+                log.info("files changed on disk: %s", ", ".join(str(c.path) for c in found))
+                self.apply_file_changes(
+                    [(from_fs_path(str(c.path)) or "", c.deleted) for c in found]
+                )
 
     def workspace_roots(self) -> list[Path]:
         roots: list[Path] = []
@@ -179,6 +294,7 @@ def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None
         # pygls has just made the workspace; no document is open yet. Its documents must apply
         # edits by LSP's line breaks (see textsync), which is all the subclass changes.
         ls.workspace.__class__ = LspWorkspace
+    quiet_refusals()
     options = params.initialization_options
     if isinstance(options, dict) and "diagnosticsDelay" in options:
         delay = options["diagnosticsDelay"]
@@ -186,6 +302,15 @@ def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None
             ls.debounce = float(delay)
         else:
             log.warning("ignoring diagnosticsDelay=%r: expected seconds between 0 and 10", delay)
+    if isinstance(options, dict) and options.get("incremental") is False:
+        log.info("incremental analysis is off: every edit is analysed from scratch")
+        ls.documents.incremental = False
+    if isinstance(options, dict) and "watchInterval" in options:
+        every = options["watchInterval"]
+        if isinstance(every, int | float) and not isinstance(every, bool) and 0.05 <= every <= 600:
+            ls.watch_seconds = float(every)
+        else:
+            log.warning("ignoring watchInterval=%r: expected seconds between 0.05 and 600", every)
 
 
 @server.feature(types.INITIALIZED)
@@ -196,7 +321,14 @@ def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> No
     log.info("indexed %d files", len(ls.index.files()))
     watch = ls.client_capabilities.workspace
     dynamic = watch and watch.did_change_watched_files
-    if dynamic and dynamic.dynamic_registration:
+    if not (dynamic and dynamic.dynamic_registration):
+        # The client will not tell us about files changed on disk (Neovim on Linux, 0.7):
+        # notice them ourselves, so a task added to tasks.py is known without a restart.
+        log.info(
+            "the client does not watch files: listing the workspace every %ss", ls.watch_seconds
+        )
+        ls.start_watching()
+    else:
         ls.client_register_capability(
             types.RegistrationParams(
                 registrations=[
@@ -215,12 +347,20 @@ def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> No
         )
 
 
+@server.feature(types.SHUTDOWN)
+@guarded()
+def shutdown(ls: RhythmLanguageServer, params: None) -> None:
+    ls.stop_watching()
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @guarded()
 def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
     if _is_flow(uri):
-        ls.publish_diagnostics(uri)  # also records the document in the index
+        ls.changed(uri)
+        ls.cancel_pending(uri)
+        ls.publish_diagnostics(uri)  # at once; also records the document in the index
     else:
         ls.index_open_document(uri)
         ls.refresh_all_diagnostics()
@@ -231,6 +371,7 @@ def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) 
 def did_change(ls: RhythmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     if _is_flow(uri):
+        ls.changed(uri)
         ls.schedule_diagnostics(uri)  # debounced; also refreshes the document's index entry
     else:
         ls.index_open_document(uri)
@@ -248,6 +389,7 @@ def did_save(ls: RhythmLanguageServer, params: types.DidSaveTextDocumentParams) 
 @guarded()
 def did_close(ls: RhythmLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
+    ls.changed(uri)
     ls.cancel_pending(uri)
     ls.documents.forget(uri)
     path = _path(uri)
@@ -266,17 +408,7 @@ def did_close(ls: RhythmLanguageServer, params: types.DidCloseTextDocumentParams
 def did_change_watched_files(
     ls: RhythmLanguageServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    for change in params.changes:
-        path = _path(change.uri)
-        if path is None or is_skipped(path, ls.index.roots):
-            continue
-        if change.type == types.FileChangeType.Deleted:
-            ls.index.remove_file(path)
-        elif ls.open_document(change.uri) is not None:
-            ls.index_open_document(change.uri)  # the editor's buffer is newer than the disk
-        else:
-            ls.index.update_file(path)
-    ls.refresh_all_diagnostics()
+    ls.apply_file_changes([(c.uri, c.type == types.FileChangeType.Deleted) for c in params.changes])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -306,14 +438,14 @@ def _offset(document: Document, position: types.Position) -> int:
 def completion(
     ls: RhythmLanguageServer, params: types.CompletionParams
 ) -> list[types.CompletionItem]:
-    document = ls.document(params.text_document.uri)
+    document = ls.view(params.text_document.uri)
     return completions(document, _offset(document, params.position), ls.index)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded()
 def on_hover(ls: RhythmLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    document = ls.document(params.text_document.uri)
+    document = ls.view(params.text_document.uri)
     return hover(document, _offset(document, params.position), ls.index)
 
 
@@ -325,7 +457,7 @@ def on_hover(ls: RhythmLanguageServer, params: types.HoverParams) -> types.Hover
 def on_signature_help(
     ls: RhythmLanguageServer, params: types.SignatureHelpParams
 ) -> types.SignatureHelp | None:
-    document = ls.document(params.text_document.uri)
+    document = ls.view(params.text_document.uri)
     return signature_help(document, _offset(document, params.position))
 
 
@@ -355,7 +487,7 @@ def on_prepare_rename(
     try:
         return prepare_rename(document, _offset(document, params.position))
     except RenameError as error:
-        raise JsonRpcException(message=str(error), code=REQUEST_FAILED) from error
+        raise Refused(str(error)) from None
 
 
 @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
@@ -365,7 +497,7 @@ def on_rename(ls: RhythmLanguageServer, params: types.RenameParams) -> types.Wor
     try:
         edits = rename_edits(document, _offset(document, params.position), params.new_name)
     except RenameError as error:
-        raise JsonRpcException(message=str(error), code=REQUEST_FAILED) from error
+        raise Refused(str(error)) from None
     return types.WorkspaceEdit(changes={document.uri: edits})
 
 
@@ -374,8 +506,8 @@ def on_rename(ls: RhythmLanguageServer, params: types.RenameParams) -> types.Wor
 def on_document_symbol(
     ls: RhythmLanguageServer, params: types.DocumentSymbolParams
 ) -> list[types.DocumentSymbol]:
-    document = ls.document(params.text_document.uri)
-    return document_symbols(document.program, document.lines)
+    document = ls.view(params.text_document.uri)
+    return document_symbols(document.program, document.span_lines())
 
 
 @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
@@ -395,7 +527,7 @@ def on_folding_range(
 def on_semantic_tokens(
     ls: RhythmLanguageServer, params: types.SemanticTokensParams
 ) -> types.SemanticTokens:
-    document = ls.document(params.text_document.uri)
+    document = ls.view(params.text_document.uri)
     return types.SemanticTokens(data=semantic_tokens(document))
 
 

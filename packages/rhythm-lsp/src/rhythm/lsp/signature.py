@@ -8,7 +8,7 @@ from rhythm.core.stdlib import Builtin, lookup_global, lookup_member
 from rhythm.lsp.cursor import callee_before, enclosing_call
 from rhythm.lsp.document import Document
 from rhythm.lsp.receivers import receiver_type
-from rhythm.lsp.scopes import is_variable, type_resolver
+from rhythm.lsp.scopes import is_variable, text_resolver
 from rhythm.lsp.stdlib_docs import builtin_markdown
 
 
@@ -17,7 +17,7 @@ def _callee_builtin(document: Document, paren: int) -> Builtin | None:
     if callee is None:
         return None
     receiver, name = callee
-    resolve = type_resolver(document)
+    resolve = text_resolver(document)
     if not receiver:
         if is_variable(document, name, paren):
             return None  # a variable shadows any global of that name

@@ -72,9 +72,20 @@ def _emit(
 
 
 def semantic_tokens(document: Document) -> list[int]:
+    """The encoded tokens of the current text. Over an older analysis, its tokens are moved by
+    the edits since, and those the edits touched are left out until the next analysis."""
     lines = document.lines
     bindings = binding_index(document)
     found: list[tuple[int, int, int, int]] = []
+    edits = document.edits
+
+    def emit(start: int, end: int, kind: str, mods: int) -> None:
+        if edits is not None:
+            if edits.touches(start, end):
+                return
+            start, end = edits.to_new(start), edits.to_new(end, end=True)
+        _emit(found, lines, start, end, kind, mods)
+
     real = [t for t in document.analysis.tokens if t.value != ""]
     for i, tok in enumerate(real):
         kind: str | None = None
@@ -88,9 +99,9 @@ def semantic_tokens(document: Document) -> list[int]:
         elif tok.type == "NAME":
             kind, mods = _name_token(real, i, bindings)
         if kind is not None:
-            _emit(found, lines, tok.start_pos, tok.end_pos, kind, mods)
+            emit(tok.start_pos, tok.end_pos, kind, mods)
     for span, _text in document.program.comments:
-        _emit(found, lines, span.start, span.end, "comment", 0)
+        emit(span.start, span.end, "comment", 0)
     found.sort()
     data: list[int] = []
     last_line = last_char = 0

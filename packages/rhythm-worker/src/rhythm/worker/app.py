@@ -10,6 +10,7 @@ An app is the folder of the nearest pyproject.toml, configured by its `[tool.rhy
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from types import ModuleType
 
 from rhythm.client.config import load_tool_settings
 from rhythm.client.errors import ConfigError
+from rhythm.worker.registry import TaskDefinition, collect
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,13 @@ class App:
     @property
     def label(self) -> str:
         return str(self.pyproject) if self.pyproject else str(self.root)
+
+    def embedded_label(self) -> str:
+        """Where the embedded Postgres lives, relative to the working directory when inside it."""
+        folder = self.root / ".rhythm"
+        with contextlib.suppress(ValueError):
+            return f"embedded Postgres in {folder.relative_to(Path.cwd())}"
+        return f"embedded Postgres in {folder}"
 
 
 def find_app(start: Path) -> App:
@@ -50,10 +59,18 @@ def find_app(start: Path) -> App:
     if raw_workflows is not None:
         if not isinstance(raw_workflows, str) or not raw_workflows.strip():
             raise ConfigError(f"{where} workflows must be a folder name, got {raw_workflows!r}")
-        workflows = root / raw_workflows
+        workflows = _near(root / raw_workflows)
         if not workflows.is_dir():
             raise ConfigError(f"{where} workflows = {raw_workflows!r}: no such folder {workflows}")
     return App(root, pyproject, tuple(raw_tasks), workflows)
+
+
+def _near(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it: messages then name
+    `flows/x.flow`, as the user would."""
+    with contextlib.suppress(ValueError):
+        return path.relative_to(Path.cwd())
+    return path
 
 
 def import_tasks(app: App) -> list[ModuleType]:
@@ -73,3 +90,13 @@ def import_tasks(app: App) -> list[ModuleType]:
                 f"{app.label}: importing task module {name!r} raised {type(exc).__name__}: {exc}"
             ) from None
     return modules
+
+
+def app_tasks(app: App, modules: list[ModuleType]) -> dict[str, TaskDefinition]:
+    """The @task definitions of the app's modules (a module without any is a clear error)."""
+    if not modules:
+        return {}
+    try:
+        return collect(modules)
+    except ValueError as exc:
+        raise ConfigError(f"{app.label}: {exc}") from None

@@ -22,13 +22,15 @@ from rich.console import Console
 from rich.text import Text
 
 from rhythm.client.cli_options import database_url_option
+from rhythm.client.cli_output import console
 from rhythm.client.client import AsyncClient
 from rhythm.client.config import resolve_database
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.database import describe_target
+from rhythm.client.errors import ConfigError
 from rhythm.client.workflow_files import FLOW_SUFFIX, WorkflowFileError, load_workflows
-from rhythm.worker.app import App, find_app, import_tasks
-from rhythm.worker.registry import DEFAULT_QUEUE, collect
+from rhythm.worker.app import App, app_tasks, find_app, import_tasks
+from rhythm.worker.registry import DEFAULT_QUEUE
 
 WATCH_SECONDS = 0.5
 
@@ -123,15 +125,11 @@ async def _dev(
     from rhythm.worker.worker import Worker
 
     assert app.workflows is not None
-    out = Console(highlight=False, emoji=False)
+    out = console()
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
-    where = (
-        f"embedded Postgres in {app.root / '.rhythm'}"
-        if setting.url is None
-        else describe_target(url)
-    )
-    tasks = collect(modules)
+    where = app.embedded_label() if setting.url is None else describe_target(url)
+    tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -143,7 +141,18 @@ async def _dev(
         out.print(f"tasks: {', '.join(sorted(tasks)) or '(none)'}")
         state = _Registered(_stamps(app.workflows), {})
         await _register(client, list(state.stamps), state, out)
-        worker = Worker(queues=queues, concurrency=concurrency, tasks=modules, database_url=url)
+        good = [p for p in state.stamps if p.stem in state.versions]
+        try:
+            # The files that registered cleanly (a broken one is already reported above).
+            worker = Worker(
+                queues=queues,
+                concurrency=concurrency,
+                tasks=modules or None,
+                database_url=url,
+                workflows=good or None,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{app.label}: {exc}") from None
         serving = asyncio.create_task(worker.run_async(), name="rhythm-dev-worker")
         out.print(
             f"worker on queue(s) {', '.join(queues)}; watching {app.workflows} for changes. "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,17 +22,17 @@ from rich.text import Text
 
 from rhythm.client.cli_inspect import error_text, failure
 from rhythm.client.cli_options import database_url_option, inputs_option
-from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, seconds_text
+from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, console, seconds_text
 from rhythm.client.client import AsyncClient
 from rhythm.client.config import resolve_database
 from rhythm.client.database import database_url as resolve_database_url
 from rhythm.client.database import describe_target
-from rhythm.client.errors import RhythmError
+from rhythm.client.errors import ConfigError, RhythmError
 from rhythm.client.models import Execution
 from rhythm.client.workflow_files import WorkflowSource, load_workflows
-from rhythm.worker.app import App, find_app, import_tasks
+from rhythm.worker.app import App, app_tasks, find_app, import_tasks
 from rhythm.worker.live import StepReporter
-from rhythm.worker.registry import DEFAULT_QUEUE, collect
+from rhythm.worker.registry import DEFAULT_QUEUE
 
 # How often the live view looks at the workflow's tree (each look is two small queries).
 LOOK_SECONDS = 0.1
@@ -48,17 +49,25 @@ LOOK_SECONDS = 0.1
     "its state and continues when a worker runs.",
 )
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also show the worker's log (warnings and above)."
+)
 @database_url_option
 def run_command(
     flow_file: Path,
     inputs: dict[str, Any],
     timeout: float | None,
     concurrency: int,
+    verbose: bool,
     database_url: str | None,
 ) -> None:
     """Run a workflow here with an in-process worker, showing each step as it happens, then
     print its output as JSON (exit 0; 1 if the workflow failed)."""
-    err = Console(stderr=True, highlight=False, emoji=False)
+    err = console(stderr=True)
+    # The live view reports every step, failures included; the worker's own log would repeat
+    # them between its lines. Errors (a worker in trouble) still show.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rhythm").setLevel(logging.WARNING if verbose else logging.ERROR)
     if not flow_file.exists():
         raise click.ClickException(f"{flow_file}: no such file")
     app = find_app(flow_file)
@@ -100,20 +109,19 @@ async def _run(
     name = next(d.name for d in definitions if d.path.resolve() == flow_file.resolve())
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
-    where = (
-        "embedded Postgres in " + str(app.root / ".rhythm")
-        if setting.url is None
-        else (describe_target(url))
-    )
-    tasks = collect(modules)
+    where = app.embedded_label() if setting.url is None else (describe_target(url))
+    tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
-    worker = Worker(
-        queues=queues,
-        concurrency=concurrency,
-        tasks=modules,
-        database_url=url,
-        workflows=_sources(app, flow_file),
-    )
+    try:
+        worker = Worker(
+            queues=queues,
+            concurrency=concurrency,
+            tasks=modules or None,
+            database_url=url,
+            workflows=_sources(app, flow_file),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{app.label}: {exc}") from None
     async with AsyncClient(url) as client:
         applied = await client.migrate()
         await client.register_workflows(_sources(app, flow_file))

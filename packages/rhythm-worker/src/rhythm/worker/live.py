@@ -13,7 +13,7 @@ from rich.text import Text
 
 from rhythm.client.cli_output import STATUS_MARK, STATUS_STYLE, seconds_text
 from rhythm.client.inspection import Inspection
-from rhythm.client.models import Execution
+from rhythm.client.models import ChildExecution, Execution
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class StepReporter:
         lines.extend(self._waiting(found))
         return lines
 
-    def _child(self, ex: Execution, depth: int) -> list[Text]:
+    def _child(self, ex: ChildExecution, depth: int) -> list[Text]:
         before = self._seen.get(ex.id)
         now = _Seen(ex.status, ex.attempt)
         if before == now:
@@ -62,8 +62,9 @@ class StepReporter:
             if ex.status == "completed":
                 lines.append(_line(depth, "completed", ex, f"completed in {took}"))
             elif ex.status == "failed":
-                error = ex.error or (ex.output if isinstance(ex.output, dict) else None)
-                lines.append(_line(depth, "failed", ex, f"failed after {took}: {_message(error)}"))
+                lines.append(
+                    _line(depth, "failed", ex, f"failed after {took}: {_message(ex.error)}")
+                )
             else:
                 lines.append(_line(depth, "cancelled", ex, "cancelled"))
         return lines
@@ -87,14 +88,14 @@ class StepReporter:
         return [text]
 
 
-def _depths(root: Execution, children: list[Execution]) -> dict[str, int]:
+def _depths(root: Execution, children: list[ChildExecution]) -> dict[str, int]:
     depth = {root.id: 0}
     for child in children:  # parents come before their children (start order)
         depth[child.id] = depth.get(child.parent_id or "", 0) + 1
     return depth
 
 
-def _line(depth: int, style_of: str, ex: Execution, what: str) -> Text:
+def _line(depth: int, style_of: str, ex: ChildExecution, what: str) -> Text:
     text = Text("  " * depth)
     text.append(f"{STATUS_MARK[style_of]} ", style=STATUS_STYLE[style_of])
     text.append(f"{ex.type} ", style="dim")

@@ -134,13 +134,12 @@ def one_line(text: str) -> str:
 def _traceback(exc: BaseException) -> str | None:
     try:
         return "".join(traceback.format_exception(exc))
-    except Exception:  # the exception's own __str__ raised inside the formatter
+    except Exception:  # a broken exception (its __str__, __cause__, ...) broke the formatter
         try:
             frames = traceback.format_tb(exc.__traceback__)
         except Exception:
             return None
         return "Traceback (most recent call last):\n" + "".join(frames) + type(exc).__name__
-    # format_exception can also meet BaseException subclasses with broken __str__: covered above
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:
@@ -263,6 +262,12 @@ async def _guarded(coro: Any) -> Any:
 
 
 async def _run_async(item: Claimed, definition: TaskDefinition, timeout: float | None) -> Any:
+    if timeout is None:
+        # Awaited in place (no task of its own, the cheap common case): SystemExit and
+        # KeyboardInterrupt reach run_claimed's handler before the event loop sees them.
+        return await definition.fn(item.inputs)
+    # With a timeout, in a task of its own: a coroutine that swallows its cancellation cannot
+    # hold this attempt past the timeout.
     child = asyncio.ensure_future(_guarded(definition.fn(item.inputs)))
     try:
         done, _ = await asyncio.wait({child}, timeout=timeout)

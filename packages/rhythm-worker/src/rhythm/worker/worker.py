@@ -24,7 +24,7 @@ from typing import Any
 
 from rhythm.client.database import connect_async, describe_target
 from rhythm.client.database import database_url as resolve_database_url
-from rhythm.client.errors import MigrationError
+from rhythm.client.errors import SchemaMissing
 from rhythm.client.migrations import applied_migrations, load_migrations
 from rhythm.client.workflow_files import (
     WorkflowDefinition,
@@ -53,6 +53,7 @@ READY_CHANNEL = "rhythm_ready"
 SCHEDULED_CHANNEL = "rhythm_scheduled"
 FLUSH_BATCH = 500
 PROMOTE_BATCH = 1000
+FLUSH_AT_LEAST = 2.0  # seconds a stopping worker always gives its unwritten results
 
 
 @dataclass(eq=False)
@@ -150,7 +151,12 @@ class Worker:
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT (or stop()); blocks. A second signal skips the grace period."""
-        asyncio.run(self._serve(handle_signals=True))
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._serve(handle_signals=True))
+        finally:
+            _cancel_leftovers(loop)
+            loop.close()
 
     async def run_async(self, handle_signals: bool = False) -> None:
         """Run on the current event loop until stop() is called (or the task is cancelled)."""
@@ -256,16 +262,22 @@ class Worker:
             r.discard = True
             r.cancel()
         # Results already produced are written before anything is handed back; during an outage
-        # that is given as long as the running tasks were (at least a second), then reported.
+        # that is given as long as the running tasks were, then reported. A second stop request
+        # cuts it short, but never below FLUSH_AT_LEAST: a healthy database needs milliseconds.
         flushed = asyncio.ensure_future(self._results.join())
-        hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait(
-            {flushed, hurry},
-            timeout=max(1.0, self.settings.grace_period),
-            return_when=asyncio.FIRST_COMPLETED,
-        )
+        hurried = self._hurry.is_set()
+        if not hurried:
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            await asyncio.wait(
+                {flushed, hurry},
+                timeout=max(FLUSH_AT_LEAST, self.settings.grace_period),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            hurried = hurry.done()
+            hurry.cancel()
+        if hurried and not flushed.done():
+            await asyncio.wait({flushed}, timeout=FLUSH_AT_LEAST)
         flushed.cancel()
-        hurry.cancel()
         if self._unwritten:
             log.error(
                 "could not store %d finished result(s) before stopping (%s); they will run "
@@ -583,12 +595,29 @@ def _check_schema(url: str) -> None:
     applied = {version for version, _ in applied_migrations(url)}
     missing = [m.filename for m in expected if m.version not in applied]
     if not applied:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} has no Rhythm schema: "
             "run `rhythm migrate` first"
         )
     if missing:
-        raise MigrationError(
+        raise SchemaMissing(
             f"the database at {describe_target(url)} lacks migration(s) {', '.join(missing)}: "
             "run `rhythm migrate` first"
         )
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop, wait: float = 2.0) -> None:
+    """Cancel what still runs on the loop and wait a little, unlike asyncio.run, which waits
+    forever: an async task that ignores its cancellation must not keep the process alive."""
+    leftovers = asyncio.all_tasks(loop)
+    for t in leftovers:
+        t.cancel()
+    if leftovers:
+        _, stuck = loop.run_until_complete(asyncio.wait(leftovers, timeout=wait))
+        if stuck:
+            log.warning(
+                "%d task(s) ignored their cancellation at shutdown; leaving them behind",
+                len(stuck),
+            )
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(loop.shutdown_asyncgens())

@@ -84,15 +84,24 @@ SELECT count(*) FROM created;
 SELECT id, type, name FROM rhythm.executions WHERE idempotency_key = %(idempotency_key)s;
 
 -- name: get_execution
-SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, version_hash, created_at, started_at, completed_at
+-- Inputs and output as given and returned (json keeps their key order; jsonb sorts them).
+SELECT id, type, name, queue, priority, status,
+       coalesce(ordered_inputs, inputs::json) AS inputs,
+       CASE WHEN status = 'completed' THEN coalesce(ordered_result, output::json)
+            ELSE output::json END AS output,
+       error, attempt, parent_id, idempotency_key, version_hash, created_at, started_at,
+       completed_at
 FROM rhythm.executions
 WHERE id = %(id)s;
 
 -- name: list_executions
 -- Newest first, optionally only one status, type ('task' or 'workflow'), name or queue.
-SELECT id, type, name, queue, priority, status, inputs, output, error, attempt, parent_id,
-       idempotency_key, version_hash, created_at, started_at, completed_at
+SELECT id, type, name, queue, priority, status,
+       coalesce(ordered_inputs, inputs::json) AS inputs,
+       CASE WHEN status = 'completed' THEN coalesce(ordered_result, output::json)
+            ELSE output::json END AS output,
+       error, attempt, parent_id, idempotency_key, version_hash, created_at, started_at,
+       completed_at
 FROM rhythm.executions
 WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
   AND (%(type)s::text IS NULL OR type = %(type)s::text)
@@ -849,11 +858,12 @@ WITH w AS (
             WHEN again.yes THEN 'pending'
             ELSE 'suspended'
         END,
-        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::jsonb END,
-        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::jsonb END,
-        ordered_result = CASE
-            WHEN %(status)s <> 'suspended' AND e.parent_handle IS NOT NULL THEN %(result)s::json
-        END,
+        -- ::text first: a parameter used twice takes the type of its first cast, and text ->
+        -- jsonb -> json would sort the keys of the ordered copy. The ordered copy is kept for
+        -- every workflow: a parent's VM reads it, and clients show it (keys as returned).
+        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::text::jsonb END,
+        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::text::jsonb END,
+        ordered_result = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::text::json END,
         completed_at = CASE WHEN %(status)s <> 'suspended' THEN now() END,
         max_retries = e.attempt
     FROM w, again
