@@ -221,6 +221,20 @@ for (i = 0, j = 9; i < j; i += 2, j -= 1) out.push(i * j);
 out.push(v, (1, 2), void "x", typeof void 0, 1 + 2 << 3 | 4 & 5 ^ 6, 8 >> 1 < 5 === true);
 return out;
 """,
+    # `delete` (strict mode): object keys go, key order stays; non-deletable properties and
+    # null/undefined throw TypeError.
+    "delete_properties": """
+const out = [];
+const o = { a: 1, b: 2, c: { d: 4 } };
+out.push(delete o.a, delete o["b"], delete o.zz, delete o.c.d, o, Object.keys(o));
+const arr = [1, 2, 3];
+out.push(delete arr[5], delete arr.foo, arr.length);
+for (const t of [() => delete arr.length, () => { let u; return delete u.x; }, () => delete "abc"[1], () => delete null[0]]) {
+  try { out.push(t()); } catch (e) { out.push(T(e)); }
+}
+out.push(delete (await Task.run("t")).n, delete "abc"[7]);
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };

@@ -447,6 +447,7 @@ class Gen:
                 f"{u}.extra ??= {self.any_()}; {u}.name ||= 'empty'; {u}.count &&= {self.num()};",
                 f"{u}['new' + 'key'] = {u}.list.length; {u}.list.length = 3;",
                 f"out.push({u}, 'count' in {u}, 'nope' in {u}, 0 in {u}.list);",
+                f"out.push(delete {u}.{r.choice(['name', 'count', 'nope'])}, delete {u}.list[1], {u});",
             ]
         if c == 2:
             return [

@@ -132,7 +132,7 @@ class Call(Node):
     parenthesized: bool = False  # as in Member
 
 
-UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void"]
+UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void", "delete"]
 
 
 @dataclass(kw_only=True, slots=True)

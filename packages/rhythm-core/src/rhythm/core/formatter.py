@@ -577,7 +577,7 @@ class _Printer:
             ]
         if isinstance(n, ast.Unary):
             operand = self.expr(n.operand, UNARY)
-            if n.op in ("typeof", "void"):
+            if n.op in ("typeof", "void", "delete"):
                 return [n.op, " ", operand]
             text = _first_char(operand)
             if n.op in "+-" and text[:1] in "+-":

@@ -64,6 +64,7 @@ KEYWORDS = {
     "async": "ASYNC",
     "function": "FUNCTION",
     "void": "VOID",
+    "delete": "DELETE",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
@@ -78,7 +79,6 @@ RESERVED_HINTS = {
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
-    "delete": "build a new object without the key instead",
     "instanceof": "use typeof or Array.isArray",
     "with": "",
     "enum": "use an object literal",

@@ -844,6 +844,9 @@ class VM:
                         stack[-1] = self.iterate(stack[-1])
                     elif o == op.ITER_KEYS:
                         stack[-1] = self.enumerable_keys(stack[-1])
+                    elif o == op.DELETE:
+                        key = to_property_key(pop())
+                        stack[-1] = self.delete_prop(stack[-1], key)
                     else:  # pragma: no cover - the compiler emits no other opcode
                         raise FatalError("InternalError", f"unknown opcode {o}")
                 except JSThrow as t:
@@ -1018,6 +1021,23 @@ class VM:
             raise js_error(
                 "TypeError", f"Cannot create property '{key}' on {typeof(obj)} {_describe(obj)}"
             )
+
+    def delete_prop(self, obj: Any, key: str) -> bool:
+        """`delete obj[key]` in strict mode. An array element becomes undefined (a hole in
+        JavaScript; `i in array` stays true here)."""
+        t = type(obj)
+        if t is dict:
+            obj.pop(key, None)
+            return True
+        if obj is UNDEFINED or obj is None:
+            raise js_error("TypeError", f"Cannot convert {to_string(obj)} to object")
+        if t is list or t is str:
+            i = array_index(key)
+            if key == "length" or (t is str and i is not None and i < len(obj)):
+                raise js_error("TypeError", f"Cannot delete property '{key}' of {_describe(obj)}")
+            if t is list and i is not None and i < len(obj):
+                obj[i] = UNDEFINED
+        return True
 
     def has_property(self, obj: Any, key: Any) -> bool:
         t = type(obj)
