@@ -189,6 +189,25 @@ const tests = [() => o.a.b.c, () => o.x.y, () => o.x(), () => o.a(), () => { let
 for (const t of tests) { try { t(); out.push("no error"); } catch (e) { out.push(T(e)); } }
 return out;
 """,
+    # Function declarations: hoisted to the top of their block, closures, defaults and rest,
+    # recursion, shadowing in an inner block.
+    "function_declarations": """
+const out = [fact(5), typeof later, counter()];
+function fact(n) { return n <= 1 ? 1 : n * fact(n - 1); }
+function later(a, b = a * 2, ...rest) { return [a, b, rest]; }
+let hits = 0;
+function counter() { hits++; return hits; }
+out.push(later(1), later(1, 5, 6, 7), counter(), hits);
+{
+  out.push(fact(3), inner());
+  function fact(n) { return "inner" + n; }
+  function inner() { return (await0 => fact(2))(); }
+}
+out.push(fact(3), (await Task.run("t")).n);
+const make = (k) => { function get() { return k; } return get; };
+out.push(make(1)(), make(2)());
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };

@@ -366,10 +366,15 @@ class Gen:
         if c == 12:
             f = self.fresh()
             extra = self.pick_var("num") or "1"
-            return [
-                f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;",
-                f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));",
-            ]
+            call = f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));"
+            if r.random() < 0.5:  # a hoisted function declaration, called before it
+                return [
+                    call,
+                    f"function {f}(a, b = 2, ...more) {{",
+                    f"return a * b + {extra} + more.length;",
+                    "}",
+                ]
+            return [f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;", call]
         if c == 13:
             return [f"out.push({{ first: await {self.task()}, second: {self.any_()} }});"]
         if c == 14:
@@ -413,7 +418,7 @@ class Gen:
             # The fan-out shape: a sequence per item, all items in parallel, nested calls.
             return [
                 f"const g{u} = async (x) => (await {self.task()}).n + x;",
-                f"const h{u} = async (xs) => {{",
+                f"async function h{u}(xs) {{",
                 f"const rs = await Promise.all(xs.map(async (x) => [x, await g{u}(x)]));",
                 f"out.push(rs.length, await g{u}(rs.length));",
                 "return rs;",

@@ -39,10 +39,10 @@ def errors(source: str) -> list[tuple[int, int, str]]:
             "cannot mix '??' with '||' or '&&' without parentheses: add ( ) to say which comes first",
         ),
         (
-            "function f() {}",
+            "class A {}",
             1,
             1,
-            "'function' is not supported in .flow: use an arrow function, e.g. `const f = (x) => x + 1`",
+            "'class' is not supported in .flow: use object literals and arrow functions",
         ),
         ("var x = 1", 1, 1, "'var' is not supported in .flow: use 'let' or 'const'"),
         (

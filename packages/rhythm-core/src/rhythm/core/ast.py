@@ -332,6 +332,16 @@ class Continue(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class FunctionDecl(Node):
+    """`function name(a, b = 1, ...rest) { ... }` or `async function ...`: `name` is bound
+    (and the function created) when its block is entered, before the block's first statement.
+    `func` holds the parameters and the body (its `span` is the whole declaration)."""
+
+    name: Identifier
+    func: Arrow
+
+
+@dataclass(kw_only=True, slots=True)
 class Return(Node):
     argument: Expr | None = None
 
@@ -361,7 +371,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl
 )  # fmt: skip
 
 

@@ -111,7 +111,7 @@ class _Checker:
                 and self.later_param_used(b)
             ):
                 continue
-            what = "parameter" if b.kind == "param" else "variable"
+            what = {"param": "parameter", "function": "function"}.get(b.kind, "variable")
             self.add(
                 Code.UNUSED_VARIABLE,
                 f"{what} '{b.name}' is never used (prefix it with '_' to keep it)",
@@ -132,7 +132,9 @@ class _Checker:
         for i, stmt in enumerate(body):
             self.stmt(stmt, loop, arrow)
             if dead_from is None and i + 1 < len(body) and _terminates(stmt):
-                rest = [s for s in body[i + 1 :] if not isinstance(s, (ast.Empty, ast.ErrorStmt))]
+                # A function declaration after a return is hoisted: it is not dead.
+                skip = (ast.Empty, ast.ErrorStmt, ast.FunctionDecl)
+                rest = [s for s in body[i + 1 :] if not isinstance(s, skip)]
                 if rest:
                     dead_from = rest[0]
                     self.add(
@@ -191,7 +193,7 @@ class _Checker:
             self.add(
                 Code.AWAIT_IN_ARROW,
                 "'await' can only be used at the workflow's top level or inside an async "
-                "function: mark the arrow async, e.g. "
+                "function: mark the function async, e.g. "
                 '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )

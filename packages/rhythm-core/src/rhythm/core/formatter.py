@@ -466,6 +466,14 @@ class _Printer:
             return parts
         if isinstance(s, ast.Empty):
             return ";"
+        if isinstance(s, ast.FunctionDecl):
+            f = s.func
+            params = [self.pattern(p) for p in f.params]
+            if f.rest is not None:
+                params.append(["...", self.pattern(f.rest)])
+            assert isinstance(f.body, ast.Block)
+            head = ["async " if f.is_async else "", "function ", s.name.name]
+            return [*head, _sep_list(params, "(", ")"), " ", self.block(f.body)]
         raise FormatError(f"cannot format {type(s).__name__}")
 
     def var_decl(self, d: ast.VarDecl) -> Any:

@@ -62,11 +62,11 @@ KEYWORDS = {
     "typeof": "TYPEOF",
     "await": "AWAIT",
     "async": "ASYNC",
+    "function": "FUNCTION",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
-    "function": "use an arrow function, e.g. `const f = (x) => x + 1`",
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
     "new": "objects are made with literals; there are no constructors",

@@ -451,6 +451,13 @@ class _Builder:
         param = ast.Identifier(name=c[0].value, span=self.span(c[0]))
         return ast.Arrow(params=[param], body=c[2], span=self.span(c))
 
+    def function_decl(self, c: list[Any]) -> ast.FunctionDecl:
+        params, rest = c[4] if c[4] is not None else ([], None)
+        span = self.span(c)
+        func = ast.Arrow(params=params, rest=rest, body=c[6], span=span, is_async=c[0] is not None)
+        name = ast.Identifier(name=c[2].value, span=self.span(c[2]))
+        return ast.FunctionDecl(name=name, func=func, span=span)
+
     def async_arrow(self, c: list[Any]) -> ast.Arrow:
         params, rest = c[2] if c[2] is not None else ([], None)
         return ast.Arrow(params=params, rest=rest, body=c[5], span=self.span(c), is_async=True)
