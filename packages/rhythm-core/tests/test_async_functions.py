@@ -325,6 +325,10 @@ def test_switch_is_checked_and_formatted() -> None:
     assert (
         analyze("const o = { default: 1 }\nswitch (o.default) { case 1: break }").diagnostics == []
     )
-    source = 'let x\nswitch (x) {\n  case "a":\n    {\n      break\n    }\n  default:\n    x = 1\n}\n'
+    source = (
+        'let x\nswitch (x) {\n  case "a":\n    {\n      break\n    }\n  default:\n    x = 1\n}\n'
+    )
     assert format_source(source) == source
-    assert format_source("let x\nswitch (x) { default: }\n") == "let x\nswitch (x) {\n  default:\n}\n"
+    assert (
+        format_source("let x\nswitch (x) { default: }\n") == "let x\nswitch (x) {\n  default:\n}\n"
+    )
