@@ -302,6 +302,11 @@ def test_formatter_keeps_function_declarations() -> None:
     assert format_source(source) == source
 
 
+def test_formatter_keeps_new_operators() -> None:
+    source = "let a = (1, 2)\na = ~a | 3 & 4 ^ 5 << 6 >> 7 >>> 8\nreturn [void a, delete a.b, typeof a]\n"
+    assert format_source(source) == source
+
+
 def test_function_declarations_are_checked_like_arrows() -> None:
     diags = analyze("function f() { await Task.run('x') }\nf()").diagnostics
     assert [d.code for d in diags] == [Code.AWAIT_IN_ARROW]

@@ -105,6 +105,14 @@ class Gen:
         if c == 2:
             return str(r.randrange(0, 20))
         if c == 3:
+            if r.random() < 0.3:  # bitwise and shift operators, `~`, `void` and the comma
+                ops = ["&", "|", "^", "<<", ">>", ">>>"]
+                form = r.randrange(3)
+                if form == 0:
+                    return f"(~{self.num(d + 1)} {r.choice(ops)} {self.any_(d + 1)})"
+                if form == 1:
+                    return f"(void {self.any_(d + 1)}, {self.num(d + 1)} {r.choice(ops)} 3)"
+                return f"({self.num(d + 1)} {r.choice(ops)} {self.num(d + 1)})"
             return f"({self.num(d + 1)} {r.choice(['+', '-', '*', '/', '%'])} {self.num(d + 1)})"
         if c == 4:
             return f"Math.{r.choice(['floor', 'round', 'abs', 'trunc', 'sign', 'ceil', 'sqrt'])}({self.num(d + 1)})"
@@ -439,6 +447,7 @@ class Gen:
                 f"{u}.extra ??= {self.any_()}; {u}.name ||= 'empty'; {u}.count &&= {self.num()};",
                 f"{u}['new' + 'key'] = {u}.list.length; {u}.list.length = 3;",
                 f"out.push({u}, 'count' in {u}, 'nope' in {u}, 0 in {u}.list);",
+                f"out.push(delete {u}.{r.choice(['name', 'count', 'nope'])}, delete {u}.list[1], {u});",
             ]
         if c == 2:
             return [

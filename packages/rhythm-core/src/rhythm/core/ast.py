@@ -132,7 +132,14 @@ class Call(Node):
     parenthesized: bool = False  # as in Member
 
 
-UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof"]
+UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void", "delete"]
+
+
+@dataclass(kw_only=True, slots=True)
+class Sequence(Node):
+    """The comma operator: `a, b, c` evaluates each and yields the last."""
+
+    expressions: list[Expr]
 
 
 @dataclass(kw_only=True, slots=True)
@@ -210,7 +217,7 @@ class Update(Node):
 Expr: TypeAlias = (
     NumberLit | StringLit | TemplateLit | BoolLit | NullLit | UndefinedLit | Identifier
     | ArrayLit | ObjectLit | Member | Index | Call | Unary | Binary | Logical | Conditional
-    | Await | Arrow | Assign | Update
+    | Await | Arrow | Assign | Update | Sequence
 )  # fmt: skip
 
 

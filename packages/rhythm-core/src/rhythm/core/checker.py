@@ -197,6 +197,14 @@ class _Checker:
                 '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )
+        elif isinstance(node, ast.Unary) and node.op == "delete":
+            if not isinstance(node.operand, (ast.Member, ast.Index)):
+                self.add(
+                    Code.INVALID_ASSIGNMENT_TARGET,
+                    "'delete' takes a property (`delete obj.key`, `delete obj[key]`); "
+                    "variables cannot be deleted",
+                    node.span,
+                )
         elif isinstance(node, ast.Assign):
             self.target(node.target, node.op == "=")
         elif isinstance(node, ast.Update):

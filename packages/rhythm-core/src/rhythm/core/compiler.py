@@ -753,7 +753,32 @@ class _Compiler:
 
         self._chain(e, go)
 
+    def delete(self, e: A.Unary) -> None:
+        t = e.operand
+        if isinstance(t, A.Member):
+            self.expr(t.object)
+            self.emit(op.CONST, t.name)
+        elif isinstance(t, A.Index):
+            self.expr(t.object)
+            self.expr(t.index)
+        else:  # the checker reports `delete name`; any other operand is deleted as a value
+            self.expr(t)
+            self.emit(op.POP)
+            self.emit(op.CONST, True)
+            return
+        self.at(e)
+        self.emit(op.DELETE)
+
+    def expr_Sequence(self, e: A.Sequence) -> None:
+        for i, x in enumerate(e.expressions):
+            if i:
+                self.emit(op.POP)
+            self.expr(x)
+
     def expr_Unary(self, e: A.Unary) -> None:
+        if e.op == "delete":
+            self.delete(e)
+            return
         if e.op == "typeof" and isinstance(e.operand, A.Identifier):
             name = e.operand.name
             if self.resolve(name) is None and not self.is_global(name):

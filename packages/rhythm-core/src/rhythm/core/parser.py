@@ -44,6 +44,7 @@ _DEEP_MESSAGE = (
 _EXPR_ORIGINS = frozenset(
     {
         "assign_expr", "arrow", "cond_expr", "coalesce_expr", "or_expr", "and_expr", "eq_expr",
+        "bor_expr", "bxor_expr", "band_expr", "shift_expr", "expression",
         "rel_expr", "add_expr", "mul_expr", "exp_expr", "unary_expr", "update_expr", "lhs_expr",
         "primary", "template", "array", "object",
     }
@@ -490,6 +491,13 @@ class _Builder:
 
     def unary(self, c: list[Any]) -> ast.Unary:
         return ast.Unary(op=c[0].value, operand=c[1], span=self.span(c))
+
+    def sequence(self, c: list[Any]) -> ast.Sequence:
+        first = c[0]
+        head = list(first.expressions) if isinstance(first, ast.Sequence) else [first]
+        if isinstance(first, ast.Sequence) and id(first) in self.parens:
+            head = [first]  # `(a, b), c`: the parenthesized sequence is one operand
+        return ast.Sequence(expressions=[*head, c[2]], span=self.span(c))
 
     def await_expr(self, c: list[Any]) -> ast.Await:
         return ast.Await(argument=c[1], span=self.span(c))
