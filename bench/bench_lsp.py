@@ -1,18 +1,25 @@
-"""Language server latency on a 2,000-line .flow file, measured through a real LSP client over stdio.
+"""Language server latency, incremental analysis beside the full re-analysis, through a real LSP
+client over stdio.
 
-Starts `python -m rhythm.lsp` (the same server `rhythm-lsp` runs), opens a generated 2,000-line
-workflow in a workspace with a tasks file, and measures p50/p95 of:
+Starts `python -m rhythm.lsp` (the same server `rhythm-lsp` runs) several times for each file size
+(a generated 2,000-line and a 200-line workflow, in a workspace with a tasks file): servers with
+incremental analysis (the default) and servers started with `"incremental": false` in
+initializationOptions, which analyse every text from scratch and make every request wait for it
+(how the server worked before). Every figure is taken from both kinds of server in the same run,
+one sample from each in turn, and reported as p50/p95:
 
-- diagnostics after an edit: from sending an incremental didChange to receiving the
-  publishDiagnostics for that version. Measured twice: with the server's default debounce (what an
-  editor sees) and with the debounce set to 0 through initializationOptions (the analysis cost);
-- completion (after `Task.`, after a string variable's `.`, on a bare identifier, inside
-  `Task.run("`);
-- hover (a stdlib member, a variable, a task name).
+- diagnostics after an edit: from sending an incremental didChange (one character typed or
+  deleted in the middle of the file) to receiving the publishDiagnostics for that version. With
+  each server's default debounce (50 ms now; the full re-analysis server gets the 200 ms it had
+  before) and with the debounce set to 0 (the analysis cost, plus transport);
+- re-analysis of that edit, in this process: `rhythm.core.incremental.reanalyze` beside
+  `rhythm.core.analysis.analyze`;
+- completion, hover and signature help on a quiet document, and right after an edit (the request
+  sent just after the didChange, with the default debounce).
 
-Prints the figures and appends them to bench/RESULTS.md under "Language server".
+Prints the figures with the load average, and appends them to bench/RESULTS.md.
 
-    uv run --all-packages python bench/bench_lsp.py [--rounds 60]
+    uv run --all-packages python bench/bench_lsp.py [--rounds 40]
 """
 
 from __future__ import annotations
@@ -25,12 +32,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
+
+from rhythm.core.analysis import analyze
+from rhythm.core.incremental import analyze_units, reanalyze
 
 TASKS = '''\
 from rhythm.worker import task
@@ -80,11 +91,16 @@ def summary(values: list[float]) -> tuple[float, float]:
 
 
 class Bench:
-    def __init__(self, root: Path, text: str, delay: float | None) -> None:
+    """One server with one open document."""
+
+    def __init__(
+        self, root: Path, name: str, text: str, delay: float | None, incremental: bool
+    ) -> None:
         self.root = root
         self.text = text
         self.delay = delay
-        self.uri = from_fs_path(str(root / "big.flow")) or ""
+        self.incremental = incremental
+        self.uri = from_fs_path(str(root / name)) or ""
         self.version = 1
         self.client: LanguageClient = make_test_lsp_client()
         self.published: dict[int, float] = {}
@@ -105,7 +121,9 @@ class Bench:
         def register(params: types.RegistrationParams) -> None:
             """The server registers file watchers; accept them."""
 
-        options = {"diagnosticsDelay": self.delay} if self.delay is not None else None
+        options: dict[str, object] = {"incremental": self.incremental}
+        if self.delay is not None:
+            options["diagnosticsDelay"] = self.delay
         await self.client.initialize_session(
             types.InitializeParams(
                 capabilities=client_capabilities("visual-studio-code"),
@@ -139,124 +157,192 @@ class Bench:
         line = self.text.count("\n", 0, offset)
         return types.Position(line=line, character=offset - (self.text.rfind("\n", 0, offset) + 1))
 
-    async def edit_latency(self, rounds: int) -> list[float]:
-        """Type and delete a character in the middle of the file; time until diagnostics."""
-        samples = []
-        line = self.text.count("\n") // 2
-        for i in range(rounds):
-            insert = i % 2 == 0
-            start = types.Position(line=line, character=0)
-            end = start if insert else types.Position(line=line, character=1)
-            self.version += 1
-            sent = time.perf_counter()
-            self.client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(
-                        uri=self.uri, version=self.version
-                    ),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(start=start, end=end), text=" " if insert else ""
-                        )
-                    ],
-                )
+    def change(self, line: int, insert: bool) -> None:
+        """Type a space at the start of `line`, or delete it again."""
+        start = types.Position(line=line, character=0)
+        end = start if insert else types.Position(line=line, character=1)
+        self.version += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=self.uri, version=self.version
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=start, end=end), text=" " if insert else ""
+                    )
+                ],
             )
-            received = await self.wait_for(self.version)
-            samples.append(received - sent)
-        return samples
+        )
 
-    async def completion_latency(self, rounds: int) -> list[float]:
+    async def edit_latency(self, i: int) -> float:
+        """One character typed (or deleted) in the middle of the file -> its diagnostics."""
+        sent = time.perf_counter()
+        self.change(self.text.count("\n") // 2, i % 2 == 0)
+        return await self.wait_for(self.version) - sent
+
+    def points(self) -> dict[str, list[types.Position]]:
+        return {
+            "completion": [
+                self.position("Task.run", 5),  # stdlib members
+                self.position("label: s0.", 10),  # string methods
+                self.position("Math.max(t", 9),  # identifiers in scope
+                self.position('"charge_card"', 3),  # task names
+            ],
+            "hover": [
+                self.position("Math.max", 6),  # a stdlib member
+                self.position("t0 > 10", 1),  # a variable
+                self.position('"charge_card"', 3),  # a task name
+            ],
+            "signature help": [self.position("Math.max(t0, 3)", 13)],
+        }
+
+    async def request(self, kind: str, position: types.Position) -> None:
         doc = types.TextDocumentIdentifier(uri=self.uri)
-        points = [
-            self.position("Task.run", 5),  # stdlib members
-            self.position("label: s0.", 10),  # string methods
-            self.position("Math.max(t", 9),  # identifiers in scope
-            self.position('"charge_card"', 3),  # task names
-        ]
-        samples = []
-        for i in range(rounds):
-            sent = time.perf_counter()
+        if kind == "completion":
             await self.client.text_document_completion_async(
-                types.CompletionParams(text_document=doc, position=points[i % len(points)])
+                types.CompletionParams(text_document=doc, position=position)
             )
-            samples.append(time.perf_counter() - sent)
-        return samples
-
-    async def completion_after_edit_latency(self, rounds: int) -> list[float]:
-        """Type a character, then ask for completion at once (before any debounced check)."""
-        doc = types.TextDocumentIdentifier(uri=self.uri)
-        line = self.text.count("\n") // 3
-        samples = []
-        for i in range(rounds):
-            insert = i % 2 == 0
-            start = types.Position(line=line, character=0)
-            end = start if insert else types.Position(line=line, character=1)
-            self.version += 1
-            self.client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(
-                        uri=self.uri, version=self.version
-                    ),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(start=start, end=end), text=" " if insert else ""
-                        )
-                    ],
-                )
-            )
-            sent = time.perf_counter()
-            await self.client.text_document_completion_async(
-                types.CompletionParams(text_document=doc, position=self.position("Task.run", 5))
-            )
-            samples.append(time.perf_counter() - sent)
-            await self.wait_for(self.version)
-        return samples
-
-    async def hover_latency(self, rounds: int) -> list[float]:
-        doc = types.TextDocumentIdentifier(uri=self.uri)
-        points = [
-            self.position("Math.max", 6),  # a stdlib member
-            self.position("t0 > 10", 1),  # a variable
-            self.position('"charge_card"', 3),  # a task name
-        ]
-        samples = []
-        for i in range(rounds):
-            sent = time.perf_counter()
+        elif kind == "hover":
             await self.client.text_document_hover_async(
-                types.HoverParams(text_document=doc, position=points[i % len(points)])
+                types.HoverParams(text_document=doc, position=position)
             )
-            samples.append(time.perf_counter() - sent)
-        return samples
+        else:
+            await self.client.text_document_signature_help_async(
+                types.SignatureHelpParams(text_document=doc, position=position)
+            )
+
+    async def request_latency(self, kind: str, i: int) -> float:
+        points = self.points()[kind]
+        sent = time.perf_counter()
+        await self.request(kind, points[i % len(points)])
+        return time.perf_counter() - sent
+
+    async def request_after_edit_latency(self, kind: str, i: int) -> float:
+        """Type a character (a third of the way down), then ask at once."""
+        points = self.points()[kind]
+        self.change(self.text.count("\n") // 3, i % 2 == 0)
+        sent = time.perf_counter()
+        await self.request(kind, points[i % len(points)])
+        elapsed = time.perf_counter() - sent
+        await self.wait_for(self.version)  # the next sample starts from a checked document
+        return elapsed
 
 
-async def run(rounds: int) -> list[tuple[str, float, float]]:
-    text = generate_flow()
-    assert text.count("\n") == 2000
-    rows: list[tuple[str, float, float]] = []
+def reanalysis_latency(text: str, rounds: int) -> tuple[list[float], list[float]]:
+    """One character typed or deleted in the middle: reanalyze() beside analyze(), in turn."""
+    middle = text.index("\n", len(text) // 2) + 1
+    edited = text[:middle] + " " + text[middle:]
+    current = analyze_units(text)
+    incremental: list[float] = []
+    full: list[float] = []
+    for i in range(rounds):
+        new = edited if i % 2 == 0 else text
+        started = time.perf_counter()
+        result = reanalyze(current, new)
+        incremental.append(time.perf_counter() - started)
+        assert result is not None
+        current = result
+        started = time.perf_counter()
+        analyze(new)
+        full.append(time.perf_counter() - started)
+    return incremental, full
+
+
+Sample = Callable[[Bench, int], Awaitable[float]]
+
+
+async def side_by_side(
+    now: Bench, before: Bench, sample: Sample, rounds: int
+) -> tuple[list[float], list[float]]:
+    """`rounds` samples from each server, taken in turn."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(rounds):
+        a.append(await sample(now, i))
+        b.append(await sample(before, i))
+    return a, b
+
+
+Row = tuple[str, float, float, float, float]  # name, p50, p95 now, p50, p95 before
+
+
+def row(name: str, now: list[float], before: list[float]) -> Row:
+    return (name, *summary(now), *summary(before))
+
+
+async def measure(root: Path, name: str, text: str, rounds: int) -> list[Row]:
+    (root / name).write_text(text)
+    servers = {
+        (incremental, debounced): Bench(
+            root,
+            name,
+            text,
+            None if debounced and incremental else (0.2 if debounced else 0.0),
+            incremental,
+        )
+        for incremental in (True, False)
+        for debounced in (True, False)
+    }
+    for bench in servers.values():
+        await bench.start()
+    rows: list[Row] = []
+    try:
+        for debounced, label in (
+            (True, "default debounce: 50 ms; before, 200 ms"),
+            (False, "no debounce"),
+        ):
+            now, before = servers[True, debounced], servers[False, debounced]
+            rows.append(
+                row(
+                    f"diagnostics after an edit ({label})",
+                    *await side_by_side(now, before, Bench.edit_latency, rounds),
+                )
+            )
+        now, before = servers[True, False], servers[False, False]
+        for kind in ("completion", "hover", "signature help"):
+
+            async def quiet(bench: Bench, i: int, kind: str = kind) -> float:
+                return await bench.request_latency(kind, i)
+
+            rows.append(row(kind, *await side_by_side(now, before, quiet, rounds)))
+        now, before = servers[True, True], servers[False, True]
+        for kind in ("completion", "hover", "signature help"):
+
+            async def after_edit(bench: Bench, i: int, kind: str = kind) -> float:
+                return await bench.request_after_edit_latency(kind, i)
+
+            rows.append(
+                row(
+                    f"{kind} right after an edit",
+                    *await side_by_side(now, before, after_edit, rounds),
+                )
+            )
+    finally:
+        for bench in servers.values():
+            await bench.stop()
+    rows.insert(
+        2,
+        row("re-analysis of a one-character edit (in process)", *reanalysis_latency(text, rounds)),
+    )
+    return rows
+
+
+async def run(rounds: int) -> dict[str, list[Row]]:
+    results: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "tasks.py").write_text(TASKS)
-        (root / "big.flow").write_text(text)
+        for lines in (2000, 200):
+            text = generate_flow(lines)
+            assert text.count("\n") == lines
+            results[f"{lines:,}-line file"] = await measure(root, f"w{lines}.flow", text, rounds)
+    return results
 
-        for label, delay in (("default debounce", None), ("no debounce", 0.0)):
-            bench = Bench(root, text, delay)
-            await bench.start()
-            try:
-                samples = await bench.edit_latency(rounds)
-                rows.append((f"diagnostics after an edit ({label})", *summary(samples)))
-                if delay is None:
-                    continue
-                rows.append(("completion", *summary(await bench.completion_latency(rounds))))
-                rows.append(
-                    (
-                        "completion right after an edit (re-analyses the file)",
-                        *summary(await bench.completion_after_edit_latency(rounds)),
-                    )
-                )
-                rows.append(("hover", *summary(await bench.hover_latency(rounds))))
-            finally:
-                await bench.stop()
-    return rows
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
 def machine() -> str:
@@ -266,39 +352,52 @@ def machine() -> str:
     ).replace("  ", " ")
 
 
-def record(rows: list[tuple[str, float, float]], rounds: int) -> str:
+def table(results: dict[str, list[Row]]) -> list[str]:
+    lines = []
+    for title, rows in results.items():
+        lines += [
+            f"**{title}**",
+            "",
+            "| measurement | p50 (ms) | p95 (ms) | before: p50 | before: p95 |",
+            "|---|---:|---:|---:|---:|",
+            *[f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} |" for n, a, b, c, d in rows],
+            "",
+        ]
+    return lines
+
+
+def record(results: dict[str, list[Row]], rounds: int, loads: tuple[str, str]) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "",
-        "## Language server",
+        "## Language server: incremental analysis",
         "",
-        f"{stamp} — {machine()}. `bench/bench_lsp.py --rounds {rounds}`: a 2,000-line .flow file, "
-        "`python -m rhythm.lsp` driven over stdio by pytest-lsp's client.",
+        f"{stamp} — {machine()}. `bench/bench_lsp.py --rounds {rounds}`: `python -m rhythm.lsp` "
+        'driven over stdio by pytest-lsp\'s client; "before" is the same server started with '
+        '`"incremental": false` (every text analysed from scratch, every request waiting for it, '
+        "the old 200 ms debounce), sampled in turn with the incremental one in the same run. "
+        f"Load average (1 / 5 / 15 min) at the start: {loads[0]}; at the end: {loads[1]}.",
         "",
-        "| measurement | p50 (ms) | p95 (ms) |",
-        "|---|---:|---:|",
-        *[f"| {name} | {p50:.1f} | {p95:.1f} |" for name, p50, p95 in rows],
-        "",
+        *table(results),
     ]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.rounds))
-    print(f"{'measurement':<50} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, p50, p95 in rows:
-        print(f"{name:<50} {p50:8.1f} {p95:8.1f}")
+    started = load()
+    results = asyncio.run(run(args.rounds))
+    loads = (started, load())
+    print(f"load average at the start: {loads[0]}; at the end: {loads[1]}")
+    print("\n".join(table(results)))
     if not args.no_record:
-        results = Path(__file__).with_name("RESULTS.md")
-        if not results.exists():
-            results.write_text("# Benchmark results\n", encoding="utf-8")
-        with results.open("a", encoding="utf-8") as out:
-            out.write(record(rows, args.rounds))
-        print(f"appended to {results}")
+        results_file = Path(__file__).with_name("RESULTS.md")
+        with results_file.open("a", encoding="utf-8") as out:
+            out.write(record(results, args.rounds, loads))
+        print(f"appended to {results_file}")
 
 
 if __name__ == "__main__":

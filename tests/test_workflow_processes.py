@@ -230,6 +230,7 @@ def _in_memory(name: str, inputs: dict, signals: list[tuple[str, object]]) -> ob
         ("async_calls", {}, []),  # async calls suspended side by side
         ("signals", {}, [("go", [1, {"b": 2, "a": 1}]), ("go", "second")]),
         ("recurse", {"n": 0}, []),  # the same nesting limit for child workflows
+        ("forever", {}, []),  # an await nothing can settle fails alike
     ],
 )
 def test_postgres_gives_what_run_workflow_gives_in_memory(
@@ -240,3 +241,13 @@ def test_postgres_gives_what_run_workflow_gives_in_memory(
         wf_db.signal(url, wid, signal_name, payload)
     row = finished(url, wid, 60)
     assert row["output"] == _in_memory(name, inputs, signals)
+
+
+def test_promise_all_over_a_thousand_tasks_started_in_one_step(url: str) -> None:
+    wid = wf_db.start(url, "fan", {"n": 1000})
+    row = finished(url, wid, 120)
+    assert row["status"] == "completed" and row["output"] == sum(2 * i for i in range(1000))
+    kids = wf_db.children(url, wid)
+    assert len(kids) == 1000 and {k["status"] for k in kids} == {"completed"}
+    # All started by the first step: created in one statement, so at one instant.
+    assert len({k["created_at"] for k in kids}) == 1

@@ -226,3 +226,33 @@ def test_a_statement_past_its_timeout_raises_database_unavailable(running: Priva
                 client.executions.cancel(tid)
             assert time.monotonic() - started < 5
         assert client.executions.cancel(tid) is True
+
+
+def test_no_free_connection_is_database_unavailable_naming_the_host(
+    running: PrivatePostgres,
+) -> None:
+    with Client(running.url, max_connections=1, connect_timeout=1, retry_for=0) as client:
+        held = threading.Event()
+        release = threading.Event()
+
+        def hold() -> None:
+            with client._pool.connection():
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(5)
+            started = time.monotonic()
+            with pytest.raises(DatabaseUnavailable) as caught:
+                client.executions.list()
+            assert f"no database connection to 127.0.0.1:{running.port}/postgres" in str(
+                caught.value
+            )
+            assert "became free within 1 s (all 1 in use)" in str(caught.value)
+            assert time.monotonic() - started < 4
+        finally:
+            release.set()
+            holder.join()
+        assert client.executions.list(limit=1) is not None  # and it is usable again

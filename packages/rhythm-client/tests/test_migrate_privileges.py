@@ -114,3 +114,16 @@ def test_a_pending_migration_in_a_schema_the_role_only_uses(setup: Setup, tmp_pa
             "(SELECT count(*) FROM rhythm.schema_migrations WHERE version = 999)"
         ).fetchone()
     assert row == (None, 0)
+
+
+def test_a_role_without_table_privileges_gets_one_line(setup: Setup) -> None:
+    migrate(setup.db)
+    setup.run("GRANT USAGE ON SCHEMA rhythm TO {role}")
+    setup.run("GRANT SELECT ON rhythm.schema_migrations TO {role}")
+    for args in (["ls"], ["status"]):
+        result = CliRunner().invoke(cli, [*args, "--database-url", setup.url])
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, result.output
+        assert "permission denied for table" in lines[0]
+        assert f"role '{setup.role}'" in lines[0] and "Privileges" in lines[0]

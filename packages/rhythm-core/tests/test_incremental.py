@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rhythm.core.analysis import Analysis, analyze
-from rhythm.core.incremental import analyze_units, reanalyze
+from rhythm.core.incremental import Abandoned, analyze_units, reanalyze
 
 _spec = importlib.util.spec_from_file_location(
     "flow_samples_data", Path(__file__).with_name("flow_samples_data.py")
@@ -126,3 +126,17 @@ def test_a_consumed_analysis_is_refused() -> None:
     reanalyze(before, text.replace("t3 = Math", "t3 = Math "))
     with pytest.raises(ValueError, match="already consumed"):
         reanalyze(before, text)
+
+
+def test_an_analysis_told_to_stop_is_abandoned() -> None:
+    asked: list[int] = []
+
+    def newer_text_arrived() -> bool:
+        asked.append(1)
+        return True
+
+    with pytest.raises(Abandoned):
+        analyze_units(generated(20), newer_text_arrived)
+    assert asked
+    analysis = analyze_units(generated(20), lambda: False)  # never told: it finishes
+    assert analysis.diagnostics == analyze(generated(20)).diagnostics

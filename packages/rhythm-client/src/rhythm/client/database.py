@@ -3,6 +3,7 @@ timeouts every connection carries so that no call can block forever on a silent 
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,12 @@ def describe_target(url: str) -> str:
     dbname = params.get("dbname") or params.get("user") or ""
     where = f"{host}/{dbname}" if str(host).startswith("/") else f"{host}:{port}/{dbname}"
     return where
+
+
+def conninfo_user(url: str) -> str:
+    """The role a URL logs in as (libpq's default: the operating-system user)."""
+    user = _conninfo(url).get("user")
+    return str(user) if user else getpass.getuser()
 
 
 def database_url(url: str | None = None, start: Path | None = None) -> str:

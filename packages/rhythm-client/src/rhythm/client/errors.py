@@ -19,6 +19,10 @@ class SchemaMissing(RhythmError):
     """The database has no Rhythm schema yet, or an older one than this client needs."""
 
 
+class PermissionDenied(RhythmError):
+    """The database role lacks a privilege the call needs (docs/python-api.md, Privileges)."""
+
+
 class MigrationError(RhythmError):
     """The migrations on disk and the ones recorded in the database disagree, or one failed."""
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
-from rhythm.client.database import describe_target, one_line
-from rhythm.client.errors import DatabaseUnavailable, SchemaMissing
+from rhythm.client.database import conninfo_user, describe_target, one_line
+from rhythm.client.errors import DatabaseUnavailable, PermissionDenied, SchemaMissing
 
 RETRY_SECONDS = 15.0
 FIRST_DELAY_SECONDS = 0.05
@@ -68,6 +68,17 @@ def schema_missing(exc: BaseException, url: str) -> SchemaMissing | None:
     )
 
 
+def permission_denied(exc: BaseException, url: str) -> PermissionDenied | None:
+    """PermissionDenied naming the role and Postgres' reason, when `exc` is insufficient_privilege."""
+    if not isinstance(exc, pg_errors.InsufficientPrivilege):
+        return None
+    role = conninfo_user(url)
+    return PermissionDenied(
+        f"{one_line(exc, url)} (role {role!r} at {describe_target(url)}; the privileges each "
+        "command needs: docs/python-api.md, Privileges)"
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How long a call keeps trying while the database is unreachable (0: never retry)."""
@@ -106,7 +117,7 @@ class Attempts:
                 f"statement_timeout{limit}"
             ) from None
         if not transient(exc):
-            raise schema_missing(exc, self._url) or exc
+            raise schema_missing(exc, self._url) or permission_denied(exc, self._url) or exc
         remaining = self.remaining()
         if remaining <= 0:
             reason = one_line(exc, self._url)

@@ -111,7 +111,7 @@ class _Checker:
                 and self.later_param_used(b)
             ):
                 continue
-            what = "parameter" if b.kind == "param" else "variable"
+            what = {"param": "parameter", "function": "function"}.get(b.kind, "variable")
             self.add(
                 Code.UNUSED_VARIABLE,
                 f"{what} '{b.name}' is never used (prefix it with '_' to keep it)",
@@ -132,7 +132,9 @@ class _Checker:
         for i, stmt in enumerate(body):
             self.stmt(stmt, loop, arrow)
             if dead_from is None and i + 1 < len(body) and _terminates(stmt):
-                rest = [s for s in body[i + 1 :] if not isinstance(s, (ast.Empty, ast.ErrorStmt))]
+                # A function declaration after a return is hoisted: it is not dead.
+                skip = (ast.Empty, ast.ErrorStmt, ast.FunctionDecl)
+                rest = [s for s in body[i + 1 :] if not isinstance(s, skip)]
                 if rest:
                     dead_from = rest[0]
                     self.add(
@@ -191,10 +193,18 @@ class _Checker:
             self.add(
                 Code.AWAIT_IN_ARROW,
                 "'await' can only be used at the workflow's top level or inside an async "
-                "function: mark the arrow async, e.g. "
+                "function: mark the function async, e.g. "
                 '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )
+        elif isinstance(node, ast.Unary) and node.op == "delete":
+            if not isinstance(node.operand, (ast.Member, ast.Index)):
+                self.add(
+                    Code.INVALID_ASSIGNMENT_TARGET,
+                    "'delete' takes a property (`delete obj.key`, `delete obj[key]`); "
+                    "variables cannot be deleted",
+                    node.span,
+                )
         elif isinstance(node, ast.Assign):
             self.target(node.target, node.op == "=")
         elif isinstance(node, ast.Update):

@@ -107,6 +107,8 @@ def _declared_names(stmts: list[A.Stmt]) -> list[tuple[str, str]]:
         if isinstance(s, A.VarDecl):
             for d in s.declarations:
                 out.extend((n, s.kind) for n in pattern_names(d.target))
+        elif isinstance(s, A.FunctionDecl):
+            out.append((s.name.name, "let"))
     return out
 
 
@@ -190,6 +192,7 @@ class _Compiler:
         for name, kind in _declared_names(program.body):
             root.add(name, kind)
         self.f = _FuncState(scopes=[root], base_depth=1)
+        self.hoist_functions(program.body)
         for stmt in program.body:
             self.stmt(stmt)
         self.emit(op.CONST, None)
@@ -223,6 +226,7 @@ class _Compiler:
             self.emit(op.LOAD_ARG, len(arrow.params), True)
             self.bind(rest, declare=True)
         if isinstance(arrow.body, A.Block):
+            self.hoist_functions(arrow.body.body)
             for stmt in arrow.body.body:
                 self.stmt(stmt)
             self.emit(op.CONST, UNDEFINED)
@@ -284,10 +288,22 @@ class _Compiler:
         names = _declared_names(body)
         if names:
             self.push_scope(names)
+        self.hoist_functions(body)
         for stmt in body:
             self.stmt(stmt)
         if names:
             self.pop_scope()
+
+    def hoist_functions(self, body: list[A.Stmt]) -> None:
+        """Creates the block's function declarations before its first statement (hoisting)."""
+        for s in body:
+            if isinstance(s, A.FunctionDecl):
+                self.at(s)
+                self.expr_Arrow(s.func)
+                self.store_name(s.name, declare=True)
+
+    def stmt_FunctionDecl(self, s: A.FunctionDecl) -> None:
+        pass  # created by hoist_functions when its block was entered
 
     def stmt_Block(self, s: A.Block) -> None:
         self.block_body(s.body)
@@ -737,7 +753,32 @@ class _Compiler:
 
         self._chain(e, go)
 
+    def delete(self, e: A.Unary) -> None:
+        t = e.operand
+        if isinstance(t, A.Member):
+            self.expr(t.object)
+            self.emit(op.CONST, t.name)
+        elif isinstance(t, A.Index):
+            self.expr(t.object)
+            self.expr(t.index)
+        else:  # the checker reports `delete name`; any other operand is deleted as a value
+            self.expr(t)
+            self.emit(op.POP)
+            self.emit(op.CONST, True)
+            return
+        self.at(e)
+        self.emit(op.DELETE)
+
+    def expr_Sequence(self, e: A.Sequence) -> None:
+        for i, x in enumerate(e.expressions):
+            if i:
+                self.emit(op.POP)
+            self.expr(x)
+
     def expr_Unary(self, e: A.Unary) -> None:
+        if e.op == "delete":
+            self.delete(e)
+            return
         if e.op == "typeof" and isinstance(e.operand, A.Identifier):
             name = e.operand.name
             if self.resolve(name) is None and not self.is_global(name):

@@ -442,6 +442,7 @@ def _assemble(
     semantic: list[Diagnostic] = []
     add = semantic.append
     previous: Unit | None = None
+    read: set[int] = set()  # ids of the bindings some reference reads
     for unit in units:
         for scope in unit.scopes:
             scope.parent = root
@@ -456,6 +457,8 @@ def _assemble(
             ref.binding = b
             if b is not None:
                 b.references.append(ref)
+                if ref.read:
+                    read.add(id(b))
                 if ref.write:
                     b.written = True
                     if b.kind == "global":
@@ -496,7 +499,7 @@ def _assemble(
             )
         )
     for b in top:
-        if not b.name.startswith("_") and not any(r.read for r in b.references):
+        if id(b) not in read and not b.name.startswith("_"):
             add(
                 Diagnostic(
                     Code.UNUSED_VARIABLE,

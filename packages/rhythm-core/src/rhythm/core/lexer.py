@@ -62,11 +62,13 @@ KEYWORDS = {
     "typeof": "TYPEOF",
     "await": "AWAIT",
     "async": "ASYNC",
+    "function": "FUNCTION",
+    "void": "VOID",
+    "delete": "DELETE",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
-    "function": "use an arrow function, e.g. `const f = (x) => x + 1`",
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
     "new": "objects are made with literals; there are no constructors",
@@ -77,8 +79,6 @@ RESERVED_HINTS = {
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
-    "delete": "build a new object without the key instead",
-    "void": "use undefined",
     "instanceof": "use typeof or Array.isArray",
     "with": "",
     "enum": "use an object literal",
@@ -119,6 +119,19 @@ PUNCTUATORS = {
     "*=": "ASSIGN_OP",
     "/=": "ASSIGN_OP",
     "%=": "ASSIGN_OP",
+    ">>>=": "ASSIGN_OP",
+    "<<=": "ASSIGN_OP",
+    ">>=": "ASSIGN_OP",
+    "&=": "ASSIGN_OP",
+    "|=": "ASSIGN_OP",
+    "^=": "ASSIGN_OP",
+    ">>>": "USHR",
+    "<<": "SHL",
+    ">>": "SHR",
+    "&": "AMP",
+    "|": "PIPE",
+    "^": "CARET",
+    "~": "TILDE",
     "(": "LPAR",
     ")": "RPAR",
     "[": "LSQB",
@@ -140,22 +153,8 @@ PUNCTUATORS = {
     ">": "GT",
     "!": "BANG",
 }
-# Operators JavaScript has but .flow does not (bitwise, shifts, ...): reported clearly.
-UNSUPPORTED_OPERATORS = (
-    ">>>=",
-    ">>>",
-    "<<=",
-    ">>=",
-    "<<",
-    ">>",
-    "&=",
-    "|=",
-    "^=",
-    "&",
-    "|",
-    "^",
-    "~",
-)
+# Operators JavaScript has but .flow does not: reported clearly (none today).
+UNSUPPORTED_OPERATORS: tuple[str, ...] = ()
 _PUNCT_ORDER = sorted([*PUNCTUATORS, *UNSUPPORTED_OPERATORS], key=len, reverse=True)
 _PUNCT_RE = re.compile(
     r"\?\.(?![0-9])|" + "|".join(re.escape(p) for p in _PUNCT_ORDER if p != "?.")
@@ -182,6 +181,12 @@ _ENDERS = {
 }
 # Tokens that, starting the next line, continue the current expression instead.
 _CONTINUERS = {
+    "AMP",
+    "PIPE",
+    "CARET",
+    "SHL",
+    "SHR",
+    "USHR",
     "DOT",
     "QDOT",
     "PLUS",

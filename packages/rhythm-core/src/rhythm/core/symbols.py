@@ -15,7 +15,7 @@ from typing import Literal
 from rhythm.core import ast, stdlib
 from rhythm.core.ast import Span
 
-BindingKind = Literal["let", "const", "param", "catch", "global"]
+BindingKind = Literal["let", "const", "param", "catch", "global", "function"]
 ScopeKind = Literal["global", "program", "block", "for", "catch", "arrow"]
 
 # Used only when the stdlib table is not available.
@@ -225,6 +225,8 @@ class _Resolver:
             if isinstance(stmt, ast.VarDecl):
                 for d in stmt.declarations:
                     self.declare_pattern(d.target, stmt.kind, scope, stmt)
+            elif isinstance(stmt, ast.FunctionDecl):
+                self.declare(stmt.name, "function", scope, stmt)
         for stmt in body:
             self.stmt(stmt, scope)
 
@@ -243,6 +245,8 @@ class _Resolver:
                 self.expr(d.init, scope)
         elif isinstance(stmt, ast.ExprStmt):
             self.expr(stmt.expr, scope)
+        elif isinstance(stmt, ast.FunctionDecl):
+            self.expr(stmt.func, scope)
         elif isinstance(stmt, ast.Block):
             self.statements(stmt.body, self.new_scope("block", stmt.span, scope, stmt))
         elif isinstance(stmt, ast.If):

@@ -18,6 +18,7 @@ from lsprotocol import types
 
 from rhythm.core import ast
 from rhythm.core.analysis import Analysis
+from rhythm.core.analysis import analyze as full_analysis
 from rhythm.core.ast import Span
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
 from rhythm.core.incremental import (
@@ -28,7 +29,7 @@ from rhythm.core.incremental import (
     reanalyze,
 )
 from rhythm.core.symbols import build_symbols
-from rhythm.lsp.named_calls import NamedCall, find_named_calls
+from rhythm.lsp.named_calls import NamedCall, StatementCalls, named_calls_by_statement
 from rhythm.lsp.positions import UTF8, UTF16, UTF32, LineIndex
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Document:
     cache: dict[str, Any] = field(default_factory=dict)  # derived data, per analysis
     edits: EditMap | None = None  # how the analysed text became `text`
     seconds: float = 0.0  # how long the analysis took
+    statement_calls: StatementCalls = field(default_factory=dict)  # named calls, by statement
 
     @property
     def program(self) -> ast.Program:
@@ -140,10 +142,11 @@ def analyse(
     uri: str,
     text: str,
     encoding: str = UTF16,
-    previous: Analysis | None = None,
+    previous: Document | None = None,
     should_stop: Callable[[], bool] | None = None,
     *,
     fallback: bool = True,
+    incremental: bool = True,
 ) -> Document | None:
     """The document for `text`: incrementally from `previous` (which is then consumed) when it
     is an incremental analysis of an older text, else from scratch. With `fallback=False` an
@@ -158,13 +161,16 @@ def analyse(
         )
     else:
         try:
-            if isinstance(previous, IncrementalAnalysis) and not previous.consumed:
-                found = reanalyze(previous, text, should_stop, fallback=fallback)
+            before = previous.analysis if previous is not None else None
+            if isinstance(before, IncrementalAnalysis) and not before.consumed:
+                found = reanalyze(before, text, should_stop, fallback=fallback)
                 if found is None:
                     return None
                 analysis = found
             elif not fallback:
                 return None
+            elif not incremental:
+                analysis = full_analysis(text)  # rhythm.core's whole-text analysis, as before
             elif should_stop is not None:  # in a worker thread, dropped for a newer text
                 analysis = analyze_units(text, should_stop)
             else:
@@ -183,13 +189,16 @@ def analyse(
                 f"rhythm could not read this file (internal error: {type(error).__name__}: "
                 f"{error}); please report it",
             )
+    known = previous.statement_calls if previous is not None else None
+    named_calls, statement_calls = named_calls_by_statement(analysis.program, known)
     return Document(
         uri=uri,
         text=text,
         lines=LineIndex(text, encoding),
         analysis=analysis,
-        named_calls=find_named_calls(analysis.program),
+        named_calls=named_calls,
         seconds=time.perf_counter() - started,
+        statement_calls=statement_calls,
     )
 
 
@@ -199,6 +208,9 @@ class DocumentStore:
     def __init__(self) -> None:
         self._documents: dict[str, Document] = {}
         self._views: dict[str, Document] = {}
+        # False: every analysis from scratch and no views (how the server worked before
+        # incremental analysis; bench/bench_lsp.py measures both in one run).
+        self.incremental = True
 
     def ready(self, uri: str) -> Document | None:
         return self._documents.get(uri)
@@ -214,8 +226,8 @@ class DocumentStore:
         cached = self._documents.get(uri)
         if cached is not None and cached.text == text and cached.lines.encoding == encoding:
             return cached
-        previous = cached.analysis if cached is not None else None
-        document = analyse(uri, text, encoding, previous)
+        previous = cached if self.incremental else None
+        document = analyse(uri, text, encoding, previous, incremental=self.incremental)
         assert document is not None  # with fallback, analyse always gives a document
         self.put(document)
         return document
@@ -225,7 +237,7 @@ class DocumentStore:
         no analysis of this document yet)."""
         encoding = encoding if encoding in (UTF8, UTF16, UTF32) else UTF16
         ready = self._documents.get(uri)
-        if ready is None or ready.lines.encoding != encoding:
+        if ready is None or ready.lines.encoding != encoding or not self.incremental:
             return self.get(uri, text, encoding)
         if ready.text == text:
             return ready

@@ -38,10 +38,35 @@ def callee_key(callee: ast.Node) -> tuple[str, str] | None:
     return None
 
 
+# A top-level statement -> its named calls, reused for the statements an incremental analysis
+# keeps (their spans move in place, so the calls' spans stay right). Keyed by id(), with the
+# statement itself kept to tell a reused id apart.
+StatementCalls = dict[int, tuple[ast.Node, list[NamedCall]]]
+
+
 def find_named_calls(program: ast.Program) -> list[NamedCall]:
     """Every named call with a plain string literal as first argument, in source order."""
+    return _calls_in(program)
+
+
+def named_calls_by_statement(
+    program: ast.Program, known: StatementCalls | None = None
+) -> tuple[list[NamedCall], StatementCalls]:
+    """Every named call with a plain string literal as first argument, in source order, and the
+    same by top-level statement (reading again only statements `known` does not hold)."""
     found: list[NamedCall] = []
-    for node in ast.walk(program):
+    by_statement: StatementCalls = {}
+    for stmt in program.body:
+        entry = known.get(id(stmt)) if known is not None else None
+        calls = entry[1] if entry is not None and entry[0] is stmt else _calls_in(stmt)
+        by_statement[id(stmt)] = (stmt, calls)
+        found.extend(calls)
+    return found, by_statement
+
+
+def _calls_in(root: ast.Node) -> list[NamedCall]:
+    found: list[NamedCall] = []
+    for node in ast.walk(root):
         if not isinstance(node, ast.Call) or not node.arguments:
             continue
         key = callee_key(node.callee)

@@ -154,11 +154,13 @@ class RhythmLanguageServer(LanguageServer):
         try:
             ready = self.documents.ready(uri)
             document: Document | None = None
-            if ready is not None and ready.lines.encoding == encoding:
+            if not self.documents.incremental:
+                document = self.documents.get(uri, text, encoding)
+            elif ready is not None and ready.lines.encoding == encoding:
                 if ready.text == text:
                     document = ready
                 else:
-                    document = analyse(uri, text, encoding, ready.analysis, fallback=False)
+                    document = analyse(uri, text, encoding, ready, fallback=False)
             if document is None:
                 generation = self._generation.get(uri, 0)
 
@@ -300,6 +302,9 @@ def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None
             ls.debounce = float(delay)
         else:
             log.warning("ignoring diagnosticsDelay=%r: expected seconds between 0 and 10", delay)
+    if isinstance(options, dict) and options.get("incremental") is False:
+        log.info("incremental analysis is off: every edit is analysed from scratch")
+        ls.documents.incremental = False
     if isinstance(options, dict) and "watchInterval" in options:
         every = options["watchInterval"]
         if isinstance(every, int | float) and not isinstance(every, bool) and 0.05 <= every <= 600:

@@ -34,7 +34,7 @@ from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Outcome
-from rhythm.worker.store import DATABASE_ERRORS, StepCommit, is_outage
+from rhythm.worker.store import DATABASE_ERRORS, StepCommit, WorkerStore, is_outage
 
 if TYPE_CHECKING:
     from rhythm.worker.worker import Worker
@@ -69,14 +69,14 @@ class Stepper:
         self.budget = vm.DEFAULT_BUDGET
         self.max_state_bytes = vm.DEFAULT_MAX_STATE_BYTES
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
-        self.steps = 0
+        self._loads = _BatchedLoads()
 
     async def run(self, item: Claimed) -> Outcome | None:
         failpoint("step-after-claim")
         store = self.engine.store
         assert store is not None, "the stepper runs only while the worker serves"
         try:
-            loaded = await self._retrying(item, lambda: store.load_steps([item.id]))
+            loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))
         except DATABASE_ERRORS as exc:  # not an outage: this row cannot be loaded, say so
             log.error("workflow %s (%s): cannot load it: %s", item.name, item.id, exc)
             failure = StepFailure("LoadError", f"the workflow could not be loaded: {exc}")
@@ -101,7 +101,6 @@ class Stepper:
                 item, lambda: store.commit_step(self._failed(item, row, failure))
             )
         failpoint("step-after-commit")
-        self.steps += 1
         if status is None:
             log.info(
                 "workflow %s (%s): step fenced out (lease lost or cancelled)", item.name, item.id
@@ -167,6 +166,13 @@ class Stepper:
         effects = _Effects(item.id)
         for effect in step.effects:
             effects.add(effect)
+        if step.status == "suspended" and not step.waiting_on:
+            # Nothing could ever wake it (an await on an empty Promise.race): fail as
+            # run_workflow does instead of leaving it suspended for good.
+            raise StepFailure(
+                "WaitingForever",
+                "the workflow waits on nothing that can settle (an empty Promise.race?)",
+            )
         if step.status == "suspended":
             state = _json(step.state, "the workflow's state")
             return replace(
@@ -211,6 +217,43 @@ class Stepper:
             consumed=[int(h) for h, _ in row["results"] or []],
             result=json.dumps(failure.error(), ensure_ascii=False),
         )
+
+
+class _BatchedLoads:
+    """The workflows of one claim batch start together: their loads go to Postgres as ONE
+    load_steps statement (every load asked for in one turn of the event loop)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[asyncio.Future[dict[str, dict[str, Any]]]]] = {}
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    async def load(self, store: WorkerStore, execution_id: str) -> dict[str, dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, dict[str, Any]]] = loop.create_future()
+        if not self._waiting:  # the first of this turn: load them all once the turn is over
+            loop.call_soon(self._start_flush, store)
+        self._waiting.setdefault(execution_id, []).append(future)
+        return await future
+
+    def _start_flush(self, store: WorkerStore) -> None:
+        task = asyncio.get_running_loop().create_task(self._flush(store))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, store: WorkerStore) -> None:
+        batch, self._waiting = self._waiting, {}
+        try:
+            rows = await store.load_steps(list(batch))
+        except Exception as exc:  # each waiter decides (an outage is retried, by a new batch)
+            for futures in batch.values():
+                for f in futures:
+                    if not f.done():
+                        f.set_exception(exc)
+            return
+        for futures in batch.values():
+            for f in futures:
+                if not f.done():
+                    f.set_result(rows)
 
 
 class _Effects:
