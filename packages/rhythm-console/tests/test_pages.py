@@ -114,3 +114,62 @@ def test_definitions_and_a_diff(client: Client, make_console, tmp_path: Path) ->
     assert '<div class="del">-return 1</div>' in diff
     assert '<div class="add">+return 2</div>' in diff
     assert console.get("/workflows/versioned/diff?a=x&b=y").status_code == 404
+
+
+def test_time_travel_steps_back_through_suspensions(
+    client: Client, worker, make_console, wait_until
+) -> None:
+    wid = client.workflows.run("waiter", {"order": "T-9"})
+    wait_until(lambda: client.executions.get(wid).status == "suspended")
+    client.signals.send(wid, "approve", {"by": "bo"})
+    console = make_console()
+    wait_until(lambda: 'id="wait-line">5<' in console.get(f"/executions/{wid}").text)
+    now = console.get(f"/executions/{wid}").text
+    assert "Suspensions kept: 2." in now and "Showing now." in now
+    earlier = re.search(r'<a id="earlier" href="([^"]+)"', now)
+    assert earlier
+    past = console.get(html.unescape(earlier[1])).text
+    assert 'Waited at line <span id="wait-line">3</span>' in past
+    assert '<div class="waiting" id="waiting-line"><span class="ln">3</span>' in past
+    assert (
+        "&#34;asked&#34;" in past
+        and "&#34;approved&#34;" not in past.split('id="variables"')[1].split("</table>")[0]
+    )
+    assert re.search(r'<a id="later" href="[^"]+step=2"', past)
+    missing = console.get(f"/executions/{wid}?step=99").text
+    assert "no snapshot of step 99 is kept for this workflow" in missing
+    assert "not a step number: &#39;x&#39;" in console.get(f"/executions/{wid}?step=x").text
+
+
+def test_metrics_in_prometheus_text_format(
+    client: Client, worker, make_console, wait_until
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    wid = client.workflows.run("waiter", {"order": "M"})
+    wait_until(lambda: client.executions.get(wid).status == "suspended")
+    client.signals.send(wid, "approve", 1)
+    client.signals.send(wid, "ship", 2)
+    wait_until(lambda: client.executions.get(wid).status == "completed")
+    client.tasks.run("console.metric", {}, queue="metered", delay=600)
+    page = make_console().get("/metrics")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(page.text)}
+    depth = {
+        (s.labels["queue"], s.labels["state"]): s.value
+        for s in families["rhythm_queue_depth"].samples
+    }
+    assert depth[("metered", "scheduled")] == 1
+    counts = {
+        (s.labels["name"], s.labels["status"]): s.value
+        for s in families["rhythm_executions"].samples
+    }
+    assert counts[("waiter", "completed")] >= 1
+    runs = [
+        s
+        for s in families["rhythm_workflow_run_seconds"].samples
+        if s.labels.get("name") == "waiter"
+    ]
+    count = next(s.value for s in runs if s.name.endswith("_count"))
+    inf = next(s.value for s in runs if s.labels.get("le") == "+Inf")
+    assert count == inf >= 1

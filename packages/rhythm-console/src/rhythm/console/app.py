@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -19,8 +20,9 @@ from starlette.routing import Route
 
 from rhythm.client.client import AsyncClient
 from rhythm.client.errors import RhythmError
+from rhythm.client.inspection import WaitPoint, wait_point
 from rhythm.client.models import EXECUTION_TYPES, STATUSES
-from rhythm.console import reads
+from rhythm.console import metrics, reads
 from rhythm.console.charts import HEIGHT, WIDTH, minute_bars
 from rhythm.console.live import Broadcaster
 from rhythm.console.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_token, posted_form
@@ -146,13 +148,21 @@ class Console:
         except RhythmError as exc:
             return self.render(request, "error.html", status_code=404, message=str(exc))
         ex = inspection.execution
-        signals = waits = source = []
+        signals: list[dict[str, Any]] = []
+        waits: list[dict[str, Any]] = []
+        source: list[Any] = []
+        steps: list[dict[str, Any]] = []
+        wait, wait_problem, step = inspection.wait, inspection.wait_problem, None
         if ex.type == "workflow":
             signals = await reads.fetch(self.pool, "execution_signals", {"id": ex.id})
             waits = await reads.fetch(self.pool, "execution_waits", {"id": ex.id})
+            steps = await reads.fetch(self.pool, "history_steps", {"id": ex.id})
+            chosen = request.query_params.get("step")
+            if chosen:
+                step, wait, wait_problem = await self._past(ex.id, ex.name, chosen)
             text = None
-            if inspection.wait is not None:
-                text = inspection.wait.source
+            if wait is not None:
+                text = wait.source
             elif ex.version_hash:
                 found = await reads.fetch(
                     self.pool,
@@ -161,18 +171,45 @@ class Console:
                 )
                 text = found[0]["source"] if found else None
             if text is not None:
-                w = inspection.wait
-                source = source_lines(text, w.line if w else None, w.end_line if w else None)
+                line, end = (wait.line, wait.end_line) if wait else (None, None)
+                source = source_lines(text, line, end)
+        numbers = [r["step"] for r in steps]
+        # "now" of an unfinished workflow is its last kept suspension; of a finished one, after it
+        now_at = len(numbers) - (0 if ex.finished else 1)
+        at = numbers.index(step) if step in numbers else now_at
         return self.render(
             request,
             "execution.html",
             ex=ex,
             inspection=inspection,
+            wait=wait,
+            wait_problem=wait_problem,
+            step=step,
+            steps=steps,
+            earlier=numbers[at - 1] if at > 0 else None,
+            later=numbers[at + 1] if at + 1 < len(numbers) else None,
             signals=signals,
             waits=waits,
             source=source,
             message=request.query_params.get("message"),
         )
+
+    async def _past(
+        self, execution_id: str, name: str, chosen: str
+    ) -> tuple[int | None, WaitPoint | None, str | None]:
+        """The wait point of one kept suspension (`?step=N`), or why it cannot be shown."""
+        try:
+            number = int(chosen)
+        except ValueError:
+            return None, None, f"not a step number: {chosen!r}"
+        rows = await reads.fetch(
+            self.pool, "history_snapshot", {"id": execution_id, "step": number}
+        )
+        if not rows:
+            return None, None, f"no snapshot of step {number} is kept for this workflow"
+        row = rows[0]
+        wait, problem = wait_point(name, row["version_hash"], row["source"], row["state"])
+        return number, wait, problem
 
     async def definitions(self, request: Request) -> Response:
         rows = await reads.fetch(self.pool, "definitions")
@@ -199,6 +236,15 @@ class Console:
             sources.append(found[0]["source"])
         lines = version_diff(sources[0], sources[1], old[:12], new[:12])
         return self.render(request, "diff.html", name=name, a=old, b=new, lines=lines)
+
+    async def metrics(self, request: Request) -> Response:
+        overview = await self.client.status()
+        executions = await reads.fetch(self.pool, "metrics_executions")
+        durations = await reads.fetch(
+            self.pool, "metrics_durations", {"bounds": list(metrics.BOUNDS)}
+        )
+        body = metrics.render(metrics.Snapshot(overview, executions, durations))
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def events(self, request: Request) -> Response:
         return StreamingResponse(
@@ -276,6 +322,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         Route("/workflows", console.definitions),
         Route("/workflows/{name}/diff", console.diff),
         Route("/events", console.events),
+        Route("/metrics", console.metrics),
     ]
     if not settings.read_only:
         routes += [

@@ -65,3 +65,42 @@ ORDER BY d.name, d.registered_at DESC;
 -- The source of one workflow version.
 SELECT source FROM rhythm.workflow_definitions
 WHERE name = %(name)s AND version_hash = %(version_hash)s;
+
+-- name: history_steps
+-- The steps of a workflow's kept history (migration 0004), oldest first: step number, when.
+SELECT step, saved_at FROM rhythm.workflow_history
+WHERE execution_id = %(id)s
+ORDER BY step;
+
+-- name: history_snapshot
+-- One kept snapshot of a workflow and the source of its version.
+SELECT h.step, h.version_hash, h.state, h.waiting_on, h.saved_at, d.source
+FROM rhythm.workflow_history AS h
+JOIN rhythm.executions AS e ON e.id = h.execution_id
+LEFT JOIN rhythm.workflow_definitions AS d
+    ON d.name = e.name AND d.version_hash = h.version_hash
+WHERE h.execution_id = %(id)s AND h.step = %(step)s;
+
+-- name: metrics_executions
+-- /metrics: executions per (type, name, status) in the table (a scan of rhythm.executions; a
+-- scrape every 15 s is the intended rate).
+SELECT type, name, status, count(*)::bigint AS n
+FROM rhythm.executions
+GROUP BY type, name, status;
+
+-- name: metrics_durations
+-- /metrics: run time (start to end) of executions that finished in the last hour, per (type,
+-- name, bucket): bucket = how many of `bounds` (ascending) lie below the run time, so 0 is the
+-- first bucket and len(bounds) the +Inf one. Through executions_completed_at.
+SELECT type, name, bucket, count(*)::bigint AS n, sum(s) AS total
+FROM (
+    SELECT type, name, s,
+           (SELECT count(*) FROM unnest(%(bounds)s::float8[]) AS b WHERE b < s)::int AS bucket
+    FROM (
+        SELECT type, name, extract(epoch FROM completed_at - started_at)::float8 AS s
+        FROM rhythm.executions
+        WHERE completed_at IS NOT NULL AND completed_at >= now() - interval '1 hour'
+          AND started_at IS NOT NULL
+    ) AS runs
+) AS bucketed
+GROUP BY type, name, bucket;
