@@ -307,3 +307,16 @@ def test_snippets_expand_to_flow_code_that_parses_and_checks() -> None:
         assert not errors, f"snippet {name!r} expands to invalid .flow:\n{source}\n" + "\n".join(
             d.format("snippet") for d in errors
         )
+
+
+def test_npm_dependencies_are_pinned_and_the_lockfile_names_no_download_address() -> None:
+    manifest = json.loads((EXTENSION / "package.json").read_text())
+    for section in ("dependencies", "devDependencies"):
+        for name, version in manifest[section].items():
+            assert re.fullmatch(r"\d+\.\d+\.\d+", version), (
+                f"{name}@{version} is not an exact version"
+            )
+    assert manifest["devDependencies"]["@vscode/vsce"] == "3.9.2"
+    lock = json.loads((EXTENSION / "package-lock.json").read_text())
+    assert not [name for name, entry in lock["packages"].items() if "resolved" in entry]
+    assert "omit-lockfile-registry-resolved=true" in (EXTENSION / ".npmrc").read_text()

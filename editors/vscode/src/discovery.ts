@@ -23,6 +23,8 @@ export type Discovery =
 export interface DiscoveryProbes {
   /** `rhythm.server.path`, trimmed; empty when unset. */
   settingPath: string;
+  /** The first workspace folder, against which a relative `rhythm.server.path` is read. */
+  workspaceFolder?: string;
   /** `rhythm.server.args`, appended to whichever command is found. */
   settingArgs: string[];
   /**
@@ -51,6 +53,22 @@ export function isPythonInterpreter(file: string): boolean {
   return /^python(\d+(\.\d+)?)?(\.exe)?$/i.test(path.basename(file));
 }
 
+/**
+ * The file a `rhythm.server.path` value names: `${workspaceFolder}` and `~/` expanded, a relative path
+ * (`.venv/bin/python`) read from the workspace folder, and a bare name (`rhythm-lsp`) looked up on PATH.
+ */
+export async function resolveSettingPath(
+  value: string,
+  probes: Pick<DiscoveryProbes, "workspaceFolder" | "whichOnPath">,
+  home: string = process.env.HOME ?? "",
+): Promise<string> {
+  let file = value.replace(/\$\{workspaceFolder\}/g, probes.workspaceFolder ?? ".");
+  if (file.startsWith("~/") && home !== "") file = path.join(home, file.slice(2));
+  if (path.isAbsolute(file)) return file;
+  if (!/[\\/]/.test(file)) return (await probes.whichOnPath(file)) ?? file;
+  return probes.workspaceFolder !== undefined ? path.resolve(probes.workspaceFolder, file) : file;
+}
+
 export async function discoverServer(probes: DiscoveryProbes): Promise<Discovery> {
   const tried: string[] = [];
   const extra = probes.settingArgs;
@@ -58,7 +76,7 @@ export async function discoverServer(probes: DiscoveryProbes): Promise<Discovery
   // An explicit setting is the user's decision: when it is wrong, say so instead of quietly running
   // some other server than the one they chose.
   if (probes.settingPath !== "") {
-    const configured = probes.settingPath;
+    const configured = await resolveSettingPath(probes.settingPath, probes);
     if (!(await probes.isExecutable(configured))) {
       tried.push(`rhythm.server.path: ${configured} (not an executable file)`);
       return {

@@ -7,7 +7,14 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import { discoverServer, rhythmCliFor, type ServerCommand } from "./discovery";
-import { PYTHON_EXTENSION_ID, canImportServer, isExecutable, pythonInterpreterFrom, whichOnPath } from "./probes";
+import {
+  PYTHON_EXTENSION_ID,
+  canImportServer,
+  isExecutable,
+  pythonInterpreterFrom,
+  watchPythonInterpreter,
+  whichOnPath,
+} from "./probes";
 import { checkInput, runCommandLine } from "./runWorkflow";
 
 export const LANGUAGE_ID = "rhythm-flow";
@@ -43,6 +50,7 @@ async function startClient(): Promise<void> {
   const discovery = await discoverServer({
     settingPath: (config.get<string>("server.path") ?? "").trim(),
     settingArgs: config.get<string[]>("server.args") ?? [],
+    workspaceFolder: firstFolder()?.fsPath,
     pythonInterpreter: () =>
       pythonInterpreterFrom(vscode.extensions.getExtension(PYTHON_EXTENSION_ID), firstFolder(), log),
     whichOnPath: (name) => whichOnPath(name),
@@ -166,6 +174,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   await restart();
+  const watcher = await watchPythonInterpreter(vscode.extensions.getExtension(PYTHON_EXTENSION_ID), () => {
+    // Only when that interpreter is what we use or might use: an explicit setting is left alone.
+    if ((vscode.workspace.getConfiguration("rhythm").get<string>("server.path") ?? "").trim() !== "") return;
+    log("The Python extension's interpreter changed: restarting the server.");
+    void restart();
+  });
+  if (watcher !== undefined) context.subscriptions.push(watcher);
 }
 
 export async function deactivate(): Promise<void> {

@@ -48,6 +48,7 @@ export function canImportServer(interpreter: string[], timeoutMs = 15000): Promi
 /** The subset of the Python extension's API used here (both its current and its older shape). */
 interface PythonExtensionApi {
   environments?: {
+    onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
     getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
     resolveEnvironment(env: { path: string } | string): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
   };
@@ -77,6 +78,23 @@ export async function pythonInterpreterFrom(
     return execCommand && execCommand.length > 0 ? execCommand : undefined;
   } catch (error) {
     log(`The Python extension did not give an interpreter: ${String(error)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Calls `onChange` whenever the user selects another interpreter in the Python extension, so the
+ * server can be restarted with it. Nothing happens when the extension is not installed.
+ */
+export async function watchPythonInterpreter(
+  extension: vscode.Extension<unknown> | undefined,
+  onChange: () => void,
+): Promise<vscode.Disposable | undefined> {
+  if (extension === undefined) return undefined;
+  try {
+    const api = (extension.isActive ? extension.exports : await extension.activate()) as PythonExtensionApi;
+    return api.environments?.onDidChangeActiveEnvironmentPath?.(() => onChange());
+  } catch {
     return undefined;
   }
 }

@@ -103,6 +103,22 @@ out.push(await both());
 await Timer.delay(5);
 return out;
 """,
+    # async function declarations are hoisted, close over their block, call each other.
+    "async_function_declarations": """
+const out = [];
+out.push(await twice(3));
+async function twice(x) { return 2 * (await once(x)); }
+async function once(x, ...rest) {
+  const t = await Task.run("t", { x });
+  out.push("once" + x + rest.length);
+  return t.inputs.x + rest.length;
+}
+{
+  async function local(y = 1) { await Timer.delay(1); return y; }
+  out.push(await local(), await Promise.all([local(2), once(1, 1, 1), twice(0)]));
+}
+return out;
+""",
     # try/finally and loops inside async calls, closures over their variables.
     "control_flow_inside": """
 const out = [];
@@ -275,3 +291,44 @@ def test_programs_without_async_keep_their_fingerprint() -> None:
     assert all(not f.is_async for f in wf.functions)
     step = vm.start(compile_source('await Task.run("t")'), {})
     assert "fibers" not in step.state
+
+
+def test_formatter_keeps_function_declarations() -> None:
+    source = (
+        "return f(1)\n"
+        "function f(a, b = 2, ...rest) {\n  return a + b + rest.length\n}\n"
+        "async function g({ x }) {\n  return await x\n}\n"
+    )
+    assert format_source(source) == source
+
+
+def test_formatter_keeps_new_operators() -> None:
+    source = "let a = (1, 2)\na = ~a | 3 & 4 ^ 5 << 6 >> 7 >>> 8\nreturn [void a, delete a.b, typeof a]\n"
+    assert format_source(source) == source
+
+
+def test_function_declarations_are_checked_like_arrows() -> None:
+    diags = analyze("function f() { await Task.run('x') }\nf()").diagnostics
+    assert [d.code for d in diags] == [Code.AWAIT_IN_ARROW]
+    # Hoisted: a declaration after `return` is not unreachable code, and is used before it.
+    assert analyze("return f()\nfunction f() { return 1 }").diagnostics == []
+    diags = analyze("function unused() {}").diagnostics
+    assert [d.message for d in diags] == [
+        "function 'unused' is never used (prefix it with '_' to keep it)"
+    ]
+
+
+def test_switch_is_checked_and_formatted() -> None:
+    assert [d.message for d in analyze("switch (1) { case 1: continue }").diagnostics] == [
+        "'continue' outside a loop"
+    ]
+    assert (
+        analyze("const o = { default: 1 }\nswitch (o.default) { case 1: break }").diagnostics == []
+    )
+    source = (
+        'let x\nswitch (x) {\n  case "a":\n    {\n      break\n    }\n  default:\n    x = 1\n}\n'
+    )
+    assert format_source(source) == source
+    assert (
+        format_source("let x\nswitch (x) { default: }\n") == "let x\nswitch (x) {\n  default:\n}\n"
+    )

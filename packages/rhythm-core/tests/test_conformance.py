@@ -189,6 +189,96 @@ const tests = [() => o.a.b.c, () => o.x.y, () => o.x(), () => o.a(), () => { let
 for (const t of tests) { try { t(); out.push("no error"); } catch (e) { out.push(T(e)); } }
 return out;
 """,
+    # Function declarations: hoisted to the top of their block, closures, defaults and rest,
+    # recursion, shadowing in an inner block.
+    "function_declarations": """
+const out = [fact(5), typeof later, counter()];
+function fact(n) { return n <= 1 ? 1 : n * fact(n - 1); }
+function later(a, b = a * 2, ...rest) { return [a, b, rest]; }
+let hits = 0;
+function counter() { hits++; return hits; }
+out.push(later(1), later(1, 5, 6, 7), counter(), hits);
+{
+  out.push(fact(3), inner());
+  function fact(n) { return "inner" + n; }
+  function inner() { return (await0 => fact(2))(); }
+}
+out.push(fact(3), (await Task.run("t")).n);
+const make = (k) => { function get() { return k; } return get; };
+out.push(make(1)(), make(2)());
+return out;
+""",
+    # Bitwise and shift operators on int32 (NaN, Infinity, fractions, big numbers, strings),
+    # their compound assignments, `~`, `void` and the comma operator, with JavaScript precedence.
+    "bitwise_void_comma": """
+const out = [];
+const xs = [0, -0, 1.9, -1.9, 2 ** 31, 2 ** 32 + 5, -(2 ** 53), 1e300, NaN, Infinity, "7", null];
+for (const x of xs) out.push(x | 0, ~x, x >>> 0, x << 3, x >> 1, x & 255, x ^ -1, 1 << x);
+let v = (await Task.run("t")).n + 6;
+v &= 6; v |= 9; v ^= 4; v <<= 30; v >>= 2; v >>>= 1;
+let i, j;
+for (i = 0, j = 9; i < j; i += 2, j -= 1) out.push(i * j);
+out.push(v, (1, 2), void "x", typeof void 0, 1 + 2 << 3 | 4 & 5 ^ 6, 8 >> 1 < 5 === true);
+return out;
+""",
+    # `delete` (strict mode): object keys go, key order stays; non-deletable properties and
+    # null/undefined throw TypeError.
+    "delete_properties": """
+const out = [];
+const o = { a: 1, b: 2, c: { d: 4 } };
+out.push(delete o.a, delete o["b"], delete o.zz, delete o.c.d, o, Object.keys(o));
+const arr = [1, 2, 3];
+out.push(delete arr[5], delete arr.foo, arr.length);
+for (const t of [() => delete arr.length, () => { let u; return delete u.x; }, () => delete "abc"[1], () => delete null[0]]) {
+  try { out.push(t()); } catch (e) { out.push(T(e)); }
+}
+out.push(delete (await Task.run("t")).n, delete "abc"[7]);
+return out;
+""",
+    # switch: === matching, fall-through, default in the middle, break/continue/return inside,
+    # declarations shared by the cases, an await in the discriminant.
+    "switch_statements": """
+const out = [];
+const describe = (status) => {
+  switch (status) {
+    case "paid":
+      out.push("p");
+    case "shipped": {
+      out.push("s");
+      break;
+    }
+    case 1:
+    case "1":
+      return "one";
+    default:
+      out.push("d");
+    case "late":
+      out.push("l");
+  }
+  return status;
+};
+out.push(describe("paid"), describe("shipped"), describe(1), describe("1"), describe("x"), describe("late"));
+for (let i = 0; i < 4; i++) {
+  switch (i % 2) {
+    case 0:
+      if (i === 2) continue;
+      out.push("even" + i);
+      break;
+    default:
+      const k = i * 10;
+      out.push("odd" + k);
+  }
+  out.push("after" + i);
+}
+const x = 3;
+switch ((await Task.run("t")).n) {
+  case x - 2: { const x = "inner"; out.push(x); }
+  case 2: out.push("two");
+}
+switch (5) {}
+switch (5) { default: out.push("only default"); }
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };

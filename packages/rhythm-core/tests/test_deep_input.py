@@ -176,18 +176,27 @@ def test_passes_at_the_limit_leave_stack_to_spare(make: Callable[[int], str]) ->
     at_depth(400)
 
 
-@pytest.mark.parametrize("n", [20_000, 100_000])
+def _analysis_seconds(source: str) -> float:
+    """The best of two runs: a busy machine slows a run down, never speeds it up."""
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        analyze(source)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 @pytest.mark.parametrize("opener", ["(", "[", "{", "`${"])
-def test_unclosed_brackets_take_linear_time(n: int, opener: str) -> None:
-    source = opener * n
-    t0 = time.perf_counter()
-    result = analyze(source)
-    elapsed = time.perf_counter() - t0
-    # Quadratic was 10 s for 20,000 and minutes for 100,000; linear is ~0.3 s and ~2 s.
-    assert elapsed < (2.0 if n == 20_000 else 10.0)
-    unclosed = [d for d in result.diagnostics if "to close" in d.message]
+def test_unclosed_brackets_take_linear_time(opener: str) -> None:
+    # Quadratic was 10 s for 20,000 and minutes for 100,000. Compare sizes instead of wall-clock
+    # limits, so a loaded machine does not fail the test: 5x the brackets must cost well under
+    # the 25x a quadratic pass would.
+    small = _analysis_seconds(opener * 20_000)
+    large = _analysis_seconds(opener * 100_000)
+    assert large < max(12 * small, 0.5), (small, large)
+    unclosed = [d for d in analyze(opener * 100_000).diagnostics if "to close" in d.message]
     assert len(unclosed) == 1
-    assert f"and {n - 1} more unclosed brackets" in unclosed[0].message
+    assert "and 99999 more unclosed brackets" in unclosed[0].message
 
 
 def test_few_unclosed_brackets_are_reported_each() -> None:

@@ -105,6 +105,14 @@ class Gen:
         if c == 2:
             return str(r.randrange(0, 20))
         if c == 3:
+            if r.random() < 0.3:  # bitwise and shift operators, `~`, `void` and the comma
+                ops = ["&", "|", "^", "<<", ">>", ">>>"]
+                form = r.randrange(3)
+                if form == 0:
+                    return f"(~{self.num(d + 1)} {r.choice(ops)} {self.any_(d + 1)})"
+                if form == 1:
+                    return f"(void {self.any_(d + 1)}, {self.num(d + 1)} {r.choice(ops)} 3)"
+                return f"({self.num(d + 1)} {r.choice(ops)} {self.num(d + 1)})"
             return f"({self.num(d + 1)} {r.choice(['+', '-', '*', '/', '%'])} {self.num(d + 1)})"
         if c == 4:
             return f"Math.{r.choice(['floor', 'round', 'abs', 'trunc', 'sign', 'ceil', 'sqrt'])}({self.num(d + 1)})"
@@ -366,10 +374,15 @@ class Gen:
         if c == 12:
             f = self.fresh()
             extra = self.pick_var("num") or "1"
-            return [
-                f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;",
-                f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));",
-            ]
+            call = f"out.push({f}({self.num()}), {f}({self.num()}, {self.num()}), {f}(1, 2, 3, 4));"
+            if r.random() < 0.5:  # a hoisted function declaration, called before it
+                return [
+                    call,
+                    f"function {f}(a, b = 2, ...more) {{",
+                    f"return a * b + {extra} + more.length;",
+                    "}",
+                ]
+            return [f"const {f} = (a, b = 2, ...more) => a * b + {extra} + more.length;", call]
         if c == 13:
             return [f"out.push({{ first: await {self.task()}, second: {self.any_()} }});"]
         if c == 14:
@@ -387,6 +400,18 @@ class Gen:
         suspended side by side."""
         r = self.r
         u = self.fresh()
+        if c == 5 and r.random() < 0.5:
+            # switch: === matching, fall-through, default in the middle, a block case
+            pick = r.choice([self.num(), self.str_(), self.any_()])
+            return [
+                f"switch ({pick}) {{",
+                f"case {self.any_()}: out.push('a{u}');",
+                f"case {self.num()}: out.push('b{u}'); break;",
+                f"default: out.push('d{u}');",
+                f"case {self.str_()}: {{ const q = {self.any_()}; out.push(q); }}",
+                f"case {pick}: out.push('same{u}');",
+                "}",
+            ]
         if c == 8:
             # Async calls awaited together, suspending in between; one may throw after its first
             # await; one is left running (it never throws: Node would stop at the rejection).
@@ -413,7 +438,7 @@ class Gen:
             # The fan-out shape: a sequence per item, all items in parallel, nested calls.
             return [
                 f"const g{u} = async (x) => (await {self.task()}).n + x;",
-                f"const h{u} = async (xs) => {{",
+                f"async function h{u}(xs) {{",
                 f"const rs = await Promise.all(xs.map(async (x) => [x, await g{u}(x)]));",
                 f"out.push(rs.length, await g{u}(rs.length));",
                 "return rs;",
@@ -434,6 +459,7 @@ class Gen:
                 f"{u}.extra ??= {self.any_()}; {u}.name ||= 'empty'; {u}.count &&= {self.num()};",
                 f"{u}['new' + 'key'] = {u}.list.length; {u}.list.length = 3;",
                 f"out.push({u}, 'count' in {u}, 'nope' in {u}, 0 in {u}.list);",
+                f"out.push(delete {u}.{r.choice(['name', 'count', 'nope'])}, delete {u}.list[1], {u});",
             ]
         if c == 2:
             return [

@@ -149,7 +149,7 @@ def test_definition_references_rename(index: WorkspaceIndex) -> None:
     with pytest.raises(RenameError, match="already declared where"):
         rename_edits(document, text.index("count"), "r")
     with pytest.raises(RenameError, match="reserved"):
-        rename_edits(document, text.index("count"), "function")
+        rename_edits(document, text.index("count"), "class")
     with pytest.raises(RenameError, match="only variables"):
         rename_edits(document, text.index("Inputs") + 1, "x")
 

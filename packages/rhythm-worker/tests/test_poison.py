@@ -67,6 +67,16 @@ async def p_async_exit(inputs: dict) -> None:
     sys.exit(4)
 
 
+@task("p-async-exit-timed", timeout=30)
+async def p_async_exit_timed(inputs: dict) -> None:
+    sys.exit(5)  # with a timeout the task runs in an asyncio task of its own
+
+
+@task("p-async-interrupt-timed", timeout=30)
+async def p_async_interrupt_timed(inputs: dict) -> None:
+    raise KeyboardInterrupt
+
+
 @task("p-sync-interrupt")
 def p_sync_interrupt(inputs: dict) -> None:
     raise KeyboardInterrupt
@@ -107,6 +117,8 @@ ALL = [
     p_unprintable,
     p_sync_exit,
     p_async_exit,
+    p_async_exit_timed,
+    p_async_interrupt_timed,
     p_sync_interrupt,
     p_async_interrupt,
     p_async_cancels_itself,
@@ -189,6 +201,8 @@ def test_an_exception_whose_str_raises_fails_its_task_and_frees_the_slot(
     [
         ("p-sync-exit", "SystemExit", "the task called sys.exit(3)"),
         ("p-async-exit", "SystemExit", "the task called sys.exit(4)"),
+        ("p-async-exit-timed", "SystemExit", "the task called sys.exit(5)"),
+        ("p-async-interrupt-timed", "KeyboardInterrupt", "the task raised KeyboardInterrupt"),
         ("p-sync-interrupt", "KeyboardInterrupt", "the task raised KeyboardInterrupt"),
         ("p-async-interrupt", "KeyboardInterrupt", "the task raised KeyboardInterrupt"),
         ("p-async-cancels-itself", "CancelledError", "the task raised CancelledError"),

@@ -2,7 +2,13 @@
 // Python extension present or not (and with an interpreter that lacks rhythm-lsp), PATH, and nothing.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type DiscoveryProbes, discoverServer, isPythonInterpreter, rhythmCliFor } from "../../src/discovery";
+import {
+  type DiscoveryProbes,
+  discoverServer,
+  isPythonInterpreter,
+  resolveSettingPath,
+  rhythmCliFor,
+} from "../../src/discovery";
 
 function probes(overrides: Partial<DiscoveryProbes> = {}): DiscoveryProbes & { calls: string[] } {
   const calls: string[] = [];
@@ -135,4 +141,25 @@ test("Run Workflow uses the rhythm CLI beside the server's interpreter or script
   const lonely = { command: "/opt/lsp/rhythm-lsp", args: [], source: "path" as const };
   assert.equal(await rhythmCliFor(lonely, isExecutable, "linux"), "rhythm");
   assert.equal(await rhythmCliFor(undefined, isExecutable, "linux"), "rhythm");
+});
+
+test("a relative, ~ or ${workspaceFolder} setting is read from the workspace; a bare name from PATH", async () => {
+  const probes = { workspaceFolder: "/work/app", whichOnPath: async (n: string) => (n === "rhythm-lsp" ? "/usr/bin/rhythm-lsp" : undefined) };
+  assert.equal(await resolveSettingPath(".venv/bin/python", probes), "/work/app/.venv/bin/python");
+  assert.equal(await resolveSettingPath("${workspaceFolder}/.venv/bin/rhythm-lsp", probes), "/work/app/.venv/bin/rhythm-lsp");
+  assert.equal(await resolveSettingPath("~/tools/rhythm-lsp", probes, "/home/u"), "/home/u/tools/rhythm-lsp");
+  assert.equal(await resolveSettingPath("rhythm-lsp", probes), "/usr/bin/rhythm-lsp");
+  assert.equal(await resolveSettingPath("/abs/rhythm-lsp", probes), "/abs/rhythm-lsp");
+
+  const result = await discoverServer({
+    ...probes,
+    settingPath: ".venv/bin/python",
+    settingArgs: [],
+    pythonInterpreter: async () => undefined,
+    isExecutable: async (f) => f === "/work/app/.venv/bin/python",
+    canImportServer: async () => false,
+  });
+  assert.ok(result.found);
+  assert.deepEqual(result.server.command, "/work/app/.venv/bin/python");
+  assert.deepEqual(result.server.args, ["-m", "rhythm.lsp"]);
 });

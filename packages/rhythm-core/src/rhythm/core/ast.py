@@ -132,7 +132,14 @@ class Call(Node):
     parenthesized: bool = False  # as in Member
 
 
-UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof"]
+UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void", "delete"]
+
+
+@dataclass(kw_only=True, slots=True)
+class Sequence(Node):
+    """The comma operator: `a, b, c` evaluates each and yields the last."""
+
+    expressions: list[Expr]
 
 
 @dataclass(kw_only=True, slots=True)
@@ -210,7 +217,7 @@ class Update(Node):
 Expr: TypeAlias = (
     NumberLit | StringLit | TemplateLit | BoolLit | NullLit | UndefinedLit | Identifier
     | ArrayLit | ObjectLit | Member | Index | Call | Unary | Binary | Logical | Conditional
-    | Await | Arrow | Assign | Update
+    | Await | Arrow | Assign | Update | Sequence
 )  # fmt: skip
 
 
@@ -332,6 +339,16 @@ class Continue(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class FunctionDecl(Node):
+    """`function name(a, b = 1, ...rest) { ... }` or `async function ...`: `name` is bound
+    (and the function created) when its block is entered, before the block's first statement.
+    `func` holds the parameters and the body (its `span` is the whole declaration)."""
+
+    name: Identifier
+    func: Arrow
+
+
+@dataclass(kw_only=True, slots=True)
 class Return(Node):
     argument: Expr | None = None
 
@@ -339,6 +356,21 @@ class Return(Node):
 @dataclass(kw_only=True, slots=True)
 class Throw(Node):
     argument: Expr
+
+
+@dataclass(kw_only=True, slots=True)
+class SwitchCase(Node):
+    test: Expr | None  # None for `default:`
+    body: list[Stmt]
+
+
+@dataclass(kw_only=True, slots=True)
+class Switch(Node):
+    """`switch (x) { case a: ... default: ... }`: cases compared with ===, falling through
+    until `break`; the case bodies share one block scope."""
+
+    discriminant: Expr
+    cases: list[SwitchCase]
 
 
 @dataclass(kw_only=True, slots=True)
@@ -361,7 +393,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch
 )  # fmt: skip
 
 

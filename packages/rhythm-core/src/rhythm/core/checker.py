@@ -111,7 +111,7 @@ class _Checker:
                 and self.later_param_used(b)
             ):
                 continue
-            what = "parameter" if b.kind == "param" else "variable"
+            what = {"param": "parameter", "function": "function"}.get(b.kind, "variable")
             self.add(
                 Code.UNUSED_VARIABLE,
                 f"{what} '{b.name}' is never used (prefix it with '_' to keep it)",
@@ -127,12 +127,16 @@ class _Checker:
 
     # ------------------------------------------------------------ structure
 
+    switches = 0  # switch statements around the statement being checked
+
     def stmts(self, body: list[object], loop: bool, arrow: bool) -> None:
         dead_from: object | None = None
         for i, stmt in enumerate(body):
             self.stmt(stmt, loop, arrow)
             if dead_from is None and i + 1 < len(body) and _terminates(stmt):
-                rest = [s for s in body[i + 1 :] if not isinstance(s, (ast.Empty, ast.ErrorStmt))]
+                # A function declaration after a return is hoisted: it is not dead.
+                skip = (ast.Empty, ast.ErrorStmt, ast.FunctionDecl)
+                rest = [s for s in body[i + 1 :] if not isinstance(s, skip)]
                 if rest:
                     dead_from = rest[0]
                     self.add(
@@ -145,8 +149,15 @@ class _Checker:
     def stmt(self, stmt: object, loop: bool, arrow: bool) -> None:
         if isinstance(stmt, ast.Block):
             self.stmts(stmt.body, loop, arrow)
+        elif isinstance(stmt, ast.Switch):
+            self.expr(stmt.discriminant, arrow)
+            self.switches += 1  # `break` leaves the switch; `continue` still needs a loop
+            for case in stmt.cases:
+                self.expr(case.test, arrow)
+                self.stmts(case.body, loop, arrow)
+            self.switches -= 1
         elif isinstance(stmt, ast.Break):
-            if not loop:
+            if not loop and not self.switches:
                 self.add(Code.BREAK_OUTSIDE_LOOP, "'break' outside a loop", stmt.span)
         elif isinstance(stmt, ast.Continue):
             if not loop:
@@ -191,10 +202,18 @@ class _Checker:
             self.add(
                 Code.AWAIT_IN_ARROW,
                 "'await' can only be used at the workflow's top level or inside an async "
-                "function: mark the arrow async, e.g. "
+                "function: mark the function async, e.g. "
                 '`await Promise.all(items.map(async (x) => await Task.run("t", x)))`',
                 node.span,
             )
+        elif isinstance(node, ast.Unary) and node.op == "delete":
+            if not isinstance(node.operand, (ast.Member, ast.Index)):
+                self.add(
+                    Code.INVALID_ASSIGNMENT_TARGET,
+                    "'delete' takes a property (`delete obj.key`, `delete obj[key]`); "
+                    "variables cannot be deleted",
+                    node.span,
+                )
         elif isinstance(node, ast.Assign):
             self.target(node.target, node.op == "=")
         elif isinstance(node, ast.Update):

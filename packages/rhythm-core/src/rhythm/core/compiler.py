@@ -87,7 +87,7 @@ class _CScope:
 @dataclass(slots=True)
 class _Loop:
     break_label: Label
-    continue_label: Label
+    continue_label: Label | None  # None for a switch
     break_depth: int  # scope depth (within the function) at the break target
     continue_depth: int
     handler_depth: int
@@ -107,6 +107,8 @@ def _declared_names(stmts: list[A.Stmt]) -> list[tuple[str, str]]:
         if isinstance(s, A.VarDecl):
             for d in s.declarations:
                 out.extend((n, s.kind) for n in pattern_names(d.target))
+        elif isinstance(s, A.FunctionDecl):
+            out.append((s.name.name, "let"))
     return out
 
 
@@ -190,6 +192,7 @@ class _Compiler:
         for name, kind in _declared_names(program.body):
             root.add(name, kind)
         self.f = _FuncState(scopes=[root], base_depth=1)
+        self.hoist_functions(program.body)
         for stmt in program.body:
             self.stmt(stmt)
         self.emit(op.CONST, None)
@@ -223,6 +226,7 @@ class _Compiler:
             self.emit(op.LOAD_ARG, len(arrow.params), True)
             self.bind(rest, declare=True)
         if isinstance(arrow.body, A.Block):
+            self.hoist_functions(arrow.body.body)
             for stmt in arrow.body.body:
                 self.stmt(stmt)
             self.emit(op.CONST, UNDEFINED)
@@ -284,10 +288,22 @@ class _Compiler:
         names = _declared_names(body)
         if names:
             self.push_scope(names)
+        self.hoist_functions(body)
         for stmt in body:
             self.stmt(stmt)
         if names:
             self.pop_scope()
+
+    def hoist_functions(self, body: list[A.Stmt]) -> None:
+        """Creates the block's function declarations before its first statement (hoisting)."""
+        for s in body:
+            if isinstance(s, A.FunctionDecl):
+                self.at(s)
+                self.expr_Arrow(s.func)
+                self.store_name(s.name, declare=True)
+
+    def stmt_FunctionDecl(self, s: A.FunctionDecl) -> None:
+        pass  # created by hoist_functions when its block was entered
 
     def stmt_Block(self, s: A.Block) -> None:
         self.block_body(s.body)
@@ -418,11 +434,41 @@ class _Compiler:
         lp = self.f.loops[-1]
         self._jump_out(lp.break_label, lp.break_depth, lp.handler_depth)
 
+    def stmt_Switch(self, s: A.Switch) -> None:
+        body = [st for case in s.cases for st in case.body]
+        self.expr(s.discriminant)  # in the outer scope, before the cases' scope opens
+        scope = self.push_scope(_declared_names(body))
+        slot = scope.add("", "let")
+        self.emit(op.STORE_INIT, 0, slot)
+        self.hoist_functions(body)
+        starts = [Label() for _ in s.cases]
+        end = Label()
+        default = None
+        for case, start in zip(s.cases, starts, strict=True):
+            if case.test is None:
+                default = start
+                continue
+            self.emit(op.LOAD, 0, slot, "")
+            self.expr(case.test)
+            self.at(case)
+            self.emit(op.BINARY, "===")
+            self.emit(op.JUMP_IF_TRUE, start)
+        self.emit(op.JUMP, default or end)
+        self.loop(end, None)  # type: ignore[arg-type]  # a break target, not a continue one
+        for case, start in zip(s.cases, starts, strict=True):
+            self.mark(start)
+            for st in case.body:
+                self.stmt(st)
+        self.f.loops.pop()
+        self.mark(end)
+        self.pop_scope()
+
     def stmt_Continue(self, s: A.Continue) -> None:
-        if not self.f.loops:
+        loops = [lp for lp in self.f.loops if lp.continue_label is not None]
+        if not loops:
             self.emit(op.THROW_ERROR, "SyntaxError", "continue outside a loop")
             return
-        lp = self.f.loops[-1]
+        lp = loops[-1]
         self._jump_out(lp.continue_label, lp.continue_depth, lp.handler_depth)
 
     def stmt_Return(self, s: A.Return) -> None:
@@ -737,7 +783,32 @@ class _Compiler:
 
         self._chain(e, go)
 
+    def delete(self, e: A.Unary) -> None:
+        t = e.operand
+        if isinstance(t, A.Member):
+            self.expr(t.object)
+            self.emit(op.CONST, t.name)
+        elif isinstance(t, A.Index):
+            self.expr(t.object)
+            self.expr(t.index)
+        else:  # the checker reports `delete name`; any other operand is deleted as a value
+            self.expr(t)
+            self.emit(op.POP)
+            self.emit(op.CONST, True)
+            return
+        self.at(e)
+        self.emit(op.DELETE)
+
+    def expr_Sequence(self, e: A.Sequence) -> None:
+        for i, x in enumerate(e.expressions):
+            if i:
+                self.emit(op.POP)
+            self.expr(x)
+
     def expr_Unary(self, e: A.Unary) -> None:
+        if e.op == "delete":
+            self.delete(e)
+            return
         if e.op == "typeof" and isinstance(e.operand, A.Identifier):
             name = e.operand.name
             if self.resolve(name) is None and not self.is_global(name):

@@ -196,7 +196,9 @@ def _sep_list(items: list[Any], open_: str, close: str, *, pad: bool = False) ->
 ASSIGN, COND, OR, AND, EQ, REL, ADD, MUL, EXP, UNARY, POSTFIX, CALL, PRIMARY = (
     2, 3, 4, 5, 9, 10, 12, 13, 14, 15, 16, 17, 18,
 )  # fmt: skip
+BOR, BXOR, BAND, SHIFT, SEQ = 6, 7, 8, 11, 1
 _BINARY_PREC = {
+    "|": BOR, "^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, ">>>": SHIFT,
     "==": EQ, "!=": EQ, "===": EQ, "!==": EQ,
     "<": REL, "<=": REL, ">": REL, ">=": REL, "in": REL,
     "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL, "**": EXP,
@@ -205,6 +207,8 @@ _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
 
 
 def _prec(node: Any) -> int:
+    if isinstance(node, ast.Sequence):
+        return SEQ
     if isinstance(node, (ast.Assign, ast.Arrow)):
         return ASSIGN
     if isinstance(node, ast.Conditional):
@@ -466,6 +470,21 @@ class _Printer:
             return parts
         if isinstance(s, ast.Empty):
             return ";"
+        if isinstance(s, ast.Switch):
+            cases: list[Any] = []
+            for case in s.cases:
+                head = "default:" if case.test is None else ["case ", self.expr(case.test, 0), ":"]
+                inner = self.body(case.body, case.span.start, case.span.end)
+                cases.extend([HARD, head, Indent([HARD, *inner]) if inner else ""])
+            return ["switch (", self.expr(s.discriminant, 0), ") {", Indent(cases), HARD, "}"]
+        if isinstance(s, ast.FunctionDecl):
+            f = s.func
+            params = [self.pattern(p) for p in f.params]
+            if f.rest is not None:
+                params.append(["...", self.pattern(f.rest)])
+            assert isinstance(f.body, ast.Block)
+            head = ["async " if f.is_async else "", "function ", s.name.name]
+            return [*head, _sep_list(params, "(", ")"), " ", self.block(f.body)]
         raise FormatError(f"cannot format {type(s).__name__}")
 
     def var_decl(self, d: ast.VarDecl) -> Any:
@@ -565,14 +584,16 @@ class _Printer:
             ]
         if isinstance(n, ast.Unary):
             operand = self.expr(n.operand, UNARY)
-            if n.op == "typeof":
-                return ["typeof ", operand]
+            if n.op in ("typeof", "void", "delete"):
+                return [n.op, " ", operand]
             text = _first_char(operand)
             if n.op in "+-" and text[:1] in "+-":
                 return [n.op, " ", operand]
             return [n.op, operand]
         if isinstance(n, ast.Await):
             return ["await ", self.expr(n.argument, UNARY)]
+        if isinstance(n, ast.Sequence):
+            return [[", " if i else "", self.expr(x, ASSIGN)] for i, x in enumerate(n.expressions)]
         if isinstance(n, ast.Update):
             if n.prefix:
                 target = self.expr(n.target, UNARY)

@@ -62,23 +62,23 @@ KEYWORDS = {
     "typeof": "TYPEOF",
     "await": "AWAIT",
     "async": "ASYNC",
+    "function": "FUNCTION",
+    "void": "VOID",
+    "delete": "DELETE",
+    "switch": "SWITCH",
+    "case": "CASE",
+    "default": "DEFAULT",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
-    "function": "use an arrow function, e.g. `const f = (x) => x + 1`",
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
     "new": "objects are made with literals; there are no constructors",
     "this": "there are no methods or classes",
-    "switch": "use if / else if",
-    "case": "use if / else if",
-    "default": "use if / else if",
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
-    "delete": "build a new object without the key instead",
-    "void": "use undefined",
     "instanceof": "use typeof or Array.isArray",
     "with": "",
     "enum": "use an object literal",
@@ -119,6 +119,19 @@ PUNCTUATORS = {
     "*=": "ASSIGN_OP",
     "/=": "ASSIGN_OP",
     "%=": "ASSIGN_OP",
+    ">>>=": "ASSIGN_OP",
+    "<<=": "ASSIGN_OP",
+    ">>=": "ASSIGN_OP",
+    "&=": "ASSIGN_OP",
+    "|=": "ASSIGN_OP",
+    "^=": "ASSIGN_OP",
+    ">>>": "USHR",
+    "<<": "SHL",
+    ">>": "SHR",
+    "&": "AMP",
+    "|": "PIPE",
+    "^": "CARET",
+    "~": "TILDE",
     "(": "LPAR",
     ")": "RPAR",
     "[": "LSQB",
@@ -140,22 +153,8 @@ PUNCTUATORS = {
     ">": "GT",
     "!": "BANG",
 }
-# Operators JavaScript has but .flow does not (bitwise, shifts, ...): reported clearly.
-UNSUPPORTED_OPERATORS = (
-    ">>>=",
-    ">>>",
-    "<<=",
-    ">>=",
-    "<<",
-    ">>",
-    "&=",
-    "|=",
-    "^=",
-    "&",
-    "|",
-    "^",
-    "~",
-)
+# Operators JavaScript has but .flow does not: reported clearly (none today).
+UNSUPPORTED_OPERATORS: tuple[str, ...] = ()
 _PUNCT_ORDER = sorted([*PUNCTUATORS, *UNSUPPORTED_OPERATORS], key=len, reverse=True)
 _PUNCT_RE = re.compile(
     r"\?\.(?![0-9])|" + "|".join(re.escape(p) for p in _PUNCT_ORDER if p != "?.")
@@ -182,6 +181,12 @@ _ENDERS = {
 }
 # Tokens that, starting the next line, continue the current expression instead.
 _CONTINUERS = {
+    "AMP",
+    "PIPE",
+    "CARET",
+    "SHL",
+    "SHR",
+    "USHR",
     "DOT",
     "QDOT",
     "PLUS",
@@ -754,6 +759,7 @@ class _Shaper:
         self.stack: list[tuple[str, Tok]] = []  # (kind, opening token)
         self.diagnostics: list[Diagnostic] = []
         self.of_index = -1  # raw index of the `of` word of the current for-of head
+        self.case_heads: list[int] = []  # bracket depth of each `case`/`default` awaiting its colon
         self._scanned = 0  # `prev_end`: how much of `out` was looked at
         self._real_end = 0  # `prev_end`: where the last real token in out[:_scanned] ended
 
@@ -852,6 +858,11 @@ class _Shaper:
                 tok.type = ty
             if tok.nl_before:
                 self.maybe_asi(tok)
+            if ty in ("CASE", "DEFAULT"):
+                self.case_heads.append(len(self.stack))
+            elif ty == "COLON" and self.case_heads and self.case_heads[-1] == len(self.stack):
+                self.case_heads.pop()
+                tok.kind = "case"  # `case x: {` opens a block, not an object
             if ty == "LBRACE":
                 self.open_brace(tok)
                 continue
@@ -938,7 +949,12 @@ class _Shaper:
 
     def open_brace(self, tok: Tok) -> None:
         p = self.prev()
-        if p is None or p.type in _BLOCK_PREV or (p.type == "RBRACE" and p.kind == "b"):
+        if (
+            p is None
+            or p.type in _BLOCK_PREV
+            or (p.type == "RBRACE" and p.kind == "b")
+            or (p.type == "COLON" and p.kind == "case")
+        ):
             kind = "{a" if p is not None and p.type == "ARROW" else "{b"
             tok.type = "LBRACE"
         else:

@@ -61,6 +61,7 @@ _NAMES = [
     "ITER_VALUES",
     "ITER_KEYS",
     "ITER_NEXT",
+    "DELETE",
 ]
 
 NAMES: dict[int, str] = dict(enumerate(_NAMES))
@@ -123,6 +124,7 @@ AWAIT = 54
 ITER_VALUES = 55
 ITER_KEYS = 56
 ITER_NEXT = 57
+DELETE = 58
 
 
 def _check() -> None:

@@ -44,6 +44,7 @@ _DEEP_MESSAGE = (
 _EXPR_ORIGINS = frozenset(
     {
         "assign_expr", "arrow", "cond_expr", "coalesce_expr", "or_expr", "and_expr", "eq_expr",
+        "bor_expr", "bxor_expr", "band_expr", "shift_expr", "expression",
         "rel_expr", "add_expr", "mul_expr", "exp_expr", "unary_expr", "update_expr", "lhs_expr",
         "primary", "template", "array", "object",
     }
@@ -324,6 +325,18 @@ class _Builder:
             return ast.ForOf(kind=kind, target=c[3], iterable=c[5], body=c[7], span=span)
         return ast.ForIn(kind=kind, target=c[3], object=c[5], body=c[7], span=span)
 
+    def switch_stmt(self, c: list[Any]) -> ast.Switch:
+        cases = [x for x in c[5:-1] if isinstance(x, ast.SwitchCase)]
+        return ast.Switch(discriminant=c[2], cases=cases, span=self.span(c))
+
+    def case_clause(self, c: list[Any]) -> ast.SwitchCase:
+        body = [x for x in c[3:] if isinstance(x, ast.Node)]
+        return ast.SwitchCase(test=c[1], body=body, span=self.span(c))
+
+    def default_clause(self, c: list[Any]) -> ast.SwitchCase:
+        body = [x for x in c[2:] if isinstance(x, ast.Node)]
+        return ast.SwitchCase(test=None, body=body, span=self.span(c))
+
     def try_catch(self, c: list[Any]) -> ast.Try:
         return ast.Try(block=c[1], param=c[4], handler=c[6], finalizer=c[8], span=self.span(c))
 
@@ -451,6 +464,13 @@ class _Builder:
         param = ast.Identifier(name=c[0].value, span=self.span(c[0]))
         return ast.Arrow(params=[param], body=c[2], span=self.span(c))
 
+    def function_decl(self, c: list[Any]) -> ast.FunctionDecl:
+        params, rest = c[4] if c[4] is not None else ([], None)
+        span = self.span(c)
+        func = ast.Arrow(params=params, rest=rest, body=c[6], span=span, is_async=c[0] is not None)
+        name = ast.Identifier(name=c[2].value, span=self.span(c[2]))
+        return ast.FunctionDecl(name=name, func=func, span=span)
+
     def async_arrow(self, c: list[Any]) -> ast.Arrow:
         params, rest = c[2] if c[2] is not None else ([], None)
         return ast.Arrow(params=params, rest=rest, body=c[5], span=self.span(c), is_async=True)
@@ -483,6 +503,13 @@ class _Builder:
 
     def unary(self, c: list[Any]) -> ast.Unary:
         return ast.Unary(op=c[0].value, operand=c[1], span=self.span(c))
+
+    def sequence(self, c: list[Any]) -> ast.Sequence:
+        first = c[0]
+        head = list(first.expressions) if isinstance(first, ast.Sequence) else [first]
+        if isinstance(first, ast.Sequence) and id(first) in self.parens:
+            head = [first]  # `(a, b), c`: the parenthesized sequence is one operand
+        return ast.Sequence(expressions=[*head, c[2]], span=self.span(c))
 
     def await_expr(self, c: list[Any]) -> ast.Await:
         return ast.Await(argument=c[1], span=self.span(c))

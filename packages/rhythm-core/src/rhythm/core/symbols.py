@@ -15,7 +15,7 @@ from typing import Literal
 from rhythm.core import ast, stdlib
 from rhythm.core.ast import Span
 
-BindingKind = Literal["let", "const", "param", "catch", "global"]
+BindingKind = Literal["let", "const", "param", "catch", "global", "function"]
 ScopeKind = Literal["global", "program", "block", "for", "catch", "arrow"]
 
 # Used only when the stdlib table is not available.
@@ -225,6 +225,8 @@ class _Resolver:
             if isinstance(stmt, ast.VarDecl):
                 for d in stmt.declarations:
                     self.declare_pattern(d.target, stmt.kind, scope, stmt)
+            elif isinstance(stmt, ast.FunctionDecl):
+                self.declare(stmt.name, "function", scope, stmt)
         for stmt in body:
             self.stmt(stmt, scope)
 
@@ -243,6 +245,22 @@ class _Resolver:
                 self.expr(d.init, scope)
         elif isinstance(stmt, ast.ExprStmt):
             self.expr(stmt.expr, scope)
+        elif isinstance(stmt, ast.FunctionDecl):
+            self.expr(stmt.func, scope)
+        elif isinstance(stmt, ast.Switch):
+            self.expr(stmt.discriminant, scope)
+            inner = self.new_scope("block", stmt.span, scope, stmt)
+            body = [s for case in stmt.cases for s in case.body]
+            for s in body:  # hoisted over every case: the cases share one scope
+                if isinstance(s, ast.VarDecl):
+                    for d in s.declarations:
+                        self.declare_pattern(d.target, s.kind, inner, s)
+                elif isinstance(s, ast.FunctionDecl):
+                    self.declare(s.name, "function", inner, s)
+            for case in stmt.cases:
+                self.expr(case.test, inner)
+                for s in case.body:
+                    self.stmt(s, inner)
         elif isinstance(stmt, ast.Block):
             self.statements(stmt.body, self.new_scope("block", stmt.span, scope, stmt))
         elif isinstance(stmt, ast.If):

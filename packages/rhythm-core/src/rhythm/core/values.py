@@ -143,6 +143,15 @@ def is_callable(v: Any) -> bool:
 # ---------------------------------------------------------------- numbers
 
 
+def to_int32(v: Any) -> int:
+    """ToInt32: the number modulo 2**32, as a signed 32-bit integer (NaN and infinities: 0)."""
+    x = v if type(v) is float else to_number(v)
+    if x != x or x in (math.inf, -math.inf):
+        return 0
+    n = int(x) & 0xFFFFFFFF
+    return n - 0x100000000 if n >= 0x80000000 else n
+
+
 def number_to_string(x: float) -> str:
     """Number::toString(10) exactly as JavaScript: shortest round-trip digits, JS exponent rules."""
     if x != x:

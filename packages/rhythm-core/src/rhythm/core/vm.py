@@ -41,6 +41,7 @@ from rhythm.core.values import (
     own_keys,
     strict_equals,
     to_boolean,
+    to_int32,
     to_number,
     to_primitive,
     to_property_key,
@@ -843,6 +844,9 @@ class VM:
                         stack[-1] = self.iterate(stack[-1])
                     elif o == op.ITER_KEYS:
                         stack[-1] = self.enumerable_keys(stack[-1])
+                    elif o == op.DELETE:
+                        key = to_property_key(pop())
+                        stack[-1] = self.delete_prop(stack[-1], key)
                     else:  # pragma: no cover - the compiler emits no other opcode
                         raise FatalError("InternalError", f"unknown opcode {o}")
                 except JSThrow as t:
@@ -906,6 +910,20 @@ class VM:
             return js_mod(x, y)
         if o == "**":
             return js_pow(x, y)
+        if o in _BITWISE:
+            a32, b32 = to_int32(x), to_int32(y)
+            if o == "&":
+                return float(a32 & b32)
+            if o == "|":
+                return float(a32 | b32)
+            if o == "^":
+                return float(a32 ^ b32)
+            shift = b32 & 31
+            if o == "<<":
+                return float(to_int32(float((a32 << shift) & 0xFFFFFFFF)))
+            if o == ">>":
+                return float(a32 >> shift)
+            return float((a32 & 0xFFFFFFFF) >> shift)  # >>>
         raise FatalError("InternalError", f"unknown operator {o}")
 
     def check_string(self, s: str) -> None:
@@ -1004,6 +1022,23 @@ class VM:
                 "TypeError", f"Cannot create property '{key}' on {typeof(obj)} {_describe(obj)}"
             )
 
+    def delete_prop(self, obj: Any, key: str) -> bool:
+        """`delete obj[key]` in strict mode. An array element becomes undefined (a hole in
+        JavaScript; `i in array` stays true here)."""
+        t = type(obj)
+        if t is dict:
+            obj.pop(key, None)
+            return True
+        if obj is UNDEFINED or obj is None:
+            raise js_error("TypeError", f"Cannot convert {to_string(obj)} to object")
+        if t is list or t is str:
+            i = array_index(key)
+            if key == "length" or (t is str and i is not None and i < len(obj)):
+                raise js_error("TypeError", f"Cannot delete property '{key}' of {_describe(obj)}")
+            if t is list and i is not None and i < len(obj):
+                obj[i] = UNDEFINED
+        return True
+
     def has_property(self, obj: Any, key: Any) -> bool:
         t = type(obj)
         k = to_property_key(key)
@@ -1034,6 +1069,9 @@ class VM:
         return []
 
 
+_BITWISE = frozenset(("&", "|", "^", "<<", ">>", ">>>"))
+
+
 def _unary(o: str, v: Any) -> Any:
     if o == "-":
         return -(v if type(v) is float else to_number(v))
@@ -1043,6 +1081,10 @@ def _unary(o: str, v: Any) -> Any:
         return to_number(v)
     if o == "typeof":
         return typeof(v)
+    if o == "~":
+        return float(~to_int32(v))
+    if o == "void":
+        return UNDEFINED
     raise FatalError("InternalError", f"unknown unary operator {o}")
 
 

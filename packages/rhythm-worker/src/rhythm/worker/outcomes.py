@@ -262,6 +262,12 @@ async def _guarded(coro: Any) -> Any:
 
 
 async def _run_async(item: Claimed, definition: TaskDefinition, timeout: float | None) -> Any:
+    if timeout is None:
+        # Awaited in place (no task of its own, the cheap common case): SystemExit and
+        # KeyboardInterrupt reach run_claimed's handler before the event loop sees them.
+        return await definition.fn(item.inputs)
+    # With a timeout, in a task of its own: a coroutine that swallows its cancellation cannot
+    # hold this attempt past the timeout.
     child = asyncio.ensure_future(_guarded(definition.fn(item.inputs)))
     try:
         done, _ = await asyncio.wait({child}, timeout=timeout)

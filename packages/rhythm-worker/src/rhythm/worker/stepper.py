@@ -70,7 +70,6 @@ class Stepper:
         self.max_state_bytes = vm.DEFAULT_MAX_STATE_BYTES
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
-        self.steps = 0
 
     async def run(self, item: Claimed) -> Outcome | None:
         failpoint("step-after-claim")
@@ -102,7 +101,6 @@ class Stepper:
                 item, lambda: store.commit_step(self._failed(item, row, failure))
             )
         failpoint("step-after-commit")
-        self.steps += 1
         if status is None:
             log.info(
                 "workflow %s (%s): step fenced out (lease lost or cancelled)", item.name, item.id

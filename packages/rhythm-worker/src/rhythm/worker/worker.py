@@ -53,6 +53,7 @@ READY_CHANNEL = "rhythm_ready"
 SCHEDULED_CHANNEL = "rhythm_scheduled"
 FLUSH_BATCH = 500
 PROMOTE_BATCH = 1000
+FLUSH_AT_LEAST = 2.0  # seconds a stopping worker always gives its unwritten results
 
 
 @dataclass(eq=False)
@@ -261,16 +262,22 @@ class Worker:
             r.discard = True
             r.cancel()
         # Results already produced are written before anything is handed back; during an outage
-        # that is given as long as the running tasks were (at least a second), then reported.
+        # that is given as long as the running tasks were, then reported. A second stop request
+        # cuts it short, but never below FLUSH_AT_LEAST: a healthy database needs milliseconds.
         flushed = asyncio.ensure_future(self._results.join())
-        hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait(
-            {flushed, hurry},
-            timeout=max(1.0, self.settings.grace_period),
-            return_when=asyncio.FIRST_COMPLETED,
-        )
+        hurried = self._hurry.is_set()
+        if not hurried:
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            await asyncio.wait(
+                {flushed, hurry},
+                timeout=max(FLUSH_AT_LEAST, self.settings.grace_period),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            hurried = hurry.done()
+            hurry.cancel()
+        if hurried and not flushed.done():
+            await asyncio.wait({flushed}, timeout=FLUSH_AT_LEAST)
         flushed.cancel()
-        hurry.cancel()
         if self._unwritten:
             log.error(
                 "could not store %d finished result(s) before stopping (%s); they will run "
