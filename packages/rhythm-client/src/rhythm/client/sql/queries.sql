@@ -24,6 +24,8 @@
 -- Timer rows are never deleted by anyone holding an executions lock (only fire_timers deletes
 -- them, taking them first): a timer made stale by a signal or a finished workflow just fires
 -- into nothing.
+-- rhythm.overdue stands outside this order: sync_overdue locks only its rows (no execution),
+-- and deletes other workers' rows with SKIP LOCKED only, so it cannot take part in a cycle.
 
 -- name: enqueue_one
 -- Create one execution and make it ready (or schedule it after `delay` seconds). With an
