@@ -6,6 +6,7 @@ a killed worker's rows expire; a stopping worker deletes its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -35,10 +36,9 @@ async def ov_async_stubborn(inputs: dict) -> str:
     gate = release[inputs["key"]]
     deadline = time.monotonic() + 30
     while not gate.is_set() and time.monotonic() < deadline:
-        try:
+        # Swallowed on purpose: the worker cannot stop this coroutine.
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0.02)
-        except asyncio.CancelledError:
-            pass  # swallowed on purpose: the worker cannot stop this coroutine
     return "late"
 
 
