@@ -320,3 +320,14 @@ def test_run_and_dev_have_help(flag: str) -> None:
     for command in ("run", "dev", "start", "signal"):
         shown = rhythm(None, command, flag)
         assert shown.returncode == 0 and "Usage: rhythm " in shown.stdout
+
+
+def test_run_gives_up_after_its_timeout_and_the_workflow_keeps_waiting(migrated_url: str) -> None:
+    request = {"requestId": "exp-3", "amount": 1, "requester": "sam"}
+    run = rhythm(migrated_url, "run", APPROVAL, "--input", json.dumps(request), "--timeout", "3")
+    assert run.returncode == 1
+    assert "has not finished after 3s (status suspended); it keeps its state" in run.stderr
+    wid = run.stderr.split("rhythm inspect ", 1)[1].split("`", 1)[0]
+    shown = json.loads(rhythm(migrated_url, "inspect", wid, "--json").stdout)
+    assert shown["execution"]["status"] == "suspended"
+    assert shown["wait"]["waits_on"][0]["name"] == "decision"

@@ -316,3 +316,19 @@ def test_function_declarations_are_checked_like_arrows() -> None:
     assert [d.message for d in diags] == [
         "function 'unused' is never used (prefix it with '_' to keep it)"
     ]
+
+
+def test_switch_is_checked_and_formatted() -> None:
+    assert [d.message for d in analyze("switch (1) { case 1: continue }").diagnostics] == [
+        "'continue' outside a loop"
+    ]
+    assert (
+        analyze("const o = { default: 1 }\nswitch (o.default) { case 1: break }").diagnostics == []
+    )
+    source = (
+        'let x\nswitch (x) {\n  case "a":\n    {\n      break\n    }\n  default:\n    x = 1\n}\n'
+    )
+    assert format_source(source) == source
+    assert (
+        format_source("let x\nswitch (x) { default: }\n") == "let x\nswitch (x) {\n  default:\n}\n"
+    )

@@ -235,6 +235,50 @@ for (const t of [() => delete arr.length, () => { let u; return delete u.x; }, (
 out.push(delete (await Task.run("t")).n, delete "abc"[7]);
 return out;
 """,
+    # switch: === matching, fall-through, default in the middle, break/continue/return inside,
+    # declarations shared by the cases, an await in the discriminant.
+    "switch_statements": """
+const out = [];
+const describe = (status) => {
+  switch (status) {
+    case "paid":
+      out.push("p");
+    case "shipped": {
+      out.push("s");
+      break;
+    }
+    case 1:
+    case "1":
+      return "one";
+    default:
+      out.push("d");
+    case "late":
+      out.push("l");
+  }
+  return status;
+};
+out.push(describe("paid"), describe("shipped"), describe(1), describe("1"), describe("x"), describe("late"));
+for (let i = 0; i < 4; i++) {
+  switch (i % 2) {
+    case 0:
+      if (i === 2) continue;
+      out.push("even" + i);
+      break;
+    default:
+      const k = i * 10;
+      out.push("odd" + k);
+  }
+  out.push("after" + i);
+}
+const x = 3;
+switch ((await Task.run("t")).n) {
+  case x - 2: { const x = "inner"; out.push(x); }
+  case 2: out.push("two");
+}
+switch (5) {}
+switch (5) { default: out.push("only default"); }
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };

@@ -400,6 +400,18 @@ class Gen:
         suspended side by side."""
         r = self.r
         u = self.fresh()
+        if c == 5 and r.random() < 0.5:
+            # switch: === matching, fall-through, default in the middle, a block case
+            pick = r.choice([self.num(), self.str_(), self.any_()])
+            return [
+                f"switch ({pick}) {{",
+                f"case {self.any_()}: out.push('a{u}');",
+                f"case {self.num()}: out.push('b{u}'); break;",
+                f"default: out.push('d{u}');",
+                f"case {self.str_()}: {{ const q = {self.any_()}; out.push(q); }}",
+                f"case {pick}: out.push('same{u}');",
+                "}",
+            ]
         if c == 8:
             # Async calls awaited together, suspending in between; one may throw after its first
             # await; one is left running (it never throws: Node would stop at the rejection).

@@ -25,6 +25,7 @@ PIECES = [*"(){}[];,.:?=+-*/%!<>&|`'\"\\$\n ",
     "while (x) ", "do ", "try {", "} catch (e) {", "finally ", "return ", "break\n", "await ",
     "x", "1", "/*", "*/", "//", "++", "\r\n", "\u2028", "é", "Task.", "Tassk.run()", "Mth.max",
     "const t0 = 1\n", "let y = 2\n", "}\n", "_", "z = 3;", "`a ${b} c`",
+    "function f(a) { return a }\n", "async ", "f(1)", "delete ", "x | 1", ", ",
 ]  # fmt: skip
 
 

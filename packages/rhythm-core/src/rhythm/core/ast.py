@@ -359,6 +359,21 @@ class Throw(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class SwitchCase(Node):
+    test: Expr | None  # None for `default:`
+    body: list[Stmt]
+
+
+@dataclass(kw_only=True, slots=True)
+class Switch(Node):
+    """`switch (x) { case a: ... default: ... }`: cases compared with ===, falling through
+    until `break`; the case bodies share one block scope."""
+
+    discriminant: Expr
+    cases: list[SwitchCase]
+
+
+@dataclass(kw_only=True, slots=True)
 class Try(Node):
     block: Block
     param: Pattern | None = None  # `catch (e)`; None for `catch {` or no catch clause
@@ -378,7 +393,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch
 )  # fmt: skip
 
 

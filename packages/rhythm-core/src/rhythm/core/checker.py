@@ -127,6 +127,8 @@ class _Checker:
 
     # ------------------------------------------------------------ structure
 
+    switches = 0  # switch statements around the statement being checked
+
     def stmts(self, body: list[object], loop: bool, arrow: bool) -> None:
         dead_from: object | None = None
         for i, stmt in enumerate(body):
@@ -147,8 +149,15 @@ class _Checker:
     def stmt(self, stmt: object, loop: bool, arrow: bool) -> None:
         if isinstance(stmt, ast.Block):
             self.stmts(stmt.body, loop, arrow)
+        elif isinstance(stmt, ast.Switch):
+            self.expr(stmt.discriminant, arrow)
+            self.switches += 1  # `break` leaves the switch; `continue` still needs a loop
+            for case in stmt.cases:
+                self.expr(case.test, arrow)
+                self.stmts(case.body, loop, arrow)
+            self.switches -= 1
         elif isinstance(stmt, ast.Break):
-            if not loop:
+            if not loop and not self.switches:
                 self.add(Code.BREAK_OUTSIDE_LOOP, "'break' outside a loop", stmt.span)
         elif isinstance(stmt, ast.Continue):
             if not loop:

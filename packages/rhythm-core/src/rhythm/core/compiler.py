@@ -87,7 +87,7 @@ class _CScope:
 @dataclass(slots=True)
 class _Loop:
     break_label: Label
-    continue_label: Label
+    continue_label: Label | None  # None for a switch
     break_depth: int  # scope depth (within the function) at the break target
     continue_depth: int
     handler_depth: int
@@ -434,11 +434,41 @@ class _Compiler:
         lp = self.f.loops[-1]
         self._jump_out(lp.break_label, lp.break_depth, lp.handler_depth)
 
+    def stmt_Switch(self, s: A.Switch) -> None:
+        body = [st for case in s.cases for st in case.body]
+        self.expr(s.discriminant)  # in the outer scope, before the cases' scope opens
+        scope = self.push_scope(_declared_names(body))
+        slot = scope.add("", "let")
+        self.emit(op.STORE_INIT, 0, slot)
+        self.hoist_functions(body)
+        starts = [Label() for _ in s.cases]
+        end = Label()
+        default = None
+        for case, start in zip(s.cases, starts, strict=True):
+            if case.test is None:
+                default = start
+                continue
+            self.emit(op.LOAD, 0, slot, "")
+            self.expr(case.test)
+            self.at(case)
+            self.emit(op.BINARY, "===")
+            self.emit(op.JUMP_IF_TRUE, start)
+        self.emit(op.JUMP, default or end)
+        self.loop(end, None)  # type: ignore[arg-type]  # a break target, not a continue one
+        for case, start in zip(s.cases, starts, strict=True):
+            self.mark(start)
+            for st in case.body:
+                self.stmt(st)
+        self.f.loops.pop()
+        self.mark(end)
+        self.pop_scope()
+
     def stmt_Continue(self, s: A.Continue) -> None:
-        if not self.f.loops:
+        loops = [lp for lp in self.f.loops if lp.continue_label is not None]
+        if not loops:
             self.emit(op.THROW_ERROR, "SyntaxError", "continue outside a loop")
             return
-        lp = self.f.loops[-1]
+        lp = loops[-1]
         self._jump_out(lp.continue_label, lp.continue_depth, lp.handler_depth)
 
     def stmt_Return(self, s: A.Return) -> None:

@@ -470,6 +470,13 @@ class _Printer:
             return parts
         if isinstance(s, ast.Empty):
             return ";"
+        if isinstance(s, ast.Switch):
+            cases: list[Any] = []
+            for case in s.cases:
+                head = "default:" if case.test is None else ["case ", self.expr(case.test, 0), ":"]
+                inner = self.body(case.body, case.span.start, case.span.end)
+                cases.extend([HARD, head, Indent([HARD, *inner]) if inner else ""])
+            return ["switch (", self.expr(s.discriminant, 0), ") {", Indent(cases), HARD, "}"]
         if isinstance(s, ast.FunctionDecl):
             f = s.func
             params = [self.pattern(p) for p in f.params]

@@ -49,6 +49,9 @@ _STARTERS = frozenset(
 )
 _CLOSER_TYPES = frozenset({"RPAR", "RSQB", "RBRACE", "TEMPLATE_TAIL"})
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029]")  # the lexer's line breaks
+# Statements never reported as unreachable (as in _Checker.stmts: a function declaration is
+# hoisted).
+_NOT_DEAD = (ast.Empty, ast.ErrorStmt, ast.FunctionDecl)
 # Positions quoted in messages ("... '(' at 3:5", "(declared with const at 3:5)", "(at 3:5)").
 _QUOTED_POSITION = re.compile(r"(' at |const at |\(at )(\d+):(\d+)")
 # Past this many syntax errors the parser stops reporting; windows cannot know where that falls.
@@ -142,10 +145,12 @@ def _make_unit(stmt: ast.Stmt) -> Unit:
     resolver.table = table = SymbolTable(root, root)
     resolver.stmt(stmt, root)  # top-level declarations are hoisted by the join, not here
     declared: list[tuple[ast.Identifier, str, ast.Node]] = []
-    if isinstance(stmt, ast.VarDecl):
+    if isinstance(stmt, ast.VarDecl):  # what symbols._Resolver.statements hoists
         for declarator in stmt.declarations:
             for ident in pattern_names(declarator.target):
                 declared.append((ident, stmt.kind, stmt))
+    elif isinstance(stmt, ast.FunctionDecl):
+        declared.append((stmt.name, "function", stmt))
     program = ast.Program(body=[stmt], span=stmt.span)
     checker = _UnitChecker(program, table)
     checker.stmt(stmt, False, False)
@@ -500,19 +505,18 @@ def _assemble(
         )
     for b in top:
         if id(b) not in read and not b.name.startswith("_"):
+            what = "function" if b.kind == "function" else "variable"  # as _Checker.unused
             add(
                 Diagnostic(
                     Code.UNUSED_VARIABLE,
                     Severity.WARNING,
-                    f"variable '{b.name}' is never used (prefix it with '_' to keep it)",
+                    f"{what} '{b.name}' is never used (prefix it with '_' to keep it)",
                     b.span,
                 )
             )
     for i, unit in enumerate(units):
         if unit.terminates and i + 1 < len(units):
-            rest = [
-                u.stmt for u in units[i + 1 :] if not isinstance(u.stmt, ast.Empty | ast.ErrorStmt)
-            ]
+            rest = [u.stmt for u in units[i + 1 :] if not isinstance(u.stmt, _NOT_DEAD)]
             if rest:
                 add(
                     Diagnostic(

@@ -65,6 +65,9 @@ KEYWORDS = {
     "function": "FUNCTION",
     "void": "VOID",
     "delete": "DELETE",
+    "switch": "SWITCH",
+    "case": "CASE",
+    "default": "DEFAULT",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
@@ -73,9 +76,6 @@ RESERVED_HINTS = {
     "class": "use object literals and arrow functions",
     "new": "objects are made with literals; there are no constructors",
     "this": "there are no methods or classes",
-    "switch": "use if / else if",
-    "case": "use if / else if",
-    "default": "use if / else if",
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
@@ -759,6 +759,7 @@ class _Shaper:
         self.stack: list[tuple[str, Tok]] = []  # (kind, opening token)
         self.diagnostics: list[Diagnostic] = []
         self.of_index = -1  # raw index of the `of` word of the current for-of head
+        self.case_heads: list[int] = []  # bracket depth of each `case`/`default` awaiting its colon
         self._scanned = 0  # `prev_end`: how much of `out` was looked at
         self._real_end = 0  # `prev_end`: where the last real token in out[:_scanned] ended
 
@@ -857,6 +858,11 @@ class _Shaper:
                 tok.type = ty
             if tok.nl_before:
                 self.maybe_asi(tok)
+            if ty in ("CASE", "DEFAULT"):
+                self.case_heads.append(len(self.stack))
+            elif ty == "COLON" and self.case_heads and self.case_heads[-1] == len(self.stack):
+                self.case_heads.pop()
+                tok.kind = "case"  # `case x: {` opens a block, not an object
             if ty == "LBRACE":
                 self.open_brace(tok)
                 continue
@@ -943,7 +949,12 @@ class _Shaper:
 
     def open_brace(self, tok: Tok) -> None:
         p = self.prev()
-        if p is None or p.type in _BLOCK_PREV or (p.type == "RBRACE" and p.kind == "b"):
+        if (
+            p is None
+            or p.type in _BLOCK_PREV
+            or (p.type == "RBRACE" and p.kind == "b")
+            or (p.type == "COLON" and p.kind == "case")
+        ):
             kind = "{a" if p is not None and p.type == "ARROW" else "{b"
             tok.type = "LBRACE"
         else:

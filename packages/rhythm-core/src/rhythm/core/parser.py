@@ -325,6 +325,18 @@ class _Builder:
             return ast.ForOf(kind=kind, target=c[3], iterable=c[5], body=c[7], span=span)
         return ast.ForIn(kind=kind, target=c[3], object=c[5], body=c[7], span=span)
 
+    def switch_stmt(self, c: list[Any]) -> ast.Switch:
+        cases = [x for x in c[5:-1] if isinstance(x, ast.SwitchCase)]
+        return ast.Switch(discriminant=c[2], cases=cases, span=self.span(c))
+
+    def case_clause(self, c: list[Any]) -> ast.SwitchCase:
+        body = [x for x in c[3:] if isinstance(x, ast.Node)]
+        return ast.SwitchCase(test=c[1], body=body, span=self.span(c))
+
+    def default_clause(self, c: list[Any]) -> ast.SwitchCase:
+        body = [x for x in c[2:] if isinstance(x, ast.Node)]
+        return ast.SwitchCase(test=None, body=body, span=self.span(c))
+
     def try_catch(self, c: list[Any]) -> ast.Try:
         return ast.Try(block=c[1], param=c[4], handler=c[6], finalizer=c[8], span=self.span(c))
 

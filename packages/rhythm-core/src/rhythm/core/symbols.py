@@ -247,6 +247,20 @@ class _Resolver:
             self.expr(stmt.expr, scope)
         elif isinstance(stmt, ast.FunctionDecl):
             self.expr(stmt.func, scope)
+        elif isinstance(stmt, ast.Switch):
+            self.expr(stmt.discriminant, scope)
+            inner = self.new_scope("block", stmt.span, scope, stmt)
+            body = [s for case in stmt.cases for s in case.body]
+            for s in body:  # hoisted over every case: the cases share one scope
+                if isinstance(s, ast.VarDecl):
+                    for d in s.declarations:
+                        self.declare_pattern(d.target, s.kind, inner, s)
+                elif isinstance(s, ast.FunctionDecl):
+                    self.declare(s.name, "function", inner, s)
+            for case in stmt.cases:
+                self.expr(case.test, inner)
+                for s in case.body:
+                    self.stmt(s, inner)
         elif isinstance(stmt, ast.Block):
             self.statements(stmt.body, self.new_scope("block", stmt.span, scope, stmt))
         elif isinstance(stmt, ast.If):

@@ -175,8 +175,9 @@ class RhythmLanguageServer(LanguageServer):
                     log.debug("analysis of %s abandoned for a newer edit", uri)
                     return
                 assert document is not None
-                if self.documents.ready(uri) is not ready:
-                    return  # a newer analysis landed while this one ran
+                if self.open_document(uri) is None or self.documents.ready(uri) is not ready:
+                    return  # closed meanwhile, or a newer analysis landed
+                # (Edited meanwhile: still the newest analysis, for views and the next edit.)
             if document is not ready:
                 self.documents.put(document)
                 log.debug("analysed %s in %.1f ms", uri, document.seconds * 1000)

@@ -31,6 +31,7 @@ from rhythm.client.errors import ConfigError
 from rhythm.client.workflow_files import FLOW_SUFFIX, WorkflowFileError, load_workflows
 from rhythm.worker.app import App, app_tasks, find_app, import_tasks
 from rhythm.worker.registry import DEFAULT_QUEUE
+from rhythm.worker.worker import Worker
 
 WATCH_SECONDS = 0.5
 
@@ -122,8 +123,6 @@ async def _dev(
     watch_interval: float,
     database_url: str | None,
 ) -> None:
-    from rhythm.worker.worker import Worker
-
     assert app.workflows is not None
     out = console()
     setting = resolve_database(database_url, app.root)

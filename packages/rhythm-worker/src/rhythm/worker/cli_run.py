@@ -33,6 +33,7 @@ from rhythm.client.workflow_files import WorkflowSource, load_workflows
 from rhythm.worker.app import App, app_tasks, find_app, import_tasks
 from rhythm.worker.live import StepReporter
 from rhythm.worker.registry import DEFAULT_QUEUE
+from rhythm.worker.worker import Worker
 
 # How often the live view looks at the workflow's tree (each look is two small queries).
 LOOK_SECONDS = 0.1
@@ -103,13 +104,11 @@ async def _run(
     database_url: str | None,
     err: Console,
 ) -> int:
-    from rhythm.worker.worker import Worker
-
     definitions = load_workflows(_sources(app, flow_file))  # refuse a broken file before anything
     name = next(d.name for d in definitions if d.path.resolve() == flow_file.resolve())
     setting = resolve_database(database_url, app.root)
     url = await asyncio.to_thread(resolve_database_url, database_url, app.root)
-    where = app.embedded_label() if setting.url is None else (describe_target(url))
+    where = app.embedded_label() if setting.url is None else describe_target(url)
     tasks = app_tasks(app, modules)
     queues = sorted({d.queue for d in tasks.values()} | {DEFAULT_QUEUE})
     try:
