@@ -159,3 +159,28 @@ def test_a_killed_workers_rows_are_hidden_then_deleted(
     until(lambda: remaining() == {gone})
     with connect(migrated_url, autocommit=True) as conn:
         conn.execute("DELETE FROM rhythm.overdue WHERE worker_id = 'killed'")
+
+
+@task("ov-quick")
+def ov_quick(inputs: dict) -> str:
+    return "done"
+
+
+def test_a_retry_beside_its_overdue_attempt_holds_a_slot_of_its_own(
+    client: Client, start_worker, gate: str
+) -> None:
+    """Attempt 1 runs on past its timeout; attempt 2 of the same execution then runs on the same
+    worker and times out too: two slots held, both listed, nothing else runs meanwhile."""
+    queue = q()
+    worker = start_worker(tasks=[*TASKS, ov_quick], queues=[queue], concurrency=2)
+    tid = client.tasks.run("ov-sync-stuck", {"key": gate}, queue=queue, retries=1)
+    assert client.executions.wait(tid, timeout=10).attempt == 2
+    shown = until(lambda: len(listed(client, tid)) == 2 and listed(client, tid))
+    assert sorted(t.attempt for t in shown) == [1, 2]
+    assert worker.overdue == 2
+    quick = client.tasks.run("ov-quick", {}, queue=queue)
+    time.sleep(1.0)
+    assert client.executions.get(quick).status == "pending"  # both slots are held
+    release[gate].set()
+    assert client.executions.wait(quick, timeout=10).status == "completed"
+    until(lambda: not listed(client, tid))

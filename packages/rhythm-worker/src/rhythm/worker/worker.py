@@ -141,7 +141,9 @@ class Worker:
         self.threads = DaemonThreadPool(concurrency)
         self.store: WorkerStore | None = None  # while serving
         self._runners: dict[str, Runner] = {}
-        self._running: dict[str, _Running] = {}
+        # By (execution id, attempt): an overdue attempt still holds its slot while the next
+        # attempt of the same execution may already run here.
+        self._running: dict[tuple[str, int], _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
         self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -396,7 +398,7 @@ class Worker:
     def _start(self, item: Claimed) -> None:
         definition = self.tasks.get(item.name) if item.type == "task" else None
         r = _Running(item, definition, asyncio.get_running_loop().time())
-        self._running[item.id] = r
+        self._running[(item.id, item.attempt)] = r
         r.task = asyncio.create_task(self._execute(r), name=f"rhythm-{item.type}-{item.id}")
 
     async def _execute(self, r: _Running) -> None:
@@ -427,7 +429,7 @@ class Worker:
             if isinstance(outcome, Failed) and outcome.lingering is not None:
                 await self._hold_slot(r, outcome.lingering)
         finally:
-            self._running.pop(item.id, None)
+            self._running.pop((item.id, item.attempt), None)
             self._wakeup.set()
 
     async def _hold_slot(self, r: _Running, lingering: asyncio.Future[Any]) -> None:
@@ -596,7 +598,8 @@ class Worker:
             except DATABASE_ERRORS as exc:
                 log.warning("lease renewal failed: %s", one_line(str(exc)))
                 continue
-            for execution_id, r in list(self._running.items()):
+            for r in list(self._running.values()):
+                execution_id = r.item.id
                 mine = (execution_id, r.item.attempt) in held
                 if r.claimed_at < began and not mine and not r.discard:
                     log.warning(
