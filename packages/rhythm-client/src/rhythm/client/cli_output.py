@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rhythm.client.models import STATUSES, ChildExecution, Execution, Overview
+from rhythm.client.models import STATUSES, ChildExecution, Execution, OverdueTask, Overview
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,3 +147,28 @@ def status_tables(overview: Overview) -> tuple[Table, Table]:
     for q in overview.queues:
         per_queue.add_row(q.queue, str(q.ready), str(q.scheduled), str(q.running))
     return by_status, per_queue
+
+
+OVERDUE_TITLE = "Still running past their timeout (slot held)"
+
+
+def overdue_table(overdue: Iterable[OverdueTask]) -> Table:
+    """Tasks whose attempt timed out but which could not be stopped: each holds a worker slot."""
+    table = Table(box=None, header_style="bold", title=OVERDUE_TITLE, title_justify="left")
+    table.add_column("WORKER", overflow="fold")
+    table.add_column("TASK", overflow="fold")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("ATTEMPT", justify="right")
+    table.add_column("TIMEOUT", justify="right")
+    table.add_column("OVERDUE FOR", justify="right")
+    for t in overdue:
+        table.add_row(
+            t.worker_id,
+            t.name,
+            t.execution_id,
+            str(t.attempt),
+            seconds_text(t.timeout_seconds),
+            seconds_text(t.overdue_seconds),
+            style="yellow",
+        )
+    return table
