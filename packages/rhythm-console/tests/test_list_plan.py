@@ -56,6 +56,7 @@ CURSOR = Cursor(datetime(2026, 1, 1, tzinfo=UTC), "00000000-0000-0000-0000-00000
         ({"status": "failed"}, CURSOR),
         ({"name": "job_7"}, CURSOR),
         ({"name": "job_7", "status": "failed", "type": "task"}, None),
+        ({"name": "job_7", "status": "failed"}, CURSOR),
     ],
 )
 def test_the_list_walks_an_index_and_never_sorts_the_table(filled: str, filters, cursor) -> None:
@@ -65,3 +66,10 @@ def test_the_list_walks_an_index_and_never_sorts_the_table(filled: str, filters,
     assert "Seq Scan" not in nodes, nodes
     assert "Sort" not in nodes, nodes  # an Incremental Sort of a few tied rows is fine
     assert any("Index" in n for n in nodes), nodes
+
+
+def test_name_and_status_together_use_their_own_index(filled: str) -> None:
+    plan = json.dumps(
+        _plan(filled, list_params({"name": "job_7", "status": "failed"}, None, None, None, 50))
+    )
+    assert "executions_name_status_created" in plan, plan

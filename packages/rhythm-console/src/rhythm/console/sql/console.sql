@@ -5,7 +5,8 @@
 -- name: list_executions
 -- One page of executions, newest first, after the keyset cursor (before_created, before_id) when
 -- given. Every filter is optional (NULL: any). Walks executions_created (no filter),
--- executions_status_created or executions_name_created; never sorts the table.
+-- executions_status_created, executions_name_created or executions_name_status_created
+-- (migration 0005); never sorts the table.
 SELECT id, type, name, queue, status, attempt, parent_id, idempotency_key, created_at,
        started_at, completed_at
 FROM rhythm.executions
