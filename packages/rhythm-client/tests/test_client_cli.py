@@ -48,6 +48,7 @@ def test_execution_commands(migrated_url: str) -> None:
             "cancelled": 0,
         },
         "queues": [{"queue": "cli-q", "ready": 1, "scheduled": 1, "running": 0}],
+        "overdue": [],
     }
 
     code, out = rhythm("ls", "--name", "cli-a", "--database-url", migrated_url)

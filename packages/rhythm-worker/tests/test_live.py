@@ -112,3 +112,25 @@ def test_waiting_on_a_signal_or_timer_is_reported_once_per_wait() -> None:
     ]
     # Waiting on a task only: the task's own lines say it all.
     assert lines(r, Inspection(suspended, [], wait("task", "get-user", line=1))) == []
+
+
+def test_a_child_workflow_finishes_after_its_own_steps_when_seen_at_once() -> None:
+    # Two children and their tasks all done between two looks: each child's tasks are shown
+    # under it, and a child's end comes after its steps, not before them.
+    r = StepReporter()
+    end = {"completed_at": T0 + timedelta(milliseconds=10)}
+    error = {"type": "OutOfStock", "message": "none left"}
+    a = child("a", "failed", type="workflow", name="pack_a", error=error, **end)
+    b = child("b", "completed", type="workflow", name="pack_b", **end)
+    a_task = child("at", "failed", parent="a", name="reserve_a", error=error, **end)
+    b_task = child("bt", "completed", parent="b", name="reserve_b", **end)
+    assert lines(r, Inspection(root("running"), [a, b, a_task, b_task])) == [
+        "  ▶ workflow pack_a started",
+        "    ▶ task reserve_a started",
+        "    ✗ task reserve_a failed after 10ms: OutOfStock: none left",
+        "  ✗ workflow pack_a failed after 10ms: OutOfStock: none left",
+        "  ▶ workflow pack_b started",
+        "    ▶ task reserve_b started",
+        "    ✓ task reserve_b completed in 10ms",
+        "  ✓ workflow pack_b completed in 10ms",
+    ]

@@ -11,6 +11,7 @@ from rhythm.client.cli_output import (
     console,
     executions_table,
     json_option,
+    overdue_table,
     print_json,
     status_tables,
 )
@@ -29,7 +30,8 @@ def _client(database_url: str | None) -> Any:
 @json_option
 @database_url_option
 def status_command(as_json: bool, database_url: str | None) -> None:
-    """Executions by status, and per queue what is ready, scheduled and running."""
+    """Executions by status, per queue what is ready, scheduled and running, and tasks still
+    running past their timeout (each holding a worker's slot)."""
     with _client(database_url) as client:
         overview = client.status()
     if as_json:
@@ -43,6 +45,9 @@ def status_command(as_json: bool, database_url: str | None) -> None:
         out.print(per_queue)
     else:
         out.print("Queues: nothing ready, scheduled or running")
+    if overview.overdue:
+        out.print()
+        out.print(overdue_table(overview.overdue))
 
 
 @click.command("ls")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rhythm.client.models import STATUSES, ChildExecution, Execution, Overview
+from rhythm.client.models import STATUSES, ChildExecution, Execution, OverdueTask, Overview
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,6 +110,11 @@ def when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def steps_text(count: int) -> str:
+    """A workflow's step count: its attempt counter, since a workflow is claimed once per step."""
+    return "1 step" if count == 1 else f"{count} steps"
+
+
 def executions_table(found: Iterable[Execution]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("ID", no_wrap=True)
@@ -117,7 +122,7 @@ def executions_table(found: Iterable[Execution]) -> Table:
     table.add_column("NAME", overflow="fold")
     table.add_column("STATUS", no_wrap=True)
     table.add_column("QUEUE")
-    table.add_column("ATTEMPT", justify="right")
+    table.add_column("ATTEMPT/STEPS", justify="right")
     table.add_column("CREATED", no_wrap=True)
     table.add_column("TOOK", justify="right")
     for ex in found:
@@ -127,7 +132,7 @@ def executions_table(found: Iterable[Execution]) -> Table:
             ex.name,
             status_text(ex.status),
             ex.queue,
-            str(ex.attempt),
+            str(ex.attempt) if ex.type == "task" else steps_text(ex.attempt),
             when(ex.created_at),
             seconds_text(elapsed(ex)),
         )
@@ -147,3 +152,28 @@ def status_tables(overview: Overview) -> tuple[Table, Table]:
     for q in overview.queues:
         per_queue.add_row(q.queue, str(q.ready), str(q.scheduled), str(q.running))
     return by_status, per_queue
+
+
+OVERDUE_TITLE = "Still running past their timeout (slot held)"
+
+
+def overdue_table(overdue: Iterable[OverdueTask]) -> Table:
+    """Tasks whose attempt timed out but which could not be stopped: each holds a worker slot."""
+    table = Table(box=None, header_style="bold", title=OVERDUE_TITLE, title_justify="left")
+    table.add_column("WORKER", overflow="fold")
+    table.add_column("TASK", overflow="fold")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("ATTEMPT", justify="right")
+    table.add_column("TIMEOUT", justify="right")
+    table.add_column("OVERDUE FOR", justify="right")
+    for t in overdue:
+        table.add_row(
+            t.worker_id,
+            t.name,
+            t.execution_id,
+            str(t.attempt),
+            seconds_text(t.timeout_seconds),
+            seconds_text(t.overdue_seconds),
+            style="yellow",
+        )
+    return table

@@ -153,7 +153,8 @@ class Client:
         return found
 
     def status(self) -> Overview:
-        """Executions per status, and per queue what is ready, scheduled and running."""
+        """Executions per status, per queue what is ready, scheduled and running, and the tasks
+        still running past their timeout (`Overview.overdue`: each holds a worker's slot)."""
         return self._drive(ops.overview())
 
     # -- the driver

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -145,19 +146,59 @@ class QueueCounts:
 
 
 @dataclass(frozen=True)
+class OverdueTask:
+    """A task attempt that ran past its timeout and could not be stopped (a sync task's thread,
+    or a coroutine that swallowed its cancellation): the attempt has failed, but the task still
+    runs and holds one of its worker's concurrency slots until it returns."""
+
+    worker_id: str
+    execution_id: str
+    attempt: int
+    name: str
+    timeout_seconds: float | None
+    timed_out_at: datetime
+    overdue_seconds: float  # how long it has run past its timeout, when the status was read
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OverdueTask:
+        return cls(
+            worker_id=row["worker_id"],
+            execution_id=str(row["execution_id"]),
+            attempt=int(row["attempt"]),
+            name=row["name"],
+            timeout_seconds=row["timeout_seconds"],
+            timed_out_at=row["timed_out_at"],
+            overdue_seconds=max(0.0, float(row["overdue_seconds"])),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["timed_out_at"] = self.timed_out_at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
 class Overview:
-    """What `Client.status()` returns: executions per status (every status present, 0 if none)
-    and, per queue, what is ready, scheduled and running."""
+    """What `Client.status()` returns: executions per status (every status present, 0 if none),
+    per queue what is ready, scheduled and running, and the tasks still running past their
+    timeout (`overdue`, each holding a worker's slot)."""
 
     executions: dict[str, int]
     queues: list[QueueCounts]
+    overdue: list[OverdueTask] = field(default_factory=list)
 
     @classmethod
-    def from_rows(cls, counts: list[dict[str, Any]], queues: list[dict[str, Any]]) -> Overview:
+    def from_rows(
+        cls,
+        counts: list[dict[str, Any]],
+        queues: list[dict[str, Any]],
+        overdue: Sequence[dict[str, Any]] = (),
+    ) -> Overview:
         found = {row["status"]: int(row["n"]) for row in counts}
         return cls(
             {status: found.get(status, 0) for status in STATUSES},
             [QueueCounts(r["queue"], r["ready"], r["scheduled"], r["running"]) for r in queues],
+            [OverdueTask.from_row(r) for r in overdue],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -167,4 +208,5 @@ class Overview:
                 {"queue": q.queue, "ready": q.ready, "scheduled": q.scheduled, "running": q.running}
                 for q in self.queues
             ],
+            "overdue": [t.to_json() for t in self.overdue],
         }

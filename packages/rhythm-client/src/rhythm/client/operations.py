@@ -277,10 +277,14 @@ def fetch_executions(call: Call) -> Operation[list[Execution]]:
 
 
 def overview() -> Operation[Overview]:
-    counts, queues = yield Atomic(
-        (Call("status_counts", {}, "all"), Call("queue_overview", {}, "all"))
+    counts, queues, overdue = yield Atomic(
+        (
+            Call("status_counts", {}, "all"),
+            Call("queue_overview", {}, "all"),
+            Call("overdue_tasks", {}, "all"),
+        )
     )
-    return Overview.from_rows(counts, queues)
+    return Overview.from_rows(counts, queues, overdue)
 
 
 def prune_executions(older_than: object, statuses: object, batch_size: object) -> Operation[int]:

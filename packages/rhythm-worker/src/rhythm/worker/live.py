@@ -30,26 +30,44 @@ class StepReporter:
         self._wait: tuple[object, ...] | None = None
 
     def update(self, found: Inspection) -> list[Text]:
-        lines: list[Text] = []
         root = found.execution
         depth = _depths(root, found.children)
+        known = set(depth)
+        under: dict[str, list[ChildExecution]] = {}
         for child in found.children:
-            lines.extend(self._child(child, depth.get(child.id, 1)))
+            parent = child.parent_id if child.parent_id in known else root.id
+            under.setdefault(parent or root.id, []).append(child)
+        lines = self._tree(root.id, under, depth)
         lines.extend(self._waiting(found))
         return lines
 
-    def _child(self, ex: ChildExecution, depth: int) -> list[Text]:
+    def _tree(
+        self, parent: str, under: dict[str, list[ChildExecution]], depth: dict[str, int]
+    ) -> list[Text]:
+        # Depth first, so that when several steps changed between two looks a child workflow's
+        # own steps are shown under it, between its start and its end.
+        lines: list[Text] = []
+        for child in under.get(parent, []):
+            opening, closing = self._child(child, depth.get(child.id, 1))
+            lines.extend(opening)
+            lines.extend(self._tree(child.id, under, depth))
+            lines.extend(closing)
+        return lines
+
+    def _child(self, ex: ChildExecution, depth: int) -> tuple[list[Text], list[Text]]:
+        """The new lines for one step: those opening it (started) and those closing it."""
         before = self._seen.get(ex.id)
         now = _Seen(ex.status, ex.attempt)
         if before == now:
-            return []
+            return [], []
         self._seen[ex.id] = now
+        opening: list[Text] = []
         lines: list[Text] = []
         was_waiting = before is None or before.status == "pending"
         if ex.status in ("running", "suspended"):
             if was_waiting:
                 again = f" (attempt {ex.attempt})" if ex.attempt > 1 else ""
-                lines.append(_line(depth, "running", ex, f"started{again}"))
+                opening.append(_line(depth, "running", ex, f"started{again}"))
         elif ex.status == "pending":
             if before is not None and before.status == "running":
                 problem = _message(ex.error)
@@ -57,7 +75,7 @@ class StepReporter:
         else:
             if was_waiting and ex.status != "cancelled":
                 # It started and finished between two looks: report both.
-                lines.append(_line(depth, "running", ex, "started"))
+                opening.append(_line(depth, "running", ex, "started"))
             took = seconds_text(ex.duration)
             if ex.status == "completed":
                 lines.append(_line(depth, "completed", ex, f"completed in {took}"))
@@ -67,7 +85,7 @@ class StepReporter:
                 )
             else:
                 lines.append(_line(depth, "cancelled", ex, "cancelled"))
-        return lines
+        return opening, lines
 
     def _waiting(self, found: Inspection) -> list[Text]:
         wait = found.wait

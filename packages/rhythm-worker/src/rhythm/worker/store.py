@@ -66,6 +66,16 @@ class FailedAttempt:
     retry_delay: float | None
 
 
+@dataclass(frozen=True)
+class OverdueAttempt:
+    """A task attempt past its timeout that could not be stopped and still holds a slot."""
+
+    id: str
+    attempt: int
+    name: str
+    timeout: float | None
+
+
 class WorkerStore:
     """The queries of one worker (its id is part of every lease it takes or renews)."""
 
@@ -161,6 +171,24 @@ class WorkerStore:
         async with self.connection() as conn:
             row = await (await conn.execute(query("reap_expired_leases"), params)).fetchone()
         return 0 if row is None else int(row["count"])
+
+    async def sync_overdue(
+        self, overdue: Sequence[OverdueAttempt], lease_seconds: float
+    ) -> tuple[int, int, int]:
+        """Make this worker's rows of rhythm.overdue exactly `overdue`, each expiring in
+        `lease_seconds`, and delete other workers' expired rows: (reported, returned, expired)."""
+        params = {
+            "worker_id": self.worker_id,
+            "lease_seconds": lease_seconds,
+            "ids": [uuid.UUID(o.id) for o in overdue],
+            "attempts": [o.attempt for o in overdue],
+            "names": [o.name for o in overdue],
+            "timeouts": [o.timeout for o in overdue],
+        }
+        async with self.connection() as conn:
+            row = await (await conn.execute(query("sync_overdue"), params)).fetchone()
+        assert row is not None
+        return int(row["reported"]), int(row["returned"]), int(row["expired"])
 
     # ------------------------------------------------------------ workflow steps
 

@@ -34,6 +34,7 @@ from rhythm.client.workflow_files import (
 )
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome, one_line, storable
+from rhythm.worker.overdue import OverdueReport
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
 from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
@@ -41,6 +42,7 @@ from rhythm.worker.store import (
     DATABASE_ERRORS,
     FailedAttempt,
     Finished,
+    OverdueAttempt,
     WorkerStore,
     is_outage,
     open_pool,
@@ -141,11 +143,17 @@ class Worker:
         self._runners: dict[str, Runner] = {}
         self._running: dict[str, _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
-        self.overdue = 0  # tasks past their timeout that could not be stopped, holding slots
+        self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._notified = True
         self._schedule_changed = True
+
+    @property
+    def overdue(self) -> int:
+        """Tasks past their timeout that could not be stopped, each holding a slot (shown by
+        `rhythm status` from rhythm.overdue)."""
+        return 0 if self._overdue is None else len(self._overdue)
 
     # ------------------------------------------------------------ entry points
 
@@ -184,6 +192,7 @@ class Worker:
         await asyncio.to_thread(_check_schema, url)
         pool = open_pool(url, self.settings.flushers + 2, self.settings.statement_timeout)
         store = self.store = WorkerStore(pool, self.worker_id)
+        overdue = self._overdue = OverdueReport(store, self.settings.lease_seconds)
         if self.workflows:
             async with store.connection() as conn:
                 await store_workflow_definitions(conn, self.workflows)
@@ -197,6 +206,7 @@ class Worker:
         background = [
             asyncio.create_task(self._listen(url, store), name="rhythm-listen"),
             asyncio.create_task(self._keep_leases(store), name="rhythm-leases"),
+            asyncio.create_task(overdue.keep(), name="rhythm-overdue"),
             *(
                 asyncio.create_task(self._flush_results(store), name=f"rhythm-flush-{i}")
                 for i in range(self.settings.flushers)
@@ -214,6 +224,8 @@ class Worker:
             await self._claim_loop(store)
             await self._shut_down(store)
         finally:
+            with contextlib.suppress(Exception):  # best effort: unrenewed rows expire anyway
+                await asyncio.wait_for(overdue.close(), FLUSH_AT_LEAST)
             for sig in signals:
                 self._loop.remove_signal_handler(sig)
             for t in background:
@@ -224,6 +236,7 @@ class Worker:
             await pool.close()
             self.threads.shutdown()
             self.store = None
+            self._overdue = None
             self._loop = None
             log.info(
                 "worker %s stopped (%d completed, %d failed attempts)",
@@ -421,12 +434,18 @@ class Worker:
         """A task past its timeout that could not be stopped keeps its slot until it returns:
         counting the slot free would run more tasks at once than `concurrency` promises."""
         r.overdue = r.discard = True  # its attempt is failed; it is no longer leased
-        self.overdue += 1
+        report = self._overdue
+        item = r.item
+        if report is not None:
+            timeout = item.timeout
+            if timeout is None and r.definition is not None:
+                timeout = r.definition.timeout
+            report.add(OverdueAttempt(item.id, item.attempt, item.name, timeout))
         loop = asyncio.get_running_loop()
         since = loop.time()
         log.warning(
             "%s %s (%s) ran past its timeout and could not be stopped: it holds 1 of %d slot(s) "
-            "until it returns (%d slot(s) held by overdue tasks now)",
+            "until it returns (%d slot(s) held by overdue tasks now; `rhythm status` lists them)",
             r.item.type,
             r.item.name,
             r.item.id,
@@ -437,7 +456,8 @@ class Worker:
             with contextlib.suppress(Exception):
                 await asyncio.wait([lingering])
         finally:
-            self.overdue -= 1
+            if report is not None:
+                report.remove(item.id, item.attempt)
         log.info(
             "overdue %s %s (%s) returned after its timeout (%.1f s late); its slot is free again "
             "and its result was dropped",

@@ -24,6 +24,8 @@
 -- Timer rows are never deleted by anyone holding an executions lock (only fire_timers deletes
 -- them, taking them first): a timer made stale by a signal or a finished workflow just fires
 -- into nothing.
+-- rhythm.overdue stands outside this order: sync_overdue locks only its rows (no execution),
+-- and deletes other workers' rows with SKIP LOCKED only, so it cannot take part in a cycle.
 
 -- name: enqueue_one
 -- Create one execution and make it ready (or schedule it after `delay` seconds). With an
@@ -339,6 +341,45 @@ FROM rhythm.leases AS l
 JOIN mine ON mine.id = l.execution_id AND mine.attempt = l.attempt
 WHERE l.worker_id = %(worker_id)s;
 
+-- name: sync_overdue
+-- Make this worker's rows of rhythm.overdue (tasks past their timeout that could not be stopped,
+-- each still holding a slot) exactly the (id, attempt, name, timeout) rows given, each expiring
+-- `lease_seconds` from now; delete other workers' expired rows (a killed worker cannot delete
+-- its own). Run when a task becomes or stops being overdue and with every lease renewal. Takes
+-- row locks on rhythm.overdue only, never on executions: this worker's rows (no one else writes
+-- them but the expiry below, which never waits) and others' expired rows with SKIP LOCKED.
+WITH mine AS (
+    SELECT * FROM unnest(%(ids)s::uuid[], %(attempts)s::int[], %(names)s::text[],
+                         %(timeouts)s::float8[]) AS m (execution_id, attempt, name, timeout_seconds)
+), reported AS (
+    INSERT INTO rhythm.overdue
+        (worker_id, execution_id, attempt, name, timeout_seconds, expires_at)
+    SELECT %(worker_id)s, m.execution_id, m.attempt, m.name, m.timeout_seconds,
+           now() + make_interval(secs => %(lease_seconds)s::float8)
+    FROM mine AS m
+    ORDER BY m.execution_id, m.attempt
+    ON CONFLICT (worker_id, execution_id, attempt) DO UPDATE SET expires_at = excluded.expires_at
+    RETURNING 1
+), returned AS (
+    DELETE FROM rhythm.overdue AS o
+    WHERE o.worker_id = %(worker_id)s
+      AND NOT EXISTS (
+          SELECT 1 FROM mine WHERE mine.execution_id = o.execution_id AND mine.attempt = o.attempt
+      )
+    RETURNING 1
+), expired AS (
+    DELETE FROM rhythm.overdue
+    WHERE (worker_id, execution_id, attempt) IN (
+        SELECT worker_id, execution_id, attempt FROM rhythm.overdue
+        WHERE expires_at < now() AND worker_id <> %(worker_id)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM reported)::int AS reported,
+       (SELECT count(*) FROM returned)::int AS returned,
+       (SELECT count(*) FROM expired)::int AS expired;
+
 -- name: reap_expired_leases
 -- Executions whose worker stopped renewing its lease go back to the ready queue; after
 -- `lost_worker_retries` such losses beyond their retries they fail. Never waits on a lock: an
@@ -459,6 +500,15 @@ FROM (
 ) AS t
 GROUP BY queue
 ORDER BY queue;
+
+-- name: overdue_tasks
+-- Tasks still running past their timeout, each holding a slot of its worker (see sync_overdue),
+-- longest overdue first; only rows whose worker renewed them lately (a killed worker's expire).
+SELECT worker_id, execution_id, attempt, name, timeout_seconds, timed_out_at,
+       extract(epoch FROM now() - timed_out_at)::float8 AS overdue_seconds
+FROM rhythm.overdue
+WHERE expires_at > now()
+ORDER BY timed_out_at, execution_id;
 
 -- name: prune_gate
 -- One pruning batch at a time across all clients (a batch's ON DELETE SET NULL of children's
