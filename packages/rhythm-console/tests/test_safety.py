@@ -73,3 +73,36 @@ def test_every_post_needs_the_csrf_token(client: Client, make_console, csrf_of) 
     assert done.status_code == 303
     assert client.executions.get(wid).status == "cancelled"
     assert "cancelled" in console.get(done.headers["location"]).text
+
+
+def test_retry_a_failed_task_from_the_page_and_the_command(
+    client: Client, make_console, csrf_of, migrated_url: str
+) -> None:
+    import psycopg
+    from click.testing import CliRunner
+
+    from rhythm.client.cli import cli
+
+    tid = client.tasks.run("console.flaky", {}, queue="retries")
+    other = client.tasks.run("console.flaky", {}, queue="retries")
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        conn.execute(
+            "DELETE FROM rhythm.ready WHERE execution_id = ANY(%s::uuid[])", ([tid, other],)
+        )
+        conn.execute(
+            "UPDATE rhythm.executions SET status = 'failed', attempt = 1, completed_at = now(), "
+            """error = '{"type": "Boom", "message": "no"}' WHERE id = ANY(%s::uuid[])""",
+            ([tid, other],),
+        )
+    console = make_console()
+    assert 'id="retry"' in console.get(f"/executions/{tid}").text
+    done = console.post(f"/executions/{tid}/retry", data={"csrf": csrf_of(console)})
+    assert f"retrying task {tid}" in done.text
+    assert client.executions.get(tid).status == "pending"
+    again = console.post(f"/executions/{tid}/retry", data={"csrf": csrf_of(console)})
+    assert f"task {tid} is pending, not failed; nothing to retry" in again.text
+
+    result = CliRunner().invoke(cli, ["retry", other, "--database-url", migrated_url])
+    assert result.exit_code == 0 and result.output == f"retrying task {other}\n"
+    bad = CliRunner().invoke(cli, ["retry", "nope", "--database-url", migrated_url])
+    assert bad.exit_code == 1 and "not an execution id: 'nope'" in bad.output

@@ -332,3 +332,18 @@ def test_switch_is_checked_and_formatted() -> None:
     assert (
         format_source("let x\nswitch (x) { default: }\n") == "let x\nswitch (x) {\n  default:\n}\n"
     )
+
+
+def test_describe_suspension_sees_through_async_calls() -> None:
+    from rhythm.core.suspension import describe_suspension
+
+    src = (
+        'const f = async (x) => { const t = await Task.run("a", { x }); return t }\n'
+        "const ps = [1, 2].map(f)\n"
+        "return await Promise.all(ps)\n"
+    )
+    wf = compile_source(src)
+    step = vm.start(wf, {})
+    found = describe_suspension(wf, json.loads(json.dumps(step.state))).to_json()
+    assert [(w["kind"], w["name"]) for w in found["waiting_on"]] == [("task", "a"), ("task", "a")]
+    assert found["variables"]["ps"] == ["<async call: pending>", "<async call: pending>"]

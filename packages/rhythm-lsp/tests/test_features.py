@@ -189,3 +189,9 @@ def test_core_failure_leaves_a_usable_document(monkeypatch: pytest.MonkeyPatch) 
     assert "internal error" in broken.diagnostics[0].message
     assert "max" in {i.label for i in completions(broken, len(broken.text), WorkspaceIndex())}
     assert semantic_tokens(broken) == []
+
+
+def test_every_keyword_of_the_language_is_offered() -> None:
+    labels = labels_at("const total = 1\nsw\n", "sw|")
+    for keyword in ("switch", "case", "default", "function", "async", "void", "delete", "of"):
+        assert keyword in labels

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from click.testing import CliRunner
 
 from rhythm.client.cli import cli
@@ -33,3 +35,23 @@ def test_app_or_workflows_is_required_and_concurrency_checked() -> None:
     )
     result = CliRunner().invoke(cli, ["worker", "--app", "json", "--concurrency", "0"])
     assert result.exit_code == 2 and "--concurrency" in result.output
+
+
+def test_worker_logs_leave_out_the_embedded_servers_chatter() -> None:
+    # `rhythm dev` and `rhythm worker` log at info; the embedded Postgres library's own info
+    # lines (every pg_ctl command line it runs) drowned the worker's in the terminal.
+    from rhythm.worker.cli import setup_logging
+
+    root = logging.getLogger()
+    was = root.level
+    try:
+        root.setLevel(logging.INFO)  # as basicConfig leaves it outside pytest
+        setup_logging("info")
+        assert not logging.getLogger("pgserver").isEnabledFor(logging.INFO)
+        assert logging.getLogger("pgserver").isEnabledFor(logging.WARNING)
+        root.setLevel(logging.DEBUG)
+        setup_logging("debug")  # asked for everything: everything it is
+        assert logging.getLogger("pgserver").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(was)
+        logging.getLogger("pgserver").setLevel(logging.NOTSET)

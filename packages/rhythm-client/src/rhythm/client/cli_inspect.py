@@ -24,6 +24,7 @@ from rhythm.client.cli_output import (
     print_json,
     seconds_text,
     status_text,
+    steps_text,
     when,
 )
 from rhythm.client.inspection import Inspection, WaitPoint
@@ -90,8 +91,7 @@ def facts(ex: Execution) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("id", ex.id)
-    # A workflow is claimed once per step, so its attempt counter counts steps.
-    counted = f"{ex.attempt} steps" if ex.type == "workflow" else f"attempt {ex.attempt}"
+    counted = steps_text(ex.attempt) if ex.type == "workflow" else f"attempt {ex.attempt}"
     table.add_row("queue", f"{ex.queue}  (priority {ex.priority}, {counted})")
     if ex.version_hash:
         table.add_row("version", ex.version_hash)

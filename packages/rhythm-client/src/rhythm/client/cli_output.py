@@ -110,6 +110,11 @@ def when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def steps_text(count: int) -> str:
+    """A workflow's step count: its attempt counter, since a workflow is claimed once per step."""
+    return "1 step" if count == 1 else f"{count} steps"
+
+
 def executions_table(found: Iterable[Execution]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("ID", no_wrap=True)
@@ -117,7 +122,7 @@ def executions_table(found: Iterable[Execution]) -> Table:
     table.add_column("NAME", overflow="fold")
     table.add_column("STATUS", no_wrap=True)
     table.add_column("QUEUE")
-    table.add_column("ATTEMPT", justify="right")
+    table.add_column("ATTEMPT/STEPS", justify="right")
     table.add_column("CREATED", no_wrap=True)
     table.add_column("TOOK", justify="right")
     for ex in found:
@@ -127,7 +132,7 @@ def executions_table(found: Iterable[Execution]) -> Table:
             ex.name,
             status_text(ex.status),
             ex.queue,
-            str(ex.attempt),
+            str(ex.attempt) if ex.type == "task" else steps_text(ex.attempt),
             when(ex.created_at),
             seconds_text(elapsed(ex)),
         )

@@ -22,7 +22,7 @@ from rhythm.client.client import AsyncClient
 from rhythm.client.errors import RhythmError
 from rhythm.client.inspection import WaitPoint, wait_point
 from rhythm.client.models import EXECUTION_TYPES, STATUSES
-from rhythm.console import metrics, reads
+from rhythm.console import actions, metrics, reads
 from rhythm.console.charts import HEIGHT, WIDTH, minute_bars
 from rhythm.console.live import Broadcaster
 from rhythm.console.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_token, posted_form
@@ -263,6 +263,14 @@ class Console:
             return self._after(execution_id, str(exc))
         return self._after(execution_id, "cancelled" if cancelled else "it had already finished")
 
+    async def retry(self, request: Request) -> Response:
+        execution_id = request.path_params["id"]
+        try:
+            done = await actions.retry_task_async(self.pool, execution_id)
+        except RhythmError as exc:
+            return self._after(execution_id, str(exc))
+        return self._after(execution_id, done)
+
     async def signal(self, request: Request) -> Response:
         execution_id = request.path_params["id"]
         form = posted_form(request)
@@ -328,6 +336,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         routes += [
             Route("/executions/{id}/cancel", console.cancel, methods=["POST"]),
             Route("/executions/{id}/signal", console.signal, methods=["POST"]),
+            Route("/executions/{id}/retry", console.retry, methods=["POST"]),
         ]
     app = Starlette(routes=routes, lifespan=console.lifespan)
     app.add_middleware(Guard, token=settings.token, read_only=settings.read_only)

@@ -88,6 +88,12 @@ def describe_suspension(workflow: CompiledWorkflow, state: dict[str, Any]) -> Su
         pc = frame["pc"]
         awaited = decoder.value(state["stack"][-1])
         env = decoder.value(frame["env"])
+        # What each async call in progress awaits, by its promise (to see through `await call`).
+        calls = {
+            id(decoder.value(f["promise"])): decoder.value(f["stack"][-1])
+            for f in state.get("fibers", [])
+            if "main" not in f
+        }
     except (KeyError, IndexError, TypeError, ValueError) as e:
         raise SuspensionError(f"the workflow state is damaged: {e!r}") from None
     if not (0 <= pc < len(workflow.instructions)) or workflow.instructions[pc][0] != op.AWAIT:
@@ -98,19 +104,22 @@ def describe_suspension(workflow: CompiledWorkflow, state: dict[str, Any]) -> Su
         column=span.column,
         end_line=span.end_line,
         end_column=span.end_column,
-        waiting_on=[Waiting(h.id, h.kind, h.name) for h in _unresolved(awaited, [])],
+        waiting_on=[Waiting(h.id, h.kind, h.name) for h in _unresolved(awaited, [], calls)],
         variables=_variables(workflow, pc, env),
     )
 
 
-def _unresolved(v: Any, out: list[Handle]) -> list[Handle]:
+def _unresolved(v: Any, out: list[Handle], calls: dict[int, Any]) -> list[Handle]:
     if type(v) is Handle:
         if v.kind in WAITABLE_KINDS:
             if v.result is None and all(h.id != v.id for h in out):
                 out.append(v)
+        elif v.result is None and v.kind == "async":
+            inner = calls.pop(id(v), None)  # popped: a call is looked into once
+            _unresolved(inner, out, calls)
         elif v.result is None:
             for item in v.items:
-                _unresolved(item, out)
+                _unresolved(item, out, calls)
     return out
 
 
@@ -180,6 +189,9 @@ class _Shower:
                 what = f"{v.kind} {v.name!r}" if v.name else v.kind
                 status = "pending" if v.result is None else v.result.get("status", "settled")
                 return f"<{what} (handle {v.id}): {status}>"
+            if v.kind == "async":
+                status = "pending" if v.result is None else v.result.get("status", "settled")
+                return f"<async call: {status}>"
             return f"<Promise.{v.kind} of {len(v.items)}>"
         if t is Completion:
             return f"<{v.kind} completion>"

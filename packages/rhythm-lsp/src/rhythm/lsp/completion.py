@@ -6,6 +6,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from rhythm.core import ast
+from rhythm.core.lexer import KEYWORDS as LEXER_KEYWORDS
 from rhythm.core.stdlib import (
     ARRAY_MEMBERS,
     GLOBALS,
@@ -22,11 +23,8 @@ from rhythm.lsp.receivers import ARRAY, STRING, receiver_type
 from rhythm.lsp.scopes import text_resolver, visible_bindings
 from rhythm.lsp.stdlib_docs import builtin_markdown, object_markdown
 
-KEYWORDS = (
-    "let", "const", "if", "else", "for", "of", "in", "while", "do", "break", "continue",
-    "return", "throw", "try", "catch", "finally", "await", "typeof", "true", "false", "null",
-    "undefined",
-)  # fmt: skip
+# The lexer's table, so a keyword the language gains is offered at once; `of` is contextual.
+KEYWORDS = (*LEXER_KEYWORDS, "of")
 
 _MEMBER_KIND = {
     "function": types.CompletionItemKind.Function,

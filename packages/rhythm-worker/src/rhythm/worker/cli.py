@@ -115,9 +115,7 @@ def worker_command(
     hands work back now)."""
     from rhythm.worker.worker import Worker
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(log_level)
     if not apps and not workflows:
         raise click.UsageError("give --app MODULE (tasks), --workflows PATH, or both")
     modules = [_import_app(name) for name in apps]
@@ -139,3 +137,13 @@ def worker_command(
     except (ValueError, InvalidInput) as exc:
         raise click.ClickException(str(exc)) from None
     worker.run()
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at `level`; the embedded Postgres library only from warnings up unless
+    `debug` is asked for, since its info lines (each pg_ctl command it runs) bury the worker's."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    quiet = level.lower() != "debug"
+    logging.getLogger("pgserver").setLevel(logging.WARNING if quiet else logging.NOTSET)

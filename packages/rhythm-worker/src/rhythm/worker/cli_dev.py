@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from rhythm.client.database import describe_target
 from rhythm.client.errors import ConfigError
 from rhythm.client.workflow_files import FLOW_SUFFIX, WorkflowFileError, load_workflows
 from rhythm.worker.app import App, app_tasks, find_app, import_tasks
+from rhythm.worker.cli import setup_logging
 from rhythm.worker.registry import DEFAULT_QUEUE
 from rhythm.worker.worker import Worker
 
@@ -61,9 +61,7 @@ def dev_command(
             "registers and watches the .flow files there"
         )
     modules = import_tasks(app)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging("info")
     asyncio.run(_dev(app, modules, concurrency, watch_interval, database_url))
 
 

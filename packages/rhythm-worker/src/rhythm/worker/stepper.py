@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from rhythm.client import operations as client_ops
 from rhythm.client.errors import InvalidInput
+from rhythm.client.ids import new_id
 from rhythm.client.validation import encode_inputs
 from rhythm.core import vm
 from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
@@ -278,13 +279,23 @@ class _Effects:
         self.workflows: list[tuple[uuid.UUID, int, str, str]] = []
         self.timers: list[tuple[int, float | None, str | None]] = []
         self.waits: list[tuple[int, str, float | None]] = []
+        self._last_id: uuid.UUID | None = None
+
+    def _next_id(self, fresh: uuid.UUID) -> uuid.UUID:
+        """`fresh`, or just above the previous id when it is not above it: everything a step
+        starts shares one created_at, so the id alone keeps `inspect`'s tree in start order
+        (UUIDv7s drawn in the same millisecond are not ordered among themselves)."""
+        if self._last_id is not None and fresh <= self._last_id:
+            fresh = uuid.UUID(int=self._last_id.int + 1)
+        self._last_id = fresh
+        return fresh
 
     def add(self, effect: Any) -> None:
         if isinstance(effect, StartTask):
             self._task(effect)
         elif isinstance(effect, StartWorkflow):
             inputs = _inputs(effect.inputs, f"Workflow.run({effect.name!r}) inputs")
-            self.workflows.append((uuid.uuid4(), effect.handle, effect.name, inputs))
+            self.workflows.append((self._next_id(new_id()), effect.handle, effect.name, inputs))
         elif isinstance(effect, StartTimer):
             seconds = None if effect.seconds is None else min(effect.seconds, MAX_DELAY_SECONDS)
             self.timers.append((effect.handle, seconds, effect.until))
@@ -313,7 +324,7 @@ class _Effects:
             raise StepFailure("TypeError", f"Task.run({effect.name!r}): {exc}") from None
         p = call.params
         t = self.tasks
-        t["ids"].append(p["id"])
+        t["ids"].append(self._next_id(p["id"]))
         t["handles"].append(effect.handle)
         t["names"].append(p["name"])
         t["queues"].append(p["queue"])

@@ -105,3 +105,20 @@ FROM (
     ) AS runs
 ) AS bucketed
 GROUP BY type, name, bucket;
+
+-- name: retry_task
+-- Run a failed task again: back to pending (its error cleared, its attempts kept) and ready.
+-- Only a task started by a client: a workflow's child has already delivered its failure to the
+-- workflow, which decided what to do with it. Locks: the executions row, then the ready row.
+WITH retried AS (
+    UPDATE rhythm.executions
+    SET status = 'pending', error = NULL, output = NULL, completed_at = NULL
+    WHERE id = %(id)s AND type = 'task' AND status = 'failed' AND parent_id IS NULL
+    RETURNING id, queue, priority
+), queued AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM retried
+)
+SELECT (SELECT count(*) FROM retried)::int AS retried, e.type, e.status, e.parent_id
+FROM rhythm.executions AS e
+WHERE e.id = %(id)s;
