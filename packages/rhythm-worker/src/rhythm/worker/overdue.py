@@ -29,6 +29,9 @@ class OverdueReport:
         self._changed = asyncio.Event()
         self._lock = asyncio.Lock()  # one sync at a time, so the last one written is the latest
         self._closed = False
+        # Whether rhythm.overdue may hold rows of this worker. A worker with nothing overdue and
+        # nothing reported runs no statement at all: the common case costs nothing.
+        self._reported = False
 
     def __len__(self) -> int:
         return len(self.attempts)
@@ -42,17 +45,19 @@ class OverdueReport:
         self._changed.set()
 
     async def keep(self) -> None:
-        """Write on every change, and renew every third of a lease (expiring other workers'
-        stale rows on the way); runs until cancelled."""
+        """Write on every change, and renew every third of a lease while there is something to
+        report (expiring other workers' stale rows on the way); runs until cancelled."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self.lease_seconds / 3)
             self._changed.clear()
-            await self._sync(clear=False)
+            if self.attempts or self._reported:
+                await self._sync(clear=False)
 
     async def close(self) -> None:
         """The worker stops: delete its rows (a task still running is no longer its concern)."""
-        await self._sync(clear=True)
+        if self.attempts or self._reported:
+            await self._sync(clear=True)
 
     async def _sync(self, clear: bool) -> None:
         async with self._lock:
@@ -62,7 +67,9 @@ class OverdueReport:
             rows = [] if clear else list(self.attempts.values())
             try:
                 await self.store.sync_overdue(rows, self.lease_seconds)
+                self._reported = bool(rows)
             except DATABASE_ERRORS as exc:
+                self._reported = True  # unknown: try again
                 log.warning(
                     "could not report %d overdue task(s) (tried again within %gs): %s",
                     len(rows),

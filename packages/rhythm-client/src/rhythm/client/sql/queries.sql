@@ -345,7 +345,8 @@ WHERE l.worker_id = %(worker_id)s;
 -- Make this worker's rows of rhythm.overdue (tasks past their timeout that could not be stopped,
 -- each still holding a slot) exactly the (id, attempt, name, timeout) rows given, each expiring
 -- `lease_seconds` from now; delete other workers' expired rows (a killed worker cannot delete
--- its own). Run when a task becomes or stops being overdue and with every lease renewal. Takes
+-- its own). Run when a task becomes or stops being overdue and every third of a lease while the
+-- worker has rows to report. Takes
 -- row locks on rhythm.overdue only, never on executions: this worker's rows (no one else writes
 -- them but the expiry below, which never waits) and others' expired rows with SKIP LOCKED.
 WITH mine AS (
