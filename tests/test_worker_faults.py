@@ -200,7 +200,9 @@ def test_postgres_restarts_during_a_drain(
         target = cluster
     procs = processes(target.url, run_dir, tmp_path)
     try:
-        ids = enqueue(target.url, "restarts", 600, seconds=0.005)
+        # At least 8 s of work for 8 slots however fast the machine: both restarts must land
+        # while tasks are still waiting (600 tasks of 5 ms drained before the second one).
+        ids = enqueue(target.url, "restarts", 1600, seconds=0.04)
         procs.start("-q", "restarts", "-c", "8", *FAST)
         resumed: list[float] = []
         for mode in ("fast", "immediate"):
