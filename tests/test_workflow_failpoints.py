@@ -22,12 +22,14 @@ sys.path.insert(0, str(APP))
 import wf_db  # noqa: E402
 
 # point (killing at its N-th time) -> the attempts that ran each task's body, in task order
-SCENARIOS = {
+SCENARIOS: dict[str, list[list[int] | tuple[list[int], ...]]] = {
     # Step points are hit on the second step (the first resume, after task 1's result).
     "step-after-claim:2": [[1], [1], [1]],
     "step-after-vm:2": [[1], [1], [1]],
     "step-before-commit:2": [[1], [1], [1]],
-    "step-after-commit:2": [[1], [1], [1]],
+    # The committed step made task 2 ready; the dying worker may have claimed it (attempt 1)
+    # in the instant before it exited, so its body then runs once, as attempt 2.
+    "step-after-commit:2": [[1], ([1], [2]), [1]],
     # Task points are hit by the first task.
     "task-after-claim:1": [[2], [1], [1]],  # claimed, never ran: attempt 2 runs it
     "task-after-run:1": [[1, 2], [1], [1]],  # ran, result lost with the process: ran again
@@ -109,4 +111,8 @@ def test_a_worker_killed_at_any_failpoint_of_a_workflow_loses_nothing(
             point,
             kids,
         )
-        assert [runs.get(f"{tag}-{i}") for i in (1, 2, 3)] == expected, (point, runs)
+        ran = [runs.get(f"{tag}-{i}") for i in (1, 2, 3)]
+        # An expected entry is the attempts that ran that task, or a tuple of the outcomes allowed.
+        assert all(
+            r in e if isinstance(e, tuple) else r == e for r, e in zip(ran, expected, strict=True)
+        ), (point, ran, expected)
