@@ -28,6 +28,8 @@ class Code(StrEnum):
     CONTINUE_OUTSIDE_LOOP = "RY108"
     AWAIT_IN_ARROW = "RY109"
     INVALID_ASSIGNMENT_TARGET = "RY110"
+    UNDEFINED_LABEL = "RY111"  # `break x` / `continue x` with no enclosing statement labelled x
+    INVALID_LABEL = "RY112"  # a label repeated inside itself, or put on a declaration
     UNREACHABLE_CODE = "RY201"  # warning
     UNUSED_VARIABLE = "RY202"  # warning
     UNKNOWN_TASK = "RY301"  # (language server) Task.run("x") with no @task("x") in the workspace
