@@ -274,6 +274,13 @@ def test_start_and_signal_from_the_command_line(migrated_url: str) -> None:
     assert task_like.returncode == 1 and "not an execution id: 'not-an-id'" in task_like.stderr
     bad_json = rhythm(migrated_url, "start", "onboard_user", "--input", "{nope")
     assert bad_json.returncode == 2 and "not valid JSON" in bad_json.stderr
+    # No worker runs here: waiting gives up, and says the workflow is started and keeps running.
+    waited = rhythm(
+        migrated_url, "start", "onboard_user", "--input", '{"userId": "u-3"}', "--wait", "0.5"
+    )
+    assert waited.returncode == 1
+    assert "did not finish within 0.5 s (status: pending)" in waited.stderr
+    assert "it was started and keeps running: rhythm inspect " in waited.stderr
     cancelled = rhythm(migrated_url, "cancel", wid, "--json")
     assert json.loads(cancelled.stdout)["id"] == wid
 
