@@ -251,6 +251,31 @@ def test_approval_waits_for_a_signal_sent_from_another_terminal(migrated_url: st
     assert "has already finished (completed)" in again.stderr
 
 
+def test_a_child_workflow_waiting_on_a_signal_is_shown_with_its_id(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    app = write_app(
+        tmp_path / "app",
+        {
+            "outer": 'return await Workflow.run("inner", {})\n',
+            "inner": 'const go = await Signal.when("go")\nreturn { got: go }\n',
+        },
+    )
+    running = run_in_background(migrated_url, str(app / "flows" / "outer.flow"), {})
+    try:
+        inner = wait_for_status(migrated_url, "inner", "suspended")
+        sent = rhythm(migrated_url, "signal", inner, "go", "--payload", "7")
+        assert sent.returncode == 0, sent.stderr
+        out, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.communicate()
+    assert running.returncode == 0, err
+    assert json.loads(out) == {"got": 7}
+    assert f"⏸ workflow inner {inner} waiting on signal 'go'  (line 1)" in err
+
+
 def test_start_and_signal_from_the_command_line(migrated_url: str) -> None:
     registered = rhythm(
         migrated_url,
