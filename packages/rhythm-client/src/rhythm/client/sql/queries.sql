@@ -537,6 +537,21 @@ FROM rhythm.overdue
 WHERE expires_at > now()
 ORDER BY timed_out_at, execution_id;
 
+-- name: prune_overdue
+-- Delete expired rows of rhythm.overdue (left by a worker killed while a task of its ran past its
+-- timeout: live workers delete such rows only while they have overdue tasks of their own). Rows
+-- locks only, skipping locked ones, as sync_overdue's expiry does.
+WITH expired AS (
+    DELETE FROM rhythm.overdue
+    WHERE (worker_id, execution_id, attempt) IN (
+        SELECT worker_id, execution_id, attempt FROM rhythm.overdue
+        WHERE expires_at < now()
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING 1
+)
+SELECT count(*)::int AS expired FROM expired;
+
 -- name: prune_gate
 -- One pruning batch at a time across all clients (a batch's ON DELETE SET NULL of children's
 -- parent_id must not meet another batch's in the opposite order). Held until the batch commits.
