@@ -141,6 +141,46 @@ def test_time_travel_steps_back_through_suspensions(
     assert "not a step number: &#39;x&#39;" in console.get(f"/executions/{wid}?step=x").text
 
 
+def test_restart_from_a_past_snapshot_on_the_page(
+    client: Client, worker, make_console, wait_until, csrf_of
+) -> None:
+    wid = client.workflows.run("waiter", {"order": "R-1"})
+    wait_until(lambda: client.executions.get(wid).status == "suspended")
+    client.signals.send(wid, "approve", {"by": "al"})
+    client.signals.send(wid, "ship", {"to": "x"})
+    wait_until(lambda: client.executions.get(wid).status == "completed")
+    console = make_console()
+    page = console.get(f"/executions/{wid}?step=1").text
+    assert 'id="restart-here"' in page and 'name="from_step" value="1"' in page
+    finished = console.get(f"/executions/{wid}").text
+    assert 'id="restart-beginning"' in finished and 'id="restart"' in finished
+    done = console.post(
+        f"/executions/{wid}/restart",
+        data={"csrf": csrf_of(console), "from_step": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    new = done.headers["location"].split("/executions/")[1].split("?")[0]
+    assert new != wid
+    shown = console.get(done.headers["location"]).text
+    assert f"restarted from {wid} at step 1" in shown
+    assert f'<a href="/executions/{wid}?step=1">{wid}</a> at step 1' in shown
+    wait_until(lambda: client.executions.get(new).status == "suspended")
+    assert f'<a href="/executions/{new}">{new}</a> (from step 1' in console.get(
+        f"/executions/{wid}"
+    ).text
+    # It resumes at the first await: the signal from the original is not carried over.
+    client.signals.send(new, "approve", {"by": "bea"})
+    client.signals.send(new, "ship", {"to": "y"})
+    assert client.executions.wait(new, timeout=15).output["first"] == {"by": "bea"}
+    # A bad step and a workflow without that snapshot: one clear message on the page.
+    token = csrf_of(console)
+    bad = console.post(f"/executions/{wid}/restart", data={"csrf": token, "from_step": "x"})
+    assert "not a step number: &#39;x&#39;" in bad.text
+    gone = console.post(f"/executions/{wid}/restart", data={"csrf": token, "from_step": "99"})
+    assert f"workflow {wid} has no kept snapshot of step 99; kept: 2 snapshots" in gone.text
+
+
 def test_metrics_in_prometheus_text_format(
     client: Client, worker, make_console, wait_until
 ) -> None:

@@ -106,19 +106,11 @@ FROM (
 ) AS bucketed
 GROUP BY type, name, bucket;
 
--- name: retry_task
--- Run a failed task again: back to pending (its error cleared, its attempts kept) and ready.
--- Only a task started by a client: a workflow's child has already delivered its failure to the
--- workflow, which decided what to do with it. Locks: the executions row, then the ready row.
-WITH retried AS (
-    UPDATE rhythm.executions
-    SET status = 'pending', error = NULL, output = NULL, completed_at = NULL
-    WHERE id = %(id)s AND type = 'task' AND status = 'failed' AND parent_id IS NULL
-    RETURNING id, queue, priority
-), queued AS (
-    INSERT INTO rhythm.ready (execution_id, queue, priority)
-    SELECT id, queue, priority FROM retried
-)
-SELECT (SELECT count(*) FROM retried)::int AS retried, e.type, e.status, e.parent_id
-FROM rhythm.executions AS e
-WHERE e.id = %(id)s;
+-- name: execution_restarts
+-- The executions restarted from this one (executions.restart), oldest first, through
+-- executions_restarted_from (migration 0007).
+SELECT id, status, restarted_from_step, created_at
+FROM rhythm.executions
+WHERE restarted_from = %(id)s
+ORDER BY created_at, id
+LIMIT 100;
