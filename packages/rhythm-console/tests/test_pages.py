@@ -166,9 +166,10 @@ def test_restart_from_a_past_snapshot_on_the_page(
     assert f"restarted from {wid} at step 1" in shown
     assert f'<a href="/executions/{wid}?step=1">{wid}</a> at step 1' in shown
     wait_until(lambda: client.executions.get(new).status == "suspended")
-    assert f'<a href="/executions/{new}">{new}</a> (from step 1' in console.get(
-        f"/executions/{wid}"
-    ).text
+    assert (
+        f'<a href="/executions/{new}">{new}</a> (from step 1'
+        in console.get(f"/executions/{wid}").text
+    )
     # It resumes at the first await: the signal from the original is not carried over.
     client.signals.send(new, "approve", {"by": "bea"})
     client.signals.send(new, "ship", {"to": "y"})
