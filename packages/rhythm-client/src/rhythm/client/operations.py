@@ -300,6 +300,7 @@ def prune_executions(older_than: object, statuses: object, batch_size: object) -
         deleted = pruned(row)
         total += deleted
         if deleted < call.params["batch"]:
+            yield Call("prune_overdue", {})  # what killed workers left in `rhythm status`
             return total
 
 

@@ -159,7 +159,8 @@ WITH picked AS (
     CROSS JOIN LATERAL (
         SELECT r.execution_id, r.priority, r.seq
         FROM rhythm.ready AS r
-        WHERE r.queue = q.name
+        -- `skip`: workflows this worker handed back a moment ago (it cannot resume them).
+        WHERE r.queue = q.name AND r.execution_id <> ALL (%(skip)s::uuid[])
         ORDER BY r.priority DESC, r.seq
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
@@ -310,6 +311,31 @@ WITH r AS (
     USING r
     WHERE l.execution_id = ANY (ARRAY(SELECT id FROM back))
       AND l.execution_id = r.id AND l.attempt = r.attempt
+)
+INSERT INTO rhythm.ready (execution_id, queue, priority)
+SELECT id, queue, priority FROM back
+RETURNING execution_id;
+
+-- name: hand_back
+-- (stepper) A workflow this worker cannot resume (a snapshot of another rhythm-core, a source it
+-- cannot compile) goes back to the ready queue for a worker that can: attempt not counted, its
+-- inbox and snapshot untouched, `note` (JSON text) stored as `error` so `rhythm inspect` shows
+-- why it waits; the next committed step clears it (finish_step). Pass: id, attempt, note.
+-- Lock order: the execution, then its lease, then the new ready row.
+WITH locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status = 'running'
+    FOR UPDATE OF e
+), back AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'pending', attempt = e.attempt - 1, error = %(note)s::text::jsonb
+    FROM locked
+    WHERE e.id = locked.id AND e.attempt = %(attempt)s AND e.status = 'running'
+    RETURNING e.id, e.queue, e.priority
+), unleased AS (
+    DELETE FROM rhythm.leases AS l
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM back)) AND l.attempt = %(attempt)s
 )
 INSERT INTO rhythm.ready (execution_id, queue, priority)
 SELECT id, queue, priority FROM back
@@ -510,6 +536,21 @@ SELECT worker_id, execution_id, attempt, name, timeout_seconds, timed_out_at,
 FROM rhythm.overdue
 WHERE expires_at > now()
 ORDER BY timed_out_at, execution_id;
+
+-- name: prune_overdue
+-- Delete expired rows of rhythm.overdue (left by a worker killed while a task of its ran past its
+-- timeout: live workers delete such rows only while they have overdue tasks of their own). Rows
+-- locks only, skipping locked ones, as sync_overdue's expiry does.
+WITH expired AS (
+    DELETE FROM rhythm.overdue
+    WHERE (worker_id, execution_id, attempt) IN (
+        SELECT worker_id, execution_id, attempt FROM rhythm.overdue
+        WHERE expires_at < now()
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING 1
+)
+SELECT count(*)::int AS expired FROM expired;
 
 -- name: prune_gate
 -- One pruning batch at a time across all clients (a batch's ON DELETE SET NULL of children's
