@@ -248,7 +248,12 @@ class Console:
         durations = await reads.fetch(
             self.pool, "metrics_durations", {"bounds": list(metrics.BOUNDS)}
         )
-        body = metrics.render(metrics.Snapshot(overview, executions, durations))
+        bounds = {"bounds": list(metrics.BOUNDS)}
+        task_waits = await reads.fetch(self.pool, "metrics_task_waits", bounds)
+        steps = await reads.fetch(
+            self.pool, "metrics_step_latency", {**bounds, "sample": metrics.STEP_SAMPLE}
+        )
+        body = metrics.render(metrics.Snapshot(overview, executions, durations, task_waits, steps))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def events(self, request: Request) -> Response:
