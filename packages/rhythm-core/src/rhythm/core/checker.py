@@ -254,6 +254,8 @@ class _Checker:
             return "string", getattr(stdlib, "STRING_MEMBERS", {})
         if isinstance(obj, ast.ArrayLit):
             return "array", getattr(stdlib, "ARRAY_MEMBERS", {})
+        if isinstance(obj, ast.RegExpLit):
+            return "regexp", stdlib.REGEXP_MEMBERS
         return None
 
     def member(self, node: ast.Member) -> None:
