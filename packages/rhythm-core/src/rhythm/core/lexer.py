@@ -795,8 +795,10 @@ def _regex_allowed(tokens: list[Tok]) -> bool:
         return False  # `a++ / 2`; a prefix `++/re/` is not valid anyway
     if ty == "RPAR":  # `(a + b) / 2`, but `if (ok) /x/.test(s)`
         opener = _opener_index(tokens, "LPAR", "RPAR")
-        return opener > 0 and tokens[opener - 1].type == "WORD" and (
-            tokens[opener - 1].value in ("if", "while", "for", "with")
+        return (
+            opener > 0
+            and tokens[opener - 1].type == "WORD"
+            and (tokens[opener - 1].value in ("if", "while", "for", "with"))
         )
     if ty == "RBRACE":  # a block's `}` (a regex may start the next statement), not an object's
         opener = _opener_index(tokens, "LBRACE", "RBRACE")

@@ -251,7 +251,9 @@ class _Parser:
             raise self.syntax("Nothing to repeat")
         if c == "{":
             if self.unicode or self.brace_quantifier(peek_only=True) is not None:
-                raise self.syntax("Nothing to repeat" if not self.unicode else "Lone quantifier brackets")
+                raise self.syntax(
+                    "Nothing to repeat" if not self.unicode else "Lone quantifier brackets"
+                )
             self.pos += 1
             return ("char", ord("{"))
         if c in ("}", "]"):
@@ -296,9 +298,10 @@ class _Parser:
             self.pos += 3
             m = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*").match(self.src, self.pos)
             if m is None or self.src[m.end() : m.end() + 1] != ">":
-                if self.src[self.pos : self.pos + 1].isidentifier() or "\\" in self.src[
-                    self.pos : self.src.find(">", self.pos)
-                ]:
+                if (
+                    self.src[self.pos : self.pos + 1].isidentifier()
+                    or "\\" in self.src[self.pos : self.src.find(">", self.pos)]
+                ):
                     raise self.unsupported("a group name that is not plain ASCII", self.pos)
                 raise self.syntax("Invalid capture group name", self.pos)
             name = m[0]
@@ -383,7 +386,9 @@ class _Parser:
             return 0
         if c.isdigit():
             if self.unicode:
-                raise self.syntax("Invalid class escape" if in_class else "Invalid decimal escape", start)
+                raise self.syntax(
+                    "Invalid class escape" if in_class else "Invalid decimal escape", start
+                )
             raise self.unsupported(f"the legacy octal escape '\\{c}'", start)
         if c == "c":
             letter = self.peek(1)
@@ -406,7 +411,9 @@ class _Parser:
         if c in ("p", "P"):
             if self.unicode:
                 raise self.unsupported(f"the Unicode property escape '\\{c}{{...}}'", start)
-            raise self.unsupported(f"the identity escape '\\{c}' (it means '{c}' without the u flag)", start)
+            raise self.unsupported(
+                f"the identity escape '\\{c}' (it means '{c}' without the u flag)", start
+            )
         if self.unicode:
             if c in _SYNTAX_CHARS or (in_class and c == "-"):
                 self.pos += 1
@@ -751,7 +758,9 @@ def escape_source(source: str) -> str:
         c = source[i]
         if c == "\\" and i + 1 < len(source):
             nxt = source[i + 1]
-            out.append("\\" + {"\n": "n", "\r": "r", "\u2028": "u2028", "\u2029": "u2029"}.get(nxt, nxt))
+            out.append(
+                "\\" + {"\n": "n", "\r": "r", "\u2028": "u2028", "\u2029": "u2029"}.get(nxt, nxt)
+            )
             i += 2
             continue
         if c == "[":

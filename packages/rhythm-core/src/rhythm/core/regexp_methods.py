@@ -38,7 +38,8 @@ def compiled(r: RegExp) -> regex.Compiled:
 def _error(source: str, flags: str, e: regex.RegexError) -> Exception:
     if isinstance(e, regex.RegexUnsupported):
         return js_error(
-            "SyntaxError", f"Unsupported regular expression in .flow: /{source}/{flags}: {e.message}"
+            "SyntaxError",
+            f"Unsupported regular expression in .flow: /{source}/{flags}: {e.message}",
         )
     if "flags" in e.message:
         return js_error("SyntaxError", e.message)
@@ -182,12 +183,23 @@ def set_prop(r: RegExp, key: str, v: Any) -> None:
     if key == "lastIndex":
         r.last_index = v
         return
-    if key in ("source", "flags", "global", "ignoreCase", "multiline", "dotAll", "unicode", "sticky"):
+    if key in (
+        "source",
+        "flags",
+        "global",
+        "ignoreCase",
+        "multiline",
+        "dotAll",
+        "unicode",
+        "sticky",
+    ):
         raise js_error(
-            "TypeError", f"Cannot set property {key} of /{r.source}/{r.flags} which has only a getter"
+            "TypeError",
+            f"Cannot set property {key} of /{r.source}/{r.flags} which has only a getter",
         )
     raise js_error(
-        "TypeError", f"Cannot create property '{key}' on a RegExp in .flow (only lastIndex is writable)"
+        "TypeError",
+        f"Cannot create property '{key}' on a RegExp in .flow (only lastIndex is writable)",
     )
 
 

@@ -902,7 +902,13 @@ _R = "regexp"
 
 
 def _rflag(name: str, flag: str, meaning: str) -> Builtin:
-    return _prop(_R, name, "boolean", f"Whether the `{flag}` flag is set: {meaning}.", f"/a/{flag}.{name} // true")
+    return _prop(
+        _R,
+        name,
+        "boolean",
+        f"Whether the `{flag}` flag is set: {meaning}.",
+        f"/a/{flag}.{name} // true",
+    )
 
 
 REGEXP_MEMBERS: dict[str, Builtin] = {
@@ -935,7 +941,13 @@ REGEXP_MEMBERS: dict[str, Builtin] = {
             '/a+/g.toString() // "/a+/g"',
             kind="method",
         ),
-        _prop(_R, "source", "string", "The pattern's text, as written between the slashes.", '/a\\/b/.source // "a\\/b"'),
+        _prop(
+            _R,
+            "source",
+            "string",
+            "The pattern's text, as written between the slashes.",
+            '/a\\/b/.source // "a\\/b"',
+        ),
         _prop(_R, "flags", "string", "The flags, in the order dgimsuvy.", '/a/gi.flags // "gi"'),
         _prop(
             _R,
@@ -944,7 +956,9 @@ REGEXP_MEMBERS: dict[str, Builtin] = {
             "Where the next `exec`/`test` of a `g` or `y` pattern starts; writable.",
             "re.lastIndex = 0",
         ),
-        _rflag("global", "g", "find every match (`match`, `replace`) and continue from `lastIndex`"),
+        _rflag(
+            "global", "g", "find every match (`match`, `replace`) and continue from `lastIndex`"
+        ),
         _rflag("ignoreCase", "i", "ignore case (ASCII letters)"),
         _rflag("multiline", "m", "`^` and `$` also match at line breaks"),
         _rflag("dotAll", "s", "`.` also matches line breaks"),
