@@ -22,6 +22,10 @@ END = "<!-- builtins:end -->"
 _KIND_HEADINGS = {
     "string": ("String methods", "Called on any string value: `text.trim()`."),
     "array": ("Array methods", "Called on any array value: `items.map(x => x.id)`."),
+    "regexp": (
+        "RegExp methods and properties",
+        "Of any regular expression: `/^\\d+$/.test(text)`. See Regular expressions above.",
+    ),
 }
 
 

@@ -30,6 +30,9 @@ class Code(StrEnum):
     INVALID_ASSIGNMENT_TARGET = "RY110"
     UNDEFINED_LABEL = "RY111"  # `break x` / `continue x` with no enclosing statement labelled x
     INVALID_LABEL = "RY112"  # a label repeated inside itself, or put on a declaration
+    UNSUPPORTED_REGEX = (
+        "RY120"  # valid JavaScript regex that .flow cannot run with the same meaning
+    )
     UNREACHABLE_CODE = "RY201"  # warning
     UNUSED_VARIABLE = "RY202"  # warning
     UNKNOWN_TASK = "RY301"  # (language server) Task.run("x") with no @task("x") in the workspace
