@@ -51,7 +51,12 @@ def errors(source: str) -> list[tuple[int, int, str]]:
             5,
             "'new' is not supported in .flow: objects are made with literals; there are no constructors",
         ),
-        ("x = this", 1, 5, "'this' is not supported in .flow: there are no methods or classes"),
+        (
+            "x = this",
+            1,
+            5,
+            "'this' is not supported in .flow: functions and methods have no 'this': refer to the object by its variable name",
+        ),
         ("x = 1 @ 2", 1, 7, "unexpected character '@'"),
         ("x = 1_", 1, 5, "invalid numeric separator in '1_'"),
         ("x = 10n", 1, 5, "BigInt literals are not supported in .flow"),

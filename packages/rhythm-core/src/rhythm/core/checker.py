@@ -39,6 +39,9 @@ class _Checker:
         self.out: list[Diagnostic] = []
         self.ref_by_node = {id(r.node): r for r in symbols.references if r.node is not None}
         self.labels = []
+        # Members written or deleted (`s.x = 1`, `delete s.x`): not checked as reads of a member
+        # (writing a property of a string throws a TypeError at run time, as in JavaScript).
+        self.not_read: set[int] = set()
 
     def add(
         self,
@@ -275,6 +278,7 @@ class _Checker:
                 node.span,
             )
         elif isinstance(node, ast.Unary) and node.op == "delete":
+            self.not_read.add(id(node.operand))
             if not isinstance(node.operand, (ast.Member, ast.Index)):
                 self.add(
                     Code.INVALID_ASSIGNMENT_TARGET,
@@ -284,8 +288,10 @@ class _Checker:
                 )
         elif isinstance(node, ast.Assign):
             self.target(node.target, node.op == "=")
+            self.not_read.add(id(node.target))
         elif isinstance(node, ast.Update):
             self.target(node.target, False)
+            self.not_read.add(id(node.target))
         elif isinstance(node, ast.Member):
             self.member(node)
         elif isinstance(node, ast.Call):
@@ -398,6 +404,8 @@ class _Checker:
         return None
 
     def member(self, node: ast.Member) -> None:
+        if id(node) in self.not_read:
+            return
         found = self.member_table(node.object)
         if found is None:
             return
