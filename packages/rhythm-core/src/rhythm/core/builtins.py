@@ -897,3 +897,7 @@ def array_at(vm: VM, this: Any, args: list[Any]) -> Any:
     if i < 0:
         i += len(a)
     return a[i] if 0 <= i < len(a) else UNDEFINED
+
+
+# The builtin constructors (Error, Date, Map, Set) register their entries too.
+from rhythm.core import builtins_objects as _objects  # noqa: E402, F401

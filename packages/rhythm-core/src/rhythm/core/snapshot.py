@@ -16,7 +16,10 @@ list); values refer to them as `{"$r": n}`, so two variables holding the same ar
 after a round trip, and closures keep their scopes. Objects are stored as [key, value] pairs
 because a JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined,
 `{"$n": "NaN"}` (also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object,
-`{"$tdz": 1}` a binding not initialised yet.
+`{"$tdz": 1}` a binding not initialised yet. Instances of the builtin classes are heap entries
+too: an Error `{"E": class, "P": [[key, value], ...], "X": [hidden keys]}`, a Date `{"D": ms}`, a
+Map `{"M": [[key, value], ...]}` and a Set `{"S": [value, ...]}` (entries in insertion order; keys
+that are objects are references, so a Map keyed by an object finds it after a round trip).
 
 The state holds program counters, scope slots and function indexes of one compiled program, so
 it can only be resumed by exactly that program. `fingerprint` hashes everything resuming depends
@@ -46,9 +49,14 @@ from rhythm.core.values import (
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
+    MapObject,
     Scope,
+    SetObject,
     StdObjectRef,
+    map_key,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +88,19 @@ def program_fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
+_HEAP_TYPES = (
+    list,
+    dict,
+    Scope,
+    Closure,
+    BuiltinFunction,
+    Handle,
+    Completion,
+    ErrorObject,
+    DateObject,
+    MapObject,
+    SetObject,
+)
 
 
 class _Encoder:
@@ -158,6 +178,18 @@ class _Encoder:
                 "r": result,
                 "q": v.seq,
             }
+        if t is ErrorObject:
+            return {
+                "E": v.cls,
+                "P": [[k, enc(x)] for k, x in v.props.items()],
+                "X": sorted(v.hidden),
+            }
+        if t is DateObject:
+            return {"D": enc(v.time)}
+        if t is MapObject:
+            return {"M": [[enc(k), enc(x)] for k, x in v.data.values()]}
+        if t is SetObject:
+            return {"S": [enc(x) for x in v.data.values()]}
         assert t is Completion
         return {"m": v.kind, "v": enc(v.value), "t": v.target, "e": self.ref(v.env)}
 
@@ -248,6 +280,14 @@ class HeapDecoder:
                 self.objs.append(Handle(id=entry["h"], kind=entry["k"], name=entry["n"]))
             elif "m" in entry:
                 self.objs.append(Completion(entry["m"]))
+            elif "E" in entry:
+                self.objs.append(ErrorObject(entry["E"], {}, set(entry["X"])))
+            elif "D" in entry:
+                self.objs.append(DateObject(math.nan))
+            elif "M" in entry:
+                self.objs.append(MapObject())
+            elif "S" in entry:
+                self.objs.append(SetObject())
             else:
                 raise ValueError(f"unknown heap entry {entry!r}")
         for obj, entry in zip(self.objs, heap, strict=True):
@@ -295,6 +335,19 @@ class HeapDecoder:
             if r is not None:
                 obj.result = {k: (dec(x) if k in ("output", "error") else x) for k, x in r.items()}
             obj.seq = entry["q"]
+        elif t is ErrorObject:
+            for k, x in entry["P"]:
+                obj.props[k] = dec(x)
+        elif t is DateObject:
+            obj.time = dec(entry["D"])
+        elif t is MapObject:
+            for k, x in entry["M"]:
+                key = dec(k)
+                obj.data[map_key(key)] = [key, dec(x)]
+        elif t is SetObject:
+            for x in entry["S"]:
+                value = dec(x)
+                obj.data[map_key(value)] = value
         elif t is Completion:
             obj.value = dec(entry["v"])
             obj.target = entry["t"]
