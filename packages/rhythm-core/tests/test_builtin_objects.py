@@ -188,3 +188,20 @@ def test_the_formatter_writes_new_with_parentheses() -> None:
     )
     source = "const t = new Date(Date.UTC(2024, 0, 1)).getTime()\n"
     assert format_source(source) == source
+
+
+def test_a_state_holding_these_objects_is_format_3_and_others_stay_format_2() -> None:
+    plain = compile_source('const a = [1]; await Task.run("t"); return a;')
+    assert vm.start(plain, {}, CTX).state["format"] == 2
+    for holder in ("new Map()", "new Set()", "new Date(0)", 'new Error("x")'):
+        wf = compile_source(f'const a = [{holder}]; await Task.run("t"); return a.length;')
+        step = vm.start(wf, {}, CTX)
+        assert step.state["format"] == 3
+        assert vm.resume(wf, roundtrip(step.state), {1: {"status": "completed"}}).output == 1
+    # A caught VM error held across an await is an Error too.
+    wf = compile_source(
+        'let e; try { null.x; } catch (x) { e = x; } await Task.run("t"); return e.name;'
+    )
+    step = vm.start(wf, {}, CTX)
+    assert step.state["format"] == 3
+    assert vm.resume(wf, roundtrip(step.state), {1: {"status": "completed"}}).output == "TypeError"

@@ -1,6 +1,7 @@
 """The VM's state as plain JSON, with object identity kept: the durable snapshot format.
 
-A suspended workflow is saved as one JSON object (format 2):
+A suspended workflow is saved as one JSON object (format 2, or 3 when its heap holds an Error,
+Date, Map or Set: see FORMAT_OBJECTS):
 
     {"format": 2,                   # this layout; a reader refuses any other
      "version_hash": "<sha256>",    # the workflow source it runs (rhythm.core.versions)
@@ -65,6 +66,13 @@ if TYPE_CHECKING:
     from rhythm.core.vm import VM
 
 FORMAT = 2
+# Format 2 plus the heap entries of Error, Date, Map and Set objects. A state holding none of them
+# is still written as format 2 (any rhythm-core that reads format 2 resumes it); one holding them
+# is written as format 3, which an older rhythm-core refuses as IncompatibleSnapshot (and hands
+# back) rather than failing on an entry it does not know. Programs' fingerprints use FORMAT.
+FORMAT_OBJECTS = 3
+_READABLE = (FORMAT, FORMAT_OBJECTS)
+_OBJECT_TYPES = (ErrorObject, DateObject, MapObject, SetObject)
 
 
 def _operand(v: Any) -> Any:
@@ -110,6 +118,7 @@ class _Encoder:
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
         self.keep: list[Any] = []  # keeps encoded objects alive so id() stays unique
+        self.objects = False  # whether an Error, Date, Map or Set was encoded (format 3)
 
     def ref(self, obj: Any) -> dict[str, int] | None:
         if obj is None:
@@ -155,6 +164,8 @@ class _Encoder:
     def entry(self, v: Any) -> dict[str, Any]:
         t = type(v)
         enc = self.value
+        if t in _OBJECT_TYPES:
+            self.objects = True
         if t is list:
             return {"a": [enc(x) for x in v]}
         if t is dict:
@@ -257,6 +268,8 @@ def dump_state(vm: VM) -> dict[str, Any]:
         ]
     e.drain()
     state["heap"] = e.heap
+    if e.objects:
+        state["format"] = FORMAT_OBJECTS
     return state
 
 
@@ -359,11 +372,11 @@ def check_state(workflow: CompiledWorkflow, state: Any) -> tuple[str, str] | Non
     """Why `state` cannot be resumed by `workflow`, as (error type, message), or None."""
     if not isinstance(state, dict) or not isinstance(state.get("format"), int):
         return "InvalidState", f"not a workflow state (no snapshot format): {str(state)[:80]}"
-    if state["format"] != FORMAT:
+    if state["format"] not in _READABLE:
         return (
             "IncompatibleSnapshot",
             f"the state is in snapshot format {state['format']} but this rhythm-core reads "
-            f"format {FORMAT}: finish or cancel such executions with the rhythm-core that "
+            f"formats {FORMAT} and {FORMAT_OBJECTS}: finish or cancel such executions with the rhythm-core that "
             "saved them",
         )
     saved = state.get("version_hash")
