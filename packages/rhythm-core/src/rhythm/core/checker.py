@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from rhythm.core import ast, stdlib
 from rhythm.core.ast import Span
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
-from rhythm.core.symbols import Binding, SymbolTable, build_symbols
+from rhythm.core.symbols import Binding, Reference, SymbolTable, build_symbols
 
 _LOOPS = (ast.For, ast.ForOf, ast.ForIn, ast.While, ast.DoWhile)
 
@@ -320,14 +320,13 @@ class _Checker:
             )
             return
         ref = self.ref_by_node.get(id(callee)) if isinstance(callee, ast.Identifier) else None
-        b = ref.binding if ref is not None else None
-        if b is not None and _is_function_binding(b):
-            self.add(
-                Code.NOT_A_CONSTRUCTOR,
-                f"'{text}' is a function, not a class: .flow has no `new` for its own functions "
-                f"(only for {known}); call {text}(...) and return an object instead",
-                node.span,
-            )
+        if ref is not None:
+            self.new_of_variable(ref, node, text)
+
+    def new_of_variable(self, ref: Reference, node: ast.New, text: str) -> None:
+        """`new f()` where `f` is a function declaration or a const arrow: an error."""
+        if ref.binding is not None and is_function_binding(ref.binding):
+            self.add(*new_of_function(node, text))
 
     def arity(self, node: ast.Call | ast.New, builtin: stdlib.Builtin | None) -> None:
         if builtin is None or builtin.kind == "property":
@@ -357,12 +356,22 @@ class _Checker:
         return self.out
 
 
-def _is_function_binding(b: Binding) -> bool:
+def new_of_function(node: ast.New, text: str) -> tuple[Code, str, Span]:
+    known = ", ".join(stdlib.CONSTRUCTORS)
+    return (
+        Code.NOT_A_CONSTRUCTOR,
+        f"'{text}' is a function, not a class: .flow has no `new` for its own functions "
+        f"(only for {known}); call {text}(...) and return an object instead",
+        node.span,
+    )
+
+
+def is_function_binding(b: Binding) -> bool:
     """Whether `b` is a function declaration or a constant holding an arrow function."""
     if b.kind == "function":
         return True
     decl = b.declaration
-    if b.kind != "const" or not isinstance(decl, ast.VarDecl) or b.written:
+    if b.kind != "const" or not isinstance(decl, ast.VarDecl):
         return False
     return any(
         isinstance(d.target, ast.Identifier)
