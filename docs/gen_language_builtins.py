@@ -14,6 +14,7 @@ from rhythm.core.stdlib import (
     ARRAY_MEMBERS,
     GLOBALS,
     INSTANCE_MEMBERS,
+    REGEXP_MEMBERS,
     STRING_MEMBERS,
     Builtin,
     StdObject,
@@ -75,6 +76,14 @@ def render() -> str:
         lines += [f"### {title}", "", intro, ""]
         for b in members.values():
             lines += _entry(b)
+    lines += [
+        "### RegExp methods and properties",
+        "",
+        "Of any regular expression: `/^\\d+$/.test(text)`. See Regular expressions above.",
+        "",
+    ]
+    for b in REGEXP_MEMBERS.values():
+        lines += _entry(b)
     lines.append(END)
     return "\n".join(lines)
 

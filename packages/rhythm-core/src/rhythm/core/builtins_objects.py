@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rhythm.core import jsdate
+from rhythm.core import jsdate, regexp_methods
 from rhythm.core.builtins import arg, ctx_now, impl
 from rhythm.core.stdlib import CONSTRUCTORS
 from rhythm.core.values import (
@@ -21,6 +21,7 @@ from rhythm.core.values import (
     ErrorObject,
     Handle,
     MapObject,
+    RegExp,
     SetObject,
     StdObjectRef,
     error_name,
@@ -367,6 +368,7 @@ _CONSTRUCT: dict[str, Callable[[VM, list[Any]], Any]] = {
     "Date": new_date,
     "Map": new_map,
     "Set": new_set,
+    "RegExp": lambda vm, args: regexp_methods.new_regexp(arg(args, 0), arg(args, 1)),
 }
 assert set(_CONSTRUCT) == set(CONSTRUCTORS)
 
@@ -396,6 +398,7 @@ _IS_A: dict[str, Callable[[Any], bool]] = {
     "Date": lambda v: type(v) is DateObject,
     "Map": lambda v: type(v) is MapObject,
     "Set": lambda v: type(v) is SetObject,
+    "RegExp": lambda v: type(v) is RegExp,
     "Array": lambda v: type(v) is list,
     "Object": lambda v: v is not None and v is not UNDEFINED and type(v) not in (str, float, bool),
     "Promise": lambda v: type(v) is Handle,

@@ -111,7 +111,7 @@ def to_iso_string(t: float) -> str:
 
 
 def _signed_year(y: int) -> str:
-    return f"-{abs(y):06d}" if y < 0 else f"{y:04d}"
+    return f"-{abs(y):04d}" if y < 0 else f"{y:04d}"
 
 
 def date_to_string(t: float) -> str:

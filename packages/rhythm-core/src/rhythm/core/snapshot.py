@@ -55,6 +55,7 @@ from rhythm.core.values import (
     ErrorObject,
     Handle,
     MapObject,
+    RegExp,
     Scope,
     SetObject,
     StdObjectRef,
@@ -109,11 +110,13 @@ _HEAP_TYPES = (
     DateObject,
     MapObject,
     SetObject,
+    RegExp,
 )
 
 
 class _Encoder:
-    def __init__(self) -> None:
+    def __init__(self, array_props: dict[int, tuple[list[Any], dict[str, Any]]]) -> None:
+        self.array_props = array_props  # a match result's index, input and groups
         self.ids: dict[int, int] = {}
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
@@ -167,7 +170,12 @@ class _Encoder:
         if t in _OBJECT_TYPES:
             self.objects = True
         if t is list:
+            props = self.array_props.get(id(v))
+            if props is not None:
+                return {"a": [enc(x) for x in v], "x": [[k, enc(x)] for k, x in props[1].items()]}
             return {"a": [enc(x) for x in v]}
+        if t is RegExp:
+            return {"re": [v.source, v.flags], "li": enc(v.last_index)}
         if t is dict:
             return {"o": [[k, enc(x)] for k, x in v.items()]}
         if t is Scope:
@@ -237,7 +245,7 @@ def _load_frames(d: HeapDecoder, frames: list[dict[str, Any]]) -> list[Frame]:
 
 
 def dump_state(vm: VM) -> dict[str, Any]:
-    e = _Encoder()
+    e = _Encoder(vm.array_props)
     frames = _dump_frames(e, vm.frames)
     state = {
         "format": FORMAT,
@@ -279,9 +287,12 @@ class HeapDecoder:
     def __init__(self, heap: list[Any]) -> None:
         self.raw = heap
         self.objs: list[Any] = []
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
         for entry in heap:
             if "a" in entry:
                 self.objs.append([])
+            elif "re" in entry:
+                self.objs.append(RegExp(entry["re"][0], entry["re"][1]))
             elif "o" in entry:
                 self.objs.append({})
             elif "s" in entry:
@@ -333,6 +344,10 @@ class HeapDecoder:
         t = type(obj)
         if t is list:
             obj.extend(dec(x) for x in entry["a"])
+            if "x" in entry:
+                self.array_props[id(obj)] = (obj, {k: dec(x) for k, x in entry["x"]})
+        elif t is RegExp:
+            obj.last_index = dec(entry["li"])
         elif t is dict:
             for k, x in entry["o"]:
                 obj[k] = dec(x)
@@ -425,5 +440,6 @@ def load_state(vm: VM, state: dict[str, Any]) -> None:
         vm.next_seq = state["next_seq"]
         vm.rng = int(state["rng"], 16)
         vm.total = state["instructions"]
+        vm.array_props = d.array_props
     except (KeyError, IndexError, TypeError, ValueError) as e:
         raise FatalError("InvalidState", f"the workflow state is damaged: {e!r}") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import opcodes as op
+from rhythm.core import regexp_methods
 from rhythm.core.builtins import IMPLEMENTATIONS
 from rhythm.core.builtins_objects import construct, instance_of
 from rhythm.core.compiler import CompiledWorkflow
@@ -32,6 +33,7 @@ from rhythm.core.values import (
     Handle,
     JSThrow,
     MapObject,
+    RegExp,
     Scope,
     SetObject,
     StdObjectRef,
@@ -124,6 +126,9 @@ class VM:
         self.ready: list[Fiber] = []
         # Results of this resume, delivered one at a time by `drive`.
         self.arrived: list[tuple[Handle, dict[str, Any]]] = []
+        # Named properties of arrays, by id(array): only match results have them (`index`,
+        # `input`, `groups`); the array is kept beside them so its id stays its own.
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ stepping
 
@@ -976,7 +981,8 @@ class VM:
                 return obj[i] if i < len(obj) else UNDEFINED
             if "array." + key in self.impl:
                 return BuiltinFunction("array." + key, obj)
-            return UNDEFINED
+            props = self.array_props.get(id(obj))
+            return UNDEFINED if props is None else props[1].get(key, UNDEFINED)
         if t is str:
             if key == "length":
                 return float(len(obj))
@@ -990,6 +996,8 @@ class VM:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
+        if t is RegExp:
+            return regexp_methods.get_prop(self, obj, key)
         if t is StdObjectRef:
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
@@ -1059,6 +1067,8 @@ class VM:
                 f"Cannot create property '{key}' on a {_OWNER_OF[t].capitalize()}: .flow keeps "
                 "no properties of their own on Date, Map and Set objects",
             )
+        elif t is RegExp:
+            regexp_methods.set_prop(obj, key, v)
         elif obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot set properties of {to_string(obj)} (setting '{key}')"
@@ -1096,7 +1106,12 @@ class VM:
             return k in obj
         if t is list:
             i = array_index(k)
-            return (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl
+            if (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl:
+                return True
+            props = self.array_props.get(id(obj))
+            return props is not None and k in props[1]
+        if t is RegExp:
+            return k == "lastIndex" or f"regexp.{k}" in self.impl
         if t is StdObjectRef:
             return lookup_member(obj.name, k) is not None
         if t is ErrorObject:
