@@ -101,6 +101,7 @@ class RhythmLanguageServer(LanguageServer):
         self._generation: dict[str, int] = {}  # bumped by every change: stale work stops
         self._tasks: set[asyncio.Future[None]] = set()
         self._watching: asyncio.Task[None] | None = None
+        self._listed: dict[Path, Snapshot] = {}  # each watched root's files, as last listed
 
     # ------------------------------------------------------------ documents
 
@@ -277,7 +278,14 @@ class RhythmLanguageServer(LanguageServer):
 
     def start_watching(self) -> None:
         """List the workspace's files every `watch_seconds`: the client watches nothing."""
+        for root in self.index.roots:
+            if root not in self._listed:
+                self.list_root(root)
         self._watching = asyncio.ensure_future(self._watch())
+
+    def list_root(self, root: Path) -> None:
+        """Record what `root` holds now: a change made after this is noticed by the next pass."""
+        self._listed[root.absolute()] = snapshot([root])
 
     def stop_watching(self) -> None:
         if self._watching is not None:
@@ -285,11 +293,10 @@ class RhythmLanguageServer(LanguageServer):
             self._watching = None
 
     async def _watch(self) -> None:
-        """Each pass lists the index's roots as they are now: a folder the client added since
-        the last pass is listed once to know its files (they were indexed when it was added),
-        then watched like the others; a removed one is no longer listed."""
-        before: dict[Path, Snapshot] = {}
+        """Each pass lists the index's roots as they are now, those the client added since
+        start-up included (`change_folders` lists a root before indexing it)."""
         while True:
+            await asyncio.sleep(self.watch_seconds)
             found = []
             for root in list(self.index.roots):
                 try:
@@ -297,17 +304,17 @@ class RhythmLanguageServer(LanguageServer):
                 except Exception as error:  # an unreadable folder must not end the watching
                     log.warning("could not list the workspace folder %s: %s", root, error)
                     continue
-                if root in before and root in self.index.roots:
-                    found += changes(before[root], after)
-                before[root] = after
-            for gone in set(before) - set(self.index.roots):
-                del before[gone]
+                if root not in self.index.roots:
+                    continue  # removed while it was being listed
+                before = self._listed.get(root)
+                if before is not None:
+                    found += changes(before, after)
+                self._listed[root] = after
             if found:
                 log.info("files changed on disk: %s", ", ".join(str(c.path) for c in found))
                 self.apply_file_changes(
                     [(from_fs_path(str(c.path)) or "", c.deleted) for c in found]
                 )
-            await asyncio.sleep(self.watch_seconds)
 
     def workspace_roots(self) -> list[Path]:
         roots: list[Path] = []
@@ -324,7 +331,10 @@ class RhythmLanguageServer(LanguageServer):
         files itself, watch) the added ones, forget the removed ones, re-check open documents."""
         for root in removed:
             self.index.remove_root(root)
+            self._listed.pop(root.absolute(), None)
         for root in added:
+            if self._watching is not None and root.absolute() not in self.index.roots:
+                self.list_root(root)  # first: a change made while indexing is noticed too
             self.index.add_root(root)
         if removed:
             for uri in self.open_uris():  # an open buffer stays known while it is open
@@ -407,12 +417,16 @@ def _seconds(options: dict[str, object], name: str, default: float) -> float:
 @server.feature(types.INITIALIZED)
 @guarded()
 def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> None:
-    for root in ls.workspace_roots():
-        ls.index.add_root(root)
-    log.info("indexed %d files", len(ls.index.files()))
+    roots = ls.workspace_roots()
     watch = ls.client_capabilities.workspace
     dynamic = watch and watch.did_change_watched_files
-    if not (dynamic and dynamic.dynamic_registration):
+    watch_myself = not (dynamic and dynamic.dynamic_registration)
+    for root in roots:
+        if watch_myself:
+            ls.list_root(root)  # before indexing: a change made while indexing is noticed too
+        ls.index.add_root(root)
+    log.info("indexed %d files", len(ls.index.files()))
+    if watch_myself:
         # The client will not tell us about files changed on disk (Neovim on Linux, 0.7):
         # notice them ourselves, so a task added to tasks.py is known without a restart.
         log.info(
