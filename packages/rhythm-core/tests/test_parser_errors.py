@@ -46,12 +46,6 @@ def errors(source: str) -> list[tuple[int, int, str]]:
         ),
         ("var x = 1", 1, 1, "'var' is not supported in .flow: use 'let' or 'const'"),
         (
-            "x = new Foo()",
-            1,
-            5,
-            "'new' is not supported in .flow: objects are made with literals; there are no constructors",
-        ),
-        (
             "x = this",
             1,
             5,
