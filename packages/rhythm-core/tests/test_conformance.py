@@ -340,6 +340,8 @@ loop: while (n < 10) {
   out.push((await Task.run("t", { n })).inputs.n);
 }
 out.push(n);
+return out;
+""",
     # new Error & co: name, message, cause, toString, enumerability, instanceof; the errors the VM
     # throws are TypeError/RangeError/ReferenceError/SyntaxError instances; a failed task is an
     # Error; errors survive the state's JSON round trip (an await in the middle).
