@@ -42,7 +42,7 @@ REFUSED = [
     (r"(a*)+", "", 4, "a capturing group inside a repetition that can match the empty string"),
     (r"(a*)?", "", 4, "a capturing group inside a repetition that can match the empty string"),
     (r"(?:a?)*", "", 6, "an optional repetition of something that can match the empty string"),
-    (r"(?:b*?)?", "", 6, "an optional repetition of something that can match the empty string"),
+    (r"(?:b*?)?", "", 7, "an optional repetition of something that can match the empty string"),
     (r"(?:a|)+", "", 6, "an optional repetition of something that can match the empty string"),
     (r"(?<=a+)b", "", 0, "a lookbehind whose length varies"),
     (r"(?<=(a))b", "", 0, "a capturing group or backreference inside a lookbehind"),
