@@ -205,11 +205,27 @@ return [holder.list[0] === r, r.lastIndex, ms[0] === ms[1], m.index, m.groups.k,
     step = vm.start(wf, {}, {"executionId": "e", "workflowName": "w", "now": 0.0})
     assert step.status == "suspended"
     state = json.loads(json.dumps(step.state))
+    assert state["format"] == 3  # an older rhythm-core hands it back instead of misreading it
     kinds = [next(iter(entry)) for entry in state["heap"]]
     assert "re" in kinds and any("x" in entry for entry in state["heap"] if "a" in entry)
     done = vm.resume(wf, state, {"1": {"status": "completed", "output": None}})
     assert done.status == "completed", done
     assert done.output == [True, 0, True, 3, "b", "a1 b2", "2", 0, 1, "/(?<k>\\w)(\\d)?/g"]
+
+
+def test_a_state_with_only_a_match_result_is_format_3_and_without_regexes_format_2() -> None:
+    ctx = {"executionId": "e", "workflowName": "w", "now": 0.0}
+    for source, form in [
+        ('const m = "ab".match(/b/)\nawait Timer.delay(1)\nreturn m.index\n', 3),
+        ('const m = "ab".match(/b/g)\nawait Timer.delay(1)\nreturn m.length\n', 2),
+        ('const ok = /b/.test("ab")\nawait Timer.delay(1)\nreturn ok\n', 2),
+    ]:
+        wf = compile_source(source)
+        step = vm.start(wf, {}, ctx)
+        assert step.state["format"] == form, source
+        state = json.loads(json.dumps(step.state))
+        done = vm.resume(wf, state, {"1": {"status": "completed", "output": None}})
+        assert done.output in (1, True), done
 
 
 def test_formatter_keeps_regex_literals() -> None:
