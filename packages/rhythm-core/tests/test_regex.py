@@ -233,6 +233,12 @@ def test_formatter_keeps_regex_literals() -> None:
 
     source = "const r = /^[a-z/]+\\/$/gi\nreturn [r.test(x), 4 / 2 / 1]\n"
     assert format_source(source) == source
+    # A statement starting with a regex after an expression gets a `;` (else `/` would divide).
+    source = 'const a = 1\n;/x/.test("x") && a\nif (a) {}\n/y/.test("y")\nreturn a\n'
+    assert (
+        format_source('const a = 1;\n/x/.test("x") && a;\nif (a) {}\n/y/.test("y")\nreturn a\n')
+        == source
+    )
 
 
 def test_unknown_regexp_member_is_a_did_you_mean() -> None:
