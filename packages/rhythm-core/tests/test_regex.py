@@ -313,3 +313,11 @@ return out;
         if json.dumps(w) != json.dumps(g)
     ]
     assert not differ, f"{len(differ)} differ:\n" + "\n".join(map(str, differ[:6]))
+
+
+def test_a_suspension_shows_a_regex_variable() -> None:
+    from rhythm.core.suspension import describe_suspension
+
+    wf = compile_source("const r = /a+/gi\nawait Timer.delay(1)\nreturn r\n")
+    step = vm.start(wf, {}, {"executionId": "e", "workflowName": "w", "now": 0.0})
+    assert describe_suspension(wf, step.state).variables == {"r": "<RegExp /a+/gi>"}
