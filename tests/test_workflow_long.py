@@ -2,8 +2,8 @@
 `rhythm worker` process. It completes with every awaited result, and its stored snapshot does
 not grow with the awaits it has completed: nothing is replayed and no history of events is kept
 in the state (the snapshot history of migration 0004 keeps a copy per suspension beside it,
-which is what lets this test read the snapshot at every step). Not timed: bench/
-bench_long_workflow.py measures the speed of the first and last awaits of a 100,000-await run."""
+which is what lets this test read the snapshot at every step). Not timed: the speed of the
+first and last awaits of a 100,000-await run is bench/bench_long_workflow.py's to measure."""
 
 from __future__ import annotations
 

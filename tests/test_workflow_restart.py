@@ -394,6 +394,8 @@ def test_the_restart_and_retry_commands(client: Client, worker: None, migrated_u
     assert out.output.startswith(f"restarted {wid} from step 3 as ")
     new = out.output.split()[-1]
     assert client.executions.get(new).restarted_from == wid
+    shown = runner.invoke(cli, ["inspect", new, "--database-url", migrated_url])
+    assert shown.exit_code == 0 and f"{wid} at step 3" in shown.output
     bad = runner.invoke(cli, ["restart", wid, "--from", "8", "--database-url", migrated_url])
     assert bad.exit_code == 1 and "has no kept snapshot of step 8" in bad.output
     worse = runner.invoke(cli, ["retry", wid, "--database-url", migrated_url])

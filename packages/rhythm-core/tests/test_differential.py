@@ -392,7 +392,7 @@ class Gen:
         r = self.r
         if depth < 2 and r.random() < 0.04:
             return self.regex_snippet()
-        c = r.randrange(26 if depth < 2 else 4)
+        c = r.randrange(27 if depth < 2 else 4)
         if c >= 16:
             return self.snippet(c - 16)
         if c == 0 or c == 1:
@@ -510,6 +510,8 @@ class Gen:
                 f"case {pick}: out.push('same{u}');",
                 "}",
             ]
+        if c == 10:
+            return self.objects(u)
         if c == 8:
             # Async calls awaited together, suspending in between; one may throw after its first
             # await; one is left running (it never throws: Node would stop at the rejection).
@@ -609,6 +611,80 @@ class Gen:
             f"out.push(`${{{u}.length}} items: ${{{u}}}`, {u}.findIndex(x => !x), [...{u}].sort());",
         ]
 
+    def objects(self, u: str) -> list[str]:
+        """Builtin constructors: Error classes thrown and caught (`instanceof`, name, message,
+        cause, enumerability), Dates (ms, ISO text, UTC parts, getters, setters, invalid ones),
+        Maps and Sets (SameValueZero keys, order, iteration), held across an await."""
+        r = self.r
+        c = r.randrange(3)
+        if c == 0:
+            cls = r.choice(["Error", "TypeError", "RangeError"])
+            other = r.choice(["Error", "TypeError", "RangeError", "Array", "Object", "Map"])
+            new = "" if r.random() < 0.2 else "new "
+            cause = r.choice(["", f", {{ cause: {self.any_(2)} }}", ", {}"])
+            vm_error = r.choice(["null.x", "undefined()", "(5)()", "'a'.repeat(-1)"])
+            return [
+                f"const e{u} = {new}{cls}({self.str_(2)}{cause});",
+                f"e{u}.{r.choice(['code', 'status'])} = {self.num(2)};",
+                f"out.push(e{u}.name, e{u}.message, String(e{u}), Object.keys(e{u}),"
+                f" JSON.stringify(e{u}), e{u} instanceof {other}, e{u}.cause ?? 'none');",
+                "try {",
+                f"if ({self.bool_(2)}) throw e{u};",
+                f"{vm_error};",
+                "} catch (err) {",
+                f"out.push(err === e{u}, err.name, err instanceof {cls}, err instanceof {other},"
+                " err instanceof Error, typeof err);",
+                "}",
+                f"const t{u} = await {self.task()};",
+                f"out.push(e{u} instanceof Error, e{u}.message, t{u} instanceof Object);",
+            ]
+        if c == 1:
+            ms = r.choice(["0", "1706704215250", "-1", "86399999", "951782400000", "-62198755200000",
+                           "8.64e15", "NaN", str(r.randrange(-10**12, 10**13))])  # fmt: skip
+            iso = r.choice(['"2024-01-31"', '"2024-02-29T23:59:59.999Z"', '"2020-06-15T08:00+02:00"',
+                            '"1999-12-31T23:59"', '"bad"', '"2024-13-01"', '"+012345-01-01"'])  # fmt: skip
+            parts = ", ".join(str(r.randrange(-3, 40)) for _ in range(r.randrange(1, 6)))
+            year = r.choice(["2024", "1970", "99", "2000", "-5"])
+            getter = r.choice(["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds",
+                               "Milliseconds"])  # fmt: skip
+            setter = r.choice(["FullYear", "Month", "Date", "Hours", "Minutes", "Seconds"])
+            return [
+                f"const d{u} = new Date({ms}), i{u} = new Date({iso}), c{u} = new Date(Date.UTC({year}, {parts}));",
+                f"const dd{u} = d{u};",
+                f"out.push(d{u}.getTime(), i{u}.getTime(), c{u}.getTime(), Date.parse({iso}), d{u}.getUTC{getter}(),"
+                f" i{u}.get{getter}(), JSON.stringify({{ d: d{u}, i: i{u} }}), d{u} < c{u}, c{u} - i{u});",
+                f"out.push(c{u}.setUTC{setter}({self.num(2)}), c{u}.getTime(), new Date({year}, {parts}).getTime());",
+                f"await {self.task()};",
+                f"dd{u}.setUTC{setter}({r.randrange(-5, 30)});",
+                f"out.push(d{u}.getTime(), dd{u} === d{u}, String(i{u}), d{u} instanceof Date);",
+                "try {",
+                f"out.push(c{u}.toISOString(), i{u}.toISOString(), d{u}.toUTCString());",
+                "} catch (err) {",
+                "out.push(err.name, err instanceof RangeError);",
+                "}",
+            ]
+        keys = ", ".join(
+            r.choice(["1", '"1"', "NaN", "-0", "0", '"a"', "true", "null", "undefined", f"k{u}"])
+            for _ in range(r.randrange(0, 6))
+        )
+        key = r.choice(["1", '"1"', "NaN", "0", '"a"', "true", f"k{u}", "{}"])
+        return [
+            f"const k{u} = {{ id: {self.num(2)} }};",
+            f"const m{u} = new Map([{keys}].map((k, i) => [k, i])), s{u} = new Set([{keys}]);",
+            f"m{u}.set({key}, {self.any_(2)}).set(k{u}, 'obj');",
+            f"s{u}.add({key});",
+            f"out.push(m{u}.size, s{u}.size, m{u}.get({key}), m{u}.has({key}), s{u}.has({key}),"
+            f" [...m{u}.keys()].length, [...s{u}].map(x => typeof x));",
+            f"out.push(m{u}.delete({key}), s{u}.delete({r.choice(['NaN', '1', '0', 'null'])}),"
+            f" [...m{u}.values()], [...s{u}.entries()].length);",
+            f"const a{u} = m{u};",
+            f"const v{u} = await {self.task()};",
+            f"a{u}.set('late', v{u}.n);",
+            f"for (const [k, v] of m{u}) out.push(typeof k, v);",
+            f"s{u}.forEach((v) => out.push(v === k{u} ? 'key' : v));",
+            f"out.push(m{u}.get('late'), m{u}.get(k{u}), JSON.stringify(m{u}), Array.isArray([...s{u}]));",
+        ]
+
     def block(self, depth: int) -> list[str]:
         saved = dict(self.vars)
         lines = [line for _ in range(self.r.randrange(1, 3)) for line in self.stmt(depth)]
@@ -674,8 +750,13 @@ for (let i = 0; i < programs.length; i++) {{
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "programs.mjs"
         path.write_text("\n".join(parts))
-        proc = subprocess.run(
-            ["node", str(path)], capture_output=True, text=True, timeout=120, check=False
+        proc = subprocess.run(  # in UTC: .flow's local time is UTC (Date's local forms)
+            ["node", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines()]

@@ -929,3 +929,7 @@ impl("string.search")(
         vm, _str_this(this), _pattern_arg(arg(args, 0), UNDEFINED)
     )
 )
+
+
+# The builtin constructors (Error, Date, Map, Set) register their entries too.
+from rhythm.core import builtins_objects as _objects  # noqa: E402, F401

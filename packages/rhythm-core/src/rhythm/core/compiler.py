@@ -768,6 +768,8 @@ class _Compiler:
                     return
             if isinstance(callee, A.Identifier) and self.is_global(callee.name):
                 entry = GLOBALS.get(callee.name)
+                if isinstance(entry, StdObject) and entry.constructor is not None:
+                    entry = entry.constructor  # `Error("x")`, `Date()`: called without `new`
                 if isinstance(entry, Builtin) and entry.kind != "property":
                     n = self.args(e.arguments)
                     self.at(e)
@@ -789,6 +791,12 @@ class _Compiler:
             self.emit(op.CALL, n)
 
         self._chain(e, go)
+
+    def expr_New(self, e: A.New) -> None:
+        self.expr(e.callee)
+        n = self.args(e.arguments)
+        self.at(e)
+        self.emit(op.NEW, n, A.callee_text(e.callee))
 
     def delete(self, e: A.Unary) -> None:
         t = e.operand

@@ -68,18 +68,18 @@ KEYWORDS = {
     "switch": "SWITCH",
     "case": "CASE",
     "default": "DEFAULT",
+    "new": "NEW",
+    "instanceof": "INSTANCEOF",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
-    "new": "objects are made with literals; there are no constructors",
     "this": "there are no methods or classes",
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
-    "instanceof": "use typeof or Array.isArray",
     "with": "",
     "enum": "use an object literal",
     "super": "there are no classes",
@@ -208,6 +208,7 @@ _CONTINUERS = {
     "OROR",
     "QQ",
     "IN",
+    "INSTANCEOF",
     "QMARK",
     "COLON",
     "COMMA",

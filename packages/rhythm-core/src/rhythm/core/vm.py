@@ -15,31 +15,38 @@ from typing import Any
 from rhythm.core import opcodes as op
 from rhythm.core import regexp_methods
 from rhythm.core.builtins import IMPLEMENTATIONS
+from rhythm.core.builtins_objects import construct, instance_of
 from rhythm.core.compiler import CompiledWorkflow
 from rhythm.core.effects import Effect
 from rhythm.core.frames import FatalError, Fiber, Frame
-from rhythm.core.jsjson import from_json, to_json
+from rhythm.core.jsjson import error_to_json, from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
-from rhythm.core.stdlib import GLOBALS, StdObject, lookup_member
+from rhythm.core.stdlib import GLOBALS, INSTANCE_OWNER, StdObject, lookup_member
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
     JSThrow,
+    MapObject,
     RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
     array_index,
     compare,
+    error_from_json,
     js_add,
     js_div,
     js_error,
     js_mod,
     js_pow,
     loose_equals,
+    make_error,
     own_keys,
     strict_equals,
     to_boolean,
@@ -149,10 +156,10 @@ class VM:
     def _finish(self, status: str, output: Any, error: Any, start: int) -> Step:
         try:
             out = to_json(output) if status == "completed" else None
-            err = to_json(error) if status == "failed" else None
+            err = error_to_json(error) if status == "failed" else None
         except JSThrow as t:  # e.g. a circular structure as the result
             status, out = "failed", None
-            err = to_json(t.value)
+            err = error_to_json(t.value)
         except RecursionError:
             status, out = "failed", None
             err = _fail_value("RangeError", "the result is nested too deeply to convert to JSON")
@@ -222,7 +229,7 @@ class VM:
                 error = from_json(result.get("error"))
                 if h.kind == "task" and isinstance(error, dict) and "task" not in error:
                     error["task"] = h.name
-                settled = {"status": "failed", "error": error}
+                settled = {"status": "failed", "error": error_from_json(error)}
             self.arrived.append((h, settled))
 
     # ------------------------------------------------------------ fibers (async calls)
@@ -378,14 +385,8 @@ class VM:
                 result = settled[min(ok)[1]][0]
             elif len(done) == len(settled):
                 errors = [r["error"] for r, _ in settled]  # type: ignore[index]
-                result = {
-                    "status": "failed",
-                    "error": {
-                        "type": "AggregateError",
-                        "message": "All promises were rejected",
-                        "errors": errors,
-                    },
-                }
+                error = make_error("AggregateError", "All promises were rejected", errors=errors)
+                result = {"status": "failed", "error": error}
         elif kind == "race" and done:
             result = settled[min(done)[1]][0]
         if result is None:
@@ -849,6 +850,18 @@ class VM:
                         stack[-1] = self.iterate(stack[-1])
                     elif o == op.ITER_KEYS:
                         stack[-1] = self.enumerable_keys(stack[-1])
+                    elif o == op.NEW:
+                        n = ins[1]
+                        if n is None:
+                            args = pop()
+                        elif n:
+                            args = stack[-n:]
+                            del stack[-n:]
+                        else:
+                            args = []
+                        self.count = count
+                        stack[-1] = construct(self, stack[-1], args, ins[2])
+                        count = self.count
                     elif o == op.DELETE:
                         key = to_property_key(pop())
                         stack[-1] = self.delete_prop(stack[-1], key)
@@ -858,8 +871,9 @@ class VM:
                     if not t.located:
                         t.located = True
                         line = self.wf.line_of(frame.pc - 1)
-                        if type(t.value) is dict and type(t.value.get("message")) is str:
-                            t.value["message"] += f" (line {line})"
+                        v = t.value
+                        if type(v) is ErrorObject and type(v.props.get("message")) is str:
+                            v.props["message"] += f" (line {line})"
                     self.count = count
                     frame = self._throw(t.value)
         finally:
@@ -904,6 +918,8 @@ class VM:
             return compare(o, a, b)
         if o == "in":
             return self.has_property(b, a)
+        if o == "instanceof":
+            return instance_of(a, b)
         x, y = to_number(a), to_number(b)
         if o == "-":
             return x - y
@@ -944,6 +960,8 @@ class VM:
             return self.inputs
         entry = GLOBALS.get(name)
         if isinstance(entry, StdObject):
+            if entry.constructor is not None:  # `Date`, `Map`: a function with statics
+                return BuiltinFunction(name, UNDEFINED)
             return StdObjectRef(name)
         if entry is not None and entry.kind == "property":
             return self.impl[name](self, UNDEFINED, [])
@@ -989,7 +1007,27 @@ class VM:
             if member.kind == "property":
                 return self.impl[member.qualified_name](self, UNDEFINED, [])
             return BuiltinFunction(member.qualified_name, UNDEFINED)
+        if t is ErrorObject:
+            if key in obj.props:
+                return obj.props[key]
+            return self._instance_member("error", obj, key)
+        if t is DateObject:
+            return self._instance_member("date", obj, key)
+        if t is MapObject:
+            return self._instance_member("map", obj, key)
+        if t is SetObject:
+            return self._instance_member("set", obj, key)
+        if t is BuiltinFunction and obj.this is UNDEFINED and obj.name in INSTANCE_OWNER:
+            return self.get_prop(StdObjectRef(obj.name), key)  # `const D = Date; D.now()`
         return UNDEFINED
+
+    def _instance_member(self, owner: str, obj: Any, key: str) -> Any:
+        member = lookup_member(owner, key)
+        if member is None:
+            return UNDEFINED
+        if member.kind == "property":
+            return self.impl[member.qualified_name](self, obj, [])
+        return BuiltinFunction(member.qualified_name, obj)
 
     def set_array_index(self, arr: list[Any], i: int, v: Any) -> None:
         n = len(arr)
@@ -1021,6 +1059,14 @@ class VM:
                     obj.extend([UNDEFINED] * (int(n) - len(obj)))
             else:
                 raise js_error("TypeError", f"Cannot set property '{key}' of an array")
+        elif t is ErrorObject:
+            obj.props[key] = v  # a new key is enumerable; `message` & co stay hidden
+        elif t in _OWNER_OF:
+            raise js_error(
+                "TypeError",
+                f"Cannot create property '{key}' on a {_OWNER_OF[t].capitalize()}: .flow keeps "
+                "no properties of their own on Date, Map and Set objects",
+            )
         elif t is RegExp:
             regexp_methods.set_prop(obj, key, v)
         elif obj is UNDEFINED or obj is None:
@@ -1038,6 +1084,10 @@ class VM:
         t = type(obj)
         if t is dict:
             obj.pop(key, None)
+            return True
+        if t is ErrorObject:
+            obj.props.pop(key, None)
+            obj.hidden.discard(key)
             return True
         if obj is UNDEFINED or obj is None:
             raise js_error("TypeError", f"Cannot convert {to_string(obj)} to object")
@@ -1064,6 +1114,11 @@ class VM:
             return k == "lastIndex" or f"regexp.{k}" in self.impl
         if t is StdObjectRef:
             return lookup_member(obj.name, k) is not None
+        if t is ErrorObject:
+            return k in obj.props or lookup_member("error", k) is not None
+        owner = _OWNER_OF.get(t)
+        if owner is not None:
+            return lookup_member(owner, k) is not None
         raise js_error(
             "TypeError", f"Cannot use 'in' operator to search for '{k}' in {_describe(obj)}"
         )
@@ -1073,6 +1128,10 @@ class VM:
             return v
         if type(v) is str:
             return list(v)
+        if type(v) is MapObject:  # the entries present now (see docs/language.md)
+            return [list(e) for e in v.data.values()]
+        if type(v) is SetObject:
+            return list(v.data.values())
         raise js_error("TypeError", f"{_describe(v)} is not iterable")
 
     def enumerable_keys(self, v: Any) -> list[str]:
@@ -1081,10 +1140,13 @@ class VM:
             return own_keys(v)
         if t is list or t is str:
             return [str(i) for i in range(len(v))]
+        if t is ErrorObject:
+            return [k for k in own_keys(v.props) if k not in v.hidden]
         return []
 
 
 _BITWISE = frozenset(("&", "|", "^", "<<", ">>", ">>>"))
+_OWNER_OF = {DateObject: "date", MapObject: "map", SetObject: "set"}
 
 
 def _unary(o: str, v: Any) -> Any:
