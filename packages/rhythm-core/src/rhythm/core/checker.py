@@ -448,7 +448,7 @@ class _Checker:
                 return
             if isinstance(g.value, stdlib.Builtin) and g.name in stdlib.CONSTRUCTORS:
                 self.arity(node, g.value)  # `new RegExp(...)`, like `RegExp(...)`
-                self.regexp_call(node)  # type: ignore[arg-type]
+                self.regexp_call(node)
                 return
             self.add(
                 Code.NOT_A_CONSTRUCTOR,
@@ -520,7 +520,7 @@ class _Checker:
         else:
             self.add(Code.SYNTAX, f"invalid regular expression {shown}: {error.message}", at)
 
-    def regexp_call(self, node: ast.Call) -> None:
+    def regexp_call(self, node: ast.Call | ast.New) -> None:
         """`RegExp("...", "...")` with literal strings is checked like a regex literal."""
         g = self.global_of(node.callee)
         if g is None or g.name != "RegExp":
