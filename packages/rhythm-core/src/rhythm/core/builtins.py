@@ -461,7 +461,6 @@ def array_is_array(vm: VM, this: Any, args: list[Any]) -> Any:
 
 impl("NaN")(lambda vm, this, args: math.nan)
 impl("Infinity")(lambda vm, this, args: math.inf)
-impl("Number")(lambda vm, this, args: to_number(args[0]) if args else 0.0)
 impl("String")(lambda vm, this, args: to_string(args[0]) if args else "")
 impl("Boolean")(lambda vm, this, args: to_boolean(arg(args, 0)))
 impl("parseInt")(lambda vm, this, args: parse_int(to_string(arg(args, 0)), arg(args, 1)))
@@ -897,3 +896,7 @@ def array_at(vm: VM, this: Any, args: list[Any]) -> Any:
     if i < 0:
         i += len(a)
     return a[i] if 0 <= i < len(a) else UNDEFINED
+
+
+# These modules register their builtins into IMPLEMENTATIONS when imported.
+from rhythm.core import builtins_number, builtins_values  # noqa: E402, F401

@@ -246,6 +246,8 @@ class _Checker:
     def member_table(self, obj: object) -> tuple[str, dict[str, stdlib.Builtin]] | None:
         g = self.global_of(obj)
         if g is not None and isinstance(g.value, stdlib.StdObject) and not g.value.open:
+            if g.value.call is not None:  # `Number.name`: a callable object is a function too
+                return g.value.name, {**stdlib.FUNCTION_MEMBERS, **g.value.members}
             return g.value.name, g.value.members
         if isinstance(obj, (ast.StringLit, ast.TemplateLit)):
             return "string", getattr(stdlib, "STRING_MEMBERS", {})
@@ -277,6 +279,8 @@ class _Checker:
             g = self.global_of(callee)
             if g is not None and isinstance(g.value, stdlib.Builtin):
                 builtin = g.value
+            elif g is not None and isinstance(g.value, stdlib.StdObject):
+                builtin = g.value.call
         if builtin is None or builtin.kind == "property":
             return
         if any(isinstance(a, ast.Spread) for a in node.arguments):

@@ -10,8 +10,7 @@ from typing import Any
 
 from rhythm.core.values import (
     UNDEFINED,
-    BuiltinFunction,
-    Closure,
+    is_callable,
     js_error,
     number_to_string,
     own_keys,
@@ -37,7 +36,7 @@ def quote(s: str) -> str:
 
 
 def _is_omitted(v: Any) -> bool:
-    return v is UNDEFINED or type(v) is Closure or type(v) is BuiltinFunction
+    return v is UNDEFINED or is_callable(v)
 
 
 def stringify(value: Any, space: Any = UNDEFINED) -> Any:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Owners of the methods of values ("" is the owner of global functions).
+_VALUE_OWNERS = ("", "string", "array", "number", "boolean", "object", "function")
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -35,6 +38,12 @@ class Builtin:
         return sum(1 for p in self.params if not p.optional and not p.rest)
 
     @property
+    def js_length(self) -> int:
+        """The function's `length` as JavaScript gives it (the spec's count, which for many
+        builtins includes parameters that may be left out)."""
+        return JS_LENGTHS.get(self.qualified_name, self.min_args)
+
+    @property
     def max_args(self) -> int | None:
         """None when the builtin takes any number of arguments (a rest parameter)."""
         if any(p.rest for p in self.params):
@@ -43,7 +52,7 @@ class Builtin:
 
     @property
     def qualified_name(self) -> str:
-        if self.owner in ("", "string", "array"):
+        if self.owner in _VALUE_OWNERS:
             return self.name if not self.owner else f"{self.owner}.{self.name}"
         return f"{self.owner}.{self.name}"
 
@@ -59,6 +68,50 @@ class Builtin:
         return f"{self.qualified_name}({params}): {self.returns}"
 
 
+# `length` of the builtins whose JavaScript `length` is not their number of required parameters.
+JS_LENGTHS: dict[str, int] = {
+    "Number": 1,
+    "String": 1,
+    "Boolean": 1,
+    "Math.max": 2,
+    "Math.min": 2,
+    "Math.hypot": 2,
+    "JSON.stringify": 3,
+    "parseInt": 2,
+    "Number.parseInt": 2,
+    "Object.assign": 2,
+    "String.fromCharCode": 1,
+    "String.fromCodePoint": 1,
+    "number.toFixed": 1,
+    "number.toPrecision": 1,
+    "number.toExponential": 1,
+    "number.toString": 1,
+    "string.split": 2,
+    "string.slice": 2,
+    "string.substring": 2,
+    "string.replace": 2,
+    "string.replaceAll": 2,
+    "string.padStart": 2,
+    "string.padEnd": 2,
+    "string.concat": 1,
+    "string.lastIndexOf": 1,
+    "string.charAt": 1,
+    "string.charCodeAt": 1,
+    "string.codePointAt": 1,
+    "array.push": 1,
+    "array.unshift": 1,
+    "array.concat": 1,
+    "array.slice": 2,
+    "array.sort": 1,
+    "array.join": 1,
+    "array.splice": 2,
+    "array.with": 2,
+    "array.lastIndexOf": 1,
+    "array.toSorted": 1,
+    "Array.from": 1,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class StdObject:
     name: str  # "Task", "Math", "Inputs"
@@ -66,6 +119,8 @@ class StdObject:
     members: dict[str, Builtin] = field(default_factory=dict)
     # An open object (Inputs) may hold any key: its members are not checked.
     open: bool = False
+    # What calling the object itself does (`Number("4")`, `String(x)`), or None.
+    call: Builtin | None = None
 
 
 # ---------------------------------------------------------------- table builders
@@ -91,7 +146,7 @@ def _fn(
     kind: Literal["function", "method", "property"] | None = None,
 ) -> Builtin:
     if kind is None:
-        kind = "method" if owner in ("string", "array") else "function"
+        kind = "method" if owner in _VALUE_OWNERS[1:] else "function"
     return Builtin(
         name=name,
         owner=owner,
@@ -107,8 +162,10 @@ def _prop(owner: str, name: str, returns: str, doc: str, example: str = "") -> B
     return _fn(owner, name, (), returns, doc, example, kind="property")
 
 
-def _obj(name: str, doc: str, *members: Builtin, open: bool = False) -> StdObject:
-    return StdObject(name=name, doc=doc, members={m.name: m for m in members}, open=open)
+def _obj(
+    name: str, doc: str, *members: Builtin, open: bool = False, call: Builtin | None = None
+) -> StdObject:
+    return StdObject(name=name, doc=doc, members={m.name: m for m in members}, open=open, call=call)
 
 
 # ---------------------------------------------------------------- objects
@@ -315,6 +372,88 @@ _MATH = _obj(
         "state, so a resumed workflow continues the same sequence.",
         "const jitter = Math.random() * 10;",
     ),
+    *(
+        _fn("Math", name, ("x: number",), "number", doc, example)
+        for name, doc, example in (
+            ("acos", "The arccosine of `x` in radians (NaN outside [-1, 1]).", "Math.acos(1) // 0"),
+            ("acosh", "The inverse hyperbolic cosine of `x` (NaN below 1).", "Math.acosh(1) // 0"),
+            ("asin", "The arcsine of `x` in radians (NaN outside [-1, 1]).", "Math.asin(0) // 0"),
+            ("asinh", "The inverse hyperbolic sine of `x`.", "Math.asinh(0) // 0"),
+            ("atan", "The arctangent of `x` in radians.", "Math.atan(1) // 0.7853981633974483"),
+            (
+                "atanh",
+                "The inverse hyperbolic tangent of `x` (Infinity at 1, NaN outside [-1, 1]).",
+                "Math.atanh(0) // 0",
+            ),
+            ("cbrt", "The cube root of `x`.", "Math.cbrt(-27) // -3"),
+            (
+                "clz32",
+                "The number of leading zero bits of `x` as a 32-bit unsigned integer.",
+                "Math.clz32(1) // 31",
+            ),
+            ("cos", "The cosine of `x` (radians).", "Math.cos(0) // 1"),
+            ("cosh", "The hyperbolic cosine of `x`.", "Math.cosh(0) // 1"),
+            ("exp", "e raised to the power `x`.", "Math.exp(1) // 2.718281828459045"),
+            ("expm1", "`Math.exp(x) - 1`, accurate for `x` near 0.", "Math.expm1(0) // 0"),
+            (
+                "fround",
+                "`x` rounded to the nearest 32-bit float.",
+                "Math.fround(5.5) // 5.5, Math.fround(0.1) // 0.10000000149011612",
+            ),
+            (
+                "log",
+                "The natural logarithm of `x` (-Infinity at 0, NaN below 0).",
+                "Math.log(Math.E) // 1",
+            ),
+            ("log10", "The base-10 logarithm of `x`.", "Math.log10(1000) // 3"),
+            (
+                "log1p",
+                "The natural logarithm of `1 + x`, accurate for `x` near 0.",
+                "Math.log1p(0) // 0",
+            ),
+            ("log2", "The base-2 logarithm of `x`.", "Math.log2(8) // 3"),
+            ("sin", "The sine of `x` (radians).", "Math.sin(0) // 0"),
+            ("sinh", "The hyperbolic sine of `x`.", "Math.sinh(0) // 0"),
+            ("tan", "The tangent of `x` (radians).", "Math.tan(0) // 0"),
+            ("tanh", "The hyperbolic tangent of `x`.", "Math.tanh(0) // 0"),
+        )
+    ),
+    _fn(
+        "Math",
+        "atan2",
+        ("y: number", "x: number"),
+        "number",
+        "The angle in radians from the positive x axis to the point (`x`, `y`).",
+        "Math.atan2(1, 1) // 0.7853981633974483",
+    ),
+    _fn(
+        "Math",
+        "hypot",
+        ("...values: number",),
+        "number",
+        "The square root of the sum of the squares of the arguments (0 with none; Infinity if "
+        "any is infinite, even beside NaN).",
+        "Math.hypot(3, 4) // 5",
+    ),
+    _fn(
+        "Math",
+        "imul",
+        ("a: number", "b: number"),
+        "number",
+        "The product of `a` and `b` as 32-bit integers, wrapped like C's int32 multiplication.",
+        "Math.imul(0xffffffff, 5) // -5",
+    ),
+    *(
+        _prop("Math", name, "number", doc, f"Math.{name} // {value}")
+        for name, doc, value in (
+            ("LN10", "The natural logarithm of 10.", "2.302585092994046"),
+            ("LN2", "The natural logarithm of 2.", "0.6931471805599453"),
+            ("LOG10E", "The base-10 logarithm of e.", "0.4342944819032518"),
+            ("LOG2E", "The base-2 logarithm of e.", "1.4426950408889634"),
+            ("SQRT1_2", "The square root of 1/2.", "0.7071067811865476"),
+            ("SQRT2", "The square root of 2.", "1.4142135623730951"),
+        )
+    ),
     _prop(
         "Math",
         "PI",
@@ -328,6 +467,123 @@ _MATH = _obj(
         "number",
         "Euler's number, the base of natural logarithms.",
         "Math.E // 2.718281828459045",
+    ),
+)
+
+_NUMBER = _obj(
+    "Number",
+    "Converts values to numbers (`Number(x)`); tests and constants about numbers.",
+    _fn(
+        "Number",
+        "isInteger",
+        ("value: any",),
+        "boolean",
+        'Whether `value` is a number with no fractional part (no conversion: `"1"` is not).',
+        "Number.isInteger(5.0) // true",
+    ),
+    _fn(
+        "Number",
+        "isFinite",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is a finite number (no conversion, unlike the global `isFinite`).",
+        'Number.isFinite("1") // false',
+    ),
+    _fn(
+        "Number",
+        "isNaN",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is the number NaN (no conversion, unlike the global `isNaN`).",
+        'Number.isNaN("abc") // false',
+    ),
+    _fn(
+        "Number",
+        "isSafeInteger",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is an integer that a number holds exactly (at most 2**53 - 1 in size).",
+        "Number.isSafeInteger(2 ** 53) // false",
+    ),
+    _fn(
+        "Number",
+        "parseFloat",
+        ("text: string",),
+        "number",
+        "The same function as the global `parseFloat`.",
+        'Number.parseFloat("2.5e3x") // 2500',
+    ),
+    _fn(
+        "Number",
+        "parseInt",
+        ("text: string", "radix?: number"),
+        "number",
+        "The same function as the global `parseInt`.",
+        'Number.parseInt("ff", 16) // 255',
+    ),
+    *(
+        _prop("Number", name, "number", doc, f"Number.{name} // {value}")
+        for name, doc, value in (
+            (
+                "MAX_SAFE_INTEGER",
+                "The largest integer a number holds exactly, 2**53 - 1.",
+                "9007199254740991",
+            ),
+            (
+                "MIN_SAFE_INTEGER",
+                "The smallest integer a number holds exactly, -(2**53 - 1).",
+                "-9007199254740991",
+            ),
+            (
+                "EPSILON",
+                "The gap between 1 and the next larger number, 2**-52.",
+                "2.220446049250313e-16",
+            ),
+            ("MAX_VALUE", "The largest finite number.", "1.7976931348623157e+308"),
+            ("MIN_VALUE", "The smallest positive number (a subnormal).", "5e-324"),
+            ("POSITIVE_INFINITY", "Positive infinity, the same as `Infinity`.", "Infinity"),
+            ("NEGATIVE_INFINITY", "Negative infinity, the same as `-Infinity`.", "-Infinity"),
+            ("NaN", "Not-a-Number, the same as the global `NaN`.", "NaN"),
+        )
+    ),
+    call=_fn(
+        "",
+        "Number",
+        ("value?: any",),
+        "number",
+        'Converts `value` to a number, as JavaScript does (`""` -> 0, `"12px"` -> NaN, null -> 0, undefined -> NaN).',
+        'Number("42") // 42',
+    ),
+)
+
+_STRING = _obj(
+    "String",
+    "Converts values to strings (`String(x)`); builds strings from character codes.",
+    _fn(
+        "String",
+        "fromCharCode",
+        ("...codes: number",),
+        "string",
+        "The string of the given UTF-16 code units (each taken modulo 65536); a surrogate pair "
+        "written as two codes becomes the one character it encodes.",
+        'String.fromCharCode(72, 105) // "Hi"',
+    ),
+    _fn(
+        "String",
+        "fromCodePoint",
+        ("...codePoints: number",),
+        "string",
+        "The string of the given Unicode code points; a RangeError for anything that is not an "
+        "integer from 0 to 0x10FFFF.",
+        'String.fromCodePoint(0x1F600) // "😀"',
+    ),
+    call=_fn(
+        "",
+        "String",
+        ("value?: any",),
+        "string",
+        'Converts `value` to a string, as JavaScript does (arrays join with commas, objects give "[object Object]").',
+        'String(1.5) // "1.5"',
     ),
 )
 
@@ -474,22 +730,6 @@ _GLOBAL_FUNCTIONS = (
     ),
     _fn(
         "",
-        "Number",
-        ("value?: any",),
-        "number",
-        'Converts `value` to a number, as JavaScript does (`""` -> 0, `"12px"` -> NaN, null -> 0, undefined -> NaN).',
-        'Number("42") // 42',
-    ),
-    _fn(
-        "",
-        "String",
-        ("value?: any",),
-        "string",
-        'Converts `value` to a string, as JavaScript does (arrays join with commas, objects give "[object Object]").',
-        'String(1.5) // "1.5"',
-    ),
-    _fn(
-        "",
         "Boolean",
         ("value?: any",),
         "boolean",
@@ -511,6 +751,14 @@ _GLOBAL_FUNCTIONS = (
         "number",
         "Reads a decimal number from the start of `text`; NaN if none.",
         'parseFloat("3.5kg") // 3.5',
+    ),
+    _fn(
+        "",
+        "isFinite",
+        ("value: any",),
+        "boolean",
+        "Whether `value`, converted to a number, is finite (not NaN or an infinity).",
+        'isFinite("12") // true',
     ),
     _fn(
         "",
@@ -681,6 +929,79 @@ STRING_MEMBERS: dict[str, Builtin] = {
         ),
     )
 }
+
+STRING_MEMBERS.update(
+    (b.name, b)
+    for b in (
+        _fn(
+            _S,
+            "charAt",
+            ("index?: number",),
+            "string",
+            'The character at `index` (default 0), or "" outside the string. Indexes count code '
+            "points, so a character outside the Basic Multilingual Plane (an emoji) is one "
+            "character, where JavaScript has two halves.",
+            '"abc".charAt(1) // "b"',
+        ),
+        _fn(
+            _S,
+            "charCodeAt",
+            ("index?: number",),
+            "number",
+            "The UTF-16 code unit that starts the character at `index` (default 0), or NaN outside "
+            "the string: the character's code for most text; for a character outside the Basic "
+            "Multilingual Plane, its first (high surrogate) half, as JavaScript gives at the "
+            "character's first index.",
+            '"A".charCodeAt(0) // 65',
+        ),
+        _fn(
+            _S,
+            "codePointAt",
+            ("index?: number",),
+            "number",
+            "The Unicode code point of the character at `index` (default 0), or undefined outside "
+            "the string.",
+            '"😀".codePointAt(0) // 128512',
+        ),
+        _fn(
+            _S,
+            "lastIndexOf",
+            ("search: string", "position?: number"),
+            "number",
+            "The index of the last occurrence of `search` starting at or before `position`, or -1.",
+            '"hello".lastIndexOf("l") // 3',
+        ),
+        _fn(
+            _S,
+            "concat",
+            ("...values: any",),
+            "string",
+            "The string followed by each value converted to a string.",
+            '"a".concat("b", 1) // "ab1"',
+        ),
+        _fn(
+            _S,
+            "localeCompare",
+            ("other: string",),
+            "number",
+            "-1, 0 or 1 as the string sorts before, with or after `other`, in plain Unicode code "
+            'point order: no locale rules, unlike JavaScript (where `"a".localeCompare("B")` '
+            "is -1; here it is 1).",
+            "names.sort((a, b) => a.localeCompare(b))",
+        ),
+        _fn(
+            _S,
+            "normalize",
+            ("form?: string",),
+            "string",
+            'The string in Unicode normalization form `form`: "NFC" (default), "NFD", "NFKC" or '
+            '"NFKD"; a RangeError for any other.',
+            '"e\u0301".normalize() === "\u00e9" // true',
+        ),
+        _fn(_S, "toString", (), "string", "The string itself.", '"abc".toString() // "abc"'),
+        _fn(_S, "valueOf", (), "string", "The string itself.", '"abc".valueOf() // "abc"'),
+    )
+)
 
 _A = "array"
 ARRAY_MEMBERS: dict[str, Builtin] = {
@@ -866,6 +1187,127 @@ ARRAY_MEMBERS: dict[str, Builtin] = {
     )
 }
 
+_N = "number"
+NUMBER_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _N,
+            "toFixed",
+            ("digits?: number",),
+            "string",
+            "The number written with `digits` digits after the point (0 to 100, default 0), "
+            "rounded half up from its exact binary value, as JavaScript does (so `1.005.toFixed(2)` "
+            'is "1.00"); numbers of 1e21 or more are written as `toString()` does. A RangeError '
+            "for `digits` outside 0 to 100.",
+            '(3.14159).toFixed(2) // "3.14"',
+        ),
+        _fn(
+            _N,
+            "toPrecision",
+            ("precision?: number",),
+            "string",
+            "The number written with `precision` significant digits (1 to 100), in exponent form "
+            "when the exponent is below -6 or not below `precision`; `toString()` when omitted. "
+            "A RangeError for `precision` outside 1 to 100.",
+            '(123.456).toPrecision(4) // "123.5", (0.00001).toPrecision(1) // "0.00001"',
+        ),
+        _fn(
+            _N,
+            "toExponential",
+            ("digits?: number",),
+            "string",
+            "The number in exponent form with `digits` digits after the point (0 to 100; as many "
+            "as needed when omitted). A RangeError for `digits` outside 0 to 100.",
+            '(1234.5).toExponential(2) // "1.23e+3"',
+        ),
+        _fn(
+            _N,
+            "toString",
+            ("radix?: number",),
+            "string",
+            "The number written in base `radix` (2 to 36, default 10), fractions included, digit "
+            "for digit as V8 (Node.js) writes them. A RangeError for a radix outside 2 to 36.",
+            '(255).toString(16) // "ff", (0.5).toString(2) // "0.1"',
+        ),
+        _fn(
+            _N,
+            "valueOf",
+            (),
+            "number",
+            "The number itself.",
+            "(5).valueOf() // 5",
+        ),
+    )
+}
+
+BOOLEAN_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn("boolean", "toString", (), "string", '"true" or "false".', 'true.toString() // "true"'),
+        _fn("boolean", "valueOf", (), "boolean", "The boolean itself.", "false.valueOf() // false"),
+    )
+}
+
+OBJECT_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            "object",
+            "toString",
+            (),
+            "string",
+            '"[object Object]" for a plain object (unless it has its own `toString` key), as in '
+            "JavaScript.",
+            '({ a: 1 }).toString() // "[object Object]"',
+        ),
+    )
+}
+
+FUNCTION_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(
+            "function",
+            "length",
+            "number",
+            "The number of parameters before the first one with a default value or a rest "
+            "parameter; for a builtin, the number JavaScript gives (`Math.max.length` is 2).",
+            "((a, b = 1, ...c) => a).length // 1",
+        ),
+        _prop(
+            "function",
+            "name",
+            "string",
+            "The function's name: a declaration's name, the variable, key or parameter an arrow "
+            'is defined as the value of (`const f = () => 1` is "f"), "" for other arrows (also '
+            'for a computed key, where JavaScript uses the key); a builtin\'s own name ("max" '
+            "for `Math.max`).",
+            'const total = (xs) => 0;\ntotal.name // "total"',
+        ),
+        _fn(
+            "function",
+            "toString",
+            (),
+            "string",
+            "A fixed text, not the source (JavaScript gives a function's source text; .flow does "
+            "not keep it): `function max() { [native code] }` for a builtin, as JavaScript, and "
+            "`() => { [code] }` for every .flow function.",
+            'Math.max.toString() // "function max() { [native code] }"',
+        ),
+    )
+}
+
+ARRAY_MEMBERS["toString"] = _fn(
+    _A,
+    "toString",
+    (),
+    "string",
+    "The elements joined with commas, as `join()` does (nested arrays too; null and undefined "
+    'become "").',
+    '[1, [2, 3], null].toString() // "1,2,3,"',
+)
+
 GLOBALS: dict[str, StdObject | Builtin] = {
     o.name: o
     for o in (
@@ -875,6 +1317,8 @@ GLOBALS: dict[str, StdObject | Builtin] = {
         _WORKFLOW,
         _PROMISE,
         _MATH,
+        _NUMBER,
+        _STRING,
         _JSON,
         _OBJECT,
         _ARRAY,
@@ -883,6 +1327,17 @@ GLOBALS: dict[str, StdObject | Builtin] = {
     )
 }
 GLOBALS.update({f.name: f for f in _GLOBAL_FUNCTIONS})
+
+
+# The members of each kind of value, by owner name.
+VALUE_MEMBERS: dict[str, dict[str, Builtin]] = {
+    "string": STRING_MEMBERS,
+    "array": ARRAY_MEMBERS,
+    "number": NUMBER_MEMBERS,
+    "boolean": BOOLEAN_MEMBERS,
+    "object": OBJECT_MEMBERS,
+    "function": FUNCTION_MEMBERS,
+}
 
 
 def lookup_global(name: str) -> StdObject | Builtin | None:
@@ -896,6 +1351,9 @@ def lookup_member(owner_name: str, member: str) -> Builtin | None:
         return STRING_MEMBERS.get(member)
     if owner_name == "array":
         return ARRAY_MEMBERS.get(member)
+    table = VALUE_MEMBERS.get(owner_name)
+    if table is not None:
+        return table.get(member)
     owner = GLOBALS.get(owner_name)
     if isinstance(owner, StdObject):
         return owner.members.get(member)
@@ -907,9 +1365,11 @@ def all_builtins() -> list[Builtin]:
     out: list[Builtin] = []
     for entry in GLOBALS.values():
         if isinstance(entry, StdObject):
+            if entry.call is not None:
+                out.append(entry.call)
             out.extend(entry.members.values())
         else:
             out.append(entry)
-    out.extend(STRING_MEMBERS.values())
-    out.extend(ARRAY_MEMBERS.values())
+    for table in VALUE_MEMBERS.values():
+        out.extend(table.values())
     return out

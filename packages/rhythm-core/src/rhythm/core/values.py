@@ -133,11 +133,22 @@ def typeof(v: Any) -> str:
         return "string"
     if t is Closure or t is BuiltinFunction:
         return "function"
+    if t is StdObjectRef and callable_std(v.name):
+        return "function"
     return "object"
 
 
+def callable_std(name: str) -> bool:
+    """Whether the stdlib object `name` can be called itself (`Number(x)`, `String(x)`)."""
+    from rhythm.core.stdlib import GLOBALS, StdObject
+
+    entry = GLOBALS.get(name)
+    return isinstance(entry, StdObject) and entry.call is not None
+
+
 def is_callable(v: Any) -> bool:
-    return type(v) is Closure or type(v) is BuiltinFunction
+    t = type(v)
+    return t is Closure or t is BuiltinFunction or (t is StdObjectRef and callable_std(v.name))
 
 
 # ---------------------------------------------------------------- numbers
@@ -266,8 +277,12 @@ def to_primitive(v: Any) -> Any:
     t = type(v)
     if t is list:
         return array_join(v, ",")
-    if t is dict or t is Handle or t is StdObjectRef:
+    if t is dict or t is Handle:
         return "[object Object]"
+    if t is StdObjectRef:
+        if callable_std(v.name):
+            return f"function {v.name}() {{ [native code] }}"
+        return f"[object {v.name}]" if v.name in ("Math", "JSON") else "[object Object]"
     if t is Closure:
         return "() => { [code] }"
     if t is BuiltinFunction:

@@ -19,7 +19,7 @@ from rhythm.core.effects import Effect
 from rhythm.core.frames import FatalError, Fiber, Frame
 from rhythm.core.jsjson import from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
-from rhythm.core.stdlib import GLOBALS, StdObject, lookup_member
+from rhythm.core.stdlib import GLOBALS, Builtin, StdObject, lookup_member
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
@@ -31,6 +31,7 @@ from rhythm.core.values import (
     Scope,
     StdObjectRef,
     array_index,
+    callable_std,
     compare,
     js_add,
     js_div,
@@ -406,6 +407,8 @@ class VM:
         t = type(fn)
         if t is BuiltinFunction:
             return self.call_builtin(fn.name, fn.this, args)
+        if t is StdObjectRef and callable_std(fn.name):
+            return self.call_builtin(fn.name, UNDEFINED, args)
         if t is not Closure:
             raise js_error("TypeError", f"{_describe(fn)} is not a function")
         if fn.func in self.async_funcs:
@@ -650,6 +653,10 @@ class VM:
                         elif type(callee) is BuiltinFunction:
                             self.count = count
                             push(self.call_builtin(callee.name, callee.this, args))
+                            count = self.count
+                        elif type(callee) is StdObjectRef and callable_std(callee.name):
+                            self.count = count
+                            push(self.call_builtin(callee.name, UNDEFINED, args))
                             count = self.count
                         else:
                             raise js_error("TypeError", f"{_describe(callee)} is not a function")
@@ -949,7 +956,10 @@ class VM:
     def get_prop(self, obj: Any, key: str) -> Any:
         t = type(obj)
         if t is dict:
-            return obj.get(key, UNDEFINED)
+            v = obj.get(key, UNDEFINED)
+            if v is UNDEFINED and key == "toString" and key not in obj:
+                return BuiltinFunction("object.toString", obj)
+            return v
         if t is list:
             if key == "length":
                 return float(len(obj))
@@ -968,19 +978,36 @@ class VM:
             if "string." + key in self.impl:
                 return BuiltinFunction("string." + key, obj)
             return UNDEFINED
+        if t is float or t is bool:
+            name = ("number." if t is float else "boolean.") + key
+            return BuiltinFunction(name, obj) if name in self.impl else UNDEFINED
         if obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
+        if t is Closure or t is BuiltinFunction:
+            return self.function_prop(obj, key)
         if t is StdObjectRef:
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
             member = lookup_member(obj.name, key)
             if member is None:
+                if callable_std(obj.name):
+                    return self.function_prop(obj, key)
                 return UNDEFINED
             if member.kind == "property":
                 return self.impl[member.qualified_name](self, UNDEFINED, [])
             return BuiltinFunction(member.qualified_name, UNDEFINED)
+        return UNDEFINED
+
+    def function_prop(self, fn: Any, key: str) -> Any:
+        """`name`, `length` and `toString` of a function (a .flow one or a builtin)."""
+        if key == "toString":
+            return BuiltinFunction("function.toString", fn)
+        if key == "name":
+            return function_name(self.wf, fn)
+        if key == "length":
+            return function_length(self.wf, fn)
         return UNDEFINED
 
     def set_array_index(self, arr: list[Any], i: int, v: Any) -> None:
@@ -1164,3 +1191,23 @@ def resume(
             error=_fail_value(f.type, f.message),
         )
     return vm.step()
+
+
+def function_name(wf: CompiledWorkflow, fn: Any) -> str:
+    """A function's `name`: what the compiler named a .flow function, a builtin's own name."""
+    if type(fn) is Closure:
+        return wf.functions[fn.func].js_name
+    return fn.name.rsplit(".", 1)[-1]
+
+
+def function_length(wf: CompiledWorkflow, fn: Any) -> float:
+    """A function's `length`: parameters before the first default (a builtin: required ones)."""
+    if type(fn) is Closure:
+        return float(wf.functions[fn.func].length)
+    entry = GLOBALS.get(fn.name)
+    if isinstance(entry, StdObject):
+        entry = entry.call
+    else:
+        owner, _, member = fn.name.rpartition(".")
+        entry = lookup_member(owner, member) if owner else entry
+    return float(entry.js_length) if isinstance(entry, Builtin) else 0.0
