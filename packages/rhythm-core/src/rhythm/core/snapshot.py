@@ -25,7 +25,8 @@ function table (entry pc and scope size of each function). Upgrade rule: a rhyth
 that compiles a source to different instructions, renumbers or renames an opcode's meaning, or
 changes this layout gives different fingerprints (bump FORMAT for a layout or semantics change
 the instructions do not show); `vm.resume` then refuses an older state with the FatalError
-"IncompatibleSnapshot" instead of continuing at a wrong instruction. Let executions finish (or
+"IncompatibleSnapshot" instead of continuing at a wrong instruction (a worker then hands the
+workflow back for a worker that can resume it, rhythm.worker.stepper). Let executions finish (or
 cancel them) on the rhythm-core that started them before upgrading to such a release; a release
 that keeps the instructions keeps every saved state resumable. Golden states under
 packages/rhythm-core/tests/golden/ check that today's release still resumes older ones."""

@@ -96,15 +96,17 @@ class WorkerStore:
             raise
 
     async def claim(
-        self, queues: Sequence[str], limit: int, lease_seconds: float
+        self, queues: Sequence[str], limit: int, lease_seconds: float, skip: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
-        """Up to `limit` ready executions of `queues`, now running and leased to this worker.
-        Rows carry `inputs` as JSON text: decoding is the caller's, one row at a time."""
+        """Up to `limit` ready executions of `queues`, now running and leased to this worker;
+        never the ids in `skip`. Rows carry `inputs` as JSON text: decoding is the caller's,
+        one row at a time."""
         params = {
             "queues": list(queues),
             "limit": limit,
             "worker_id": self.worker_id,
             "lease_seconds": lease_seconds,
+            "skip": [uuid.UUID(i) for i in skip],
         }
         async with self.connection() as conn:
             return await (await conn.execute(query("claim"), params)).fetchall()
@@ -149,6 +151,14 @@ class WorkerStore:
         async with self.connection() as conn:
             rows = await (await conn.execute(query("release"), params)).fetchall()
         return {str(r["execution_id"]) for r in rows}
+
+    async def hand_back(self, execution_id: str, attempt: int, note: str) -> bool:
+        """Hand a workflow this worker cannot resume back to the ready queue, attempt not
+        counted, with `note` (JSON text) as its error; False when fenced out."""
+        params = {"id": uuid.UUID(execution_id), "attempt": attempt, "note": note}
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("hand_back"), params)).fetchall()
+        return bool(rows)
 
     async def renew(
         self, held: Sequence[tuple[str, int]], lease_seconds: float
