@@ -207,6 +207,73 @@ out.push("e\u0301".normalize() === "\u00e9", "\u00e9".normalize("NFD").length, "
 out.push("abc".toString(), "abc".valueOf(), "x".toString().length);
 return out;
 """,
+    "array_from_and_of": """
+const out = [];
+const f = (a, b) => a;
+out.push(Array.from([1, 2, 3]), Array.from("héllo"), Array.from({ length: 3 }),
+  Array.from({ length: 2, 0: "a", 1: "b", 2: "c" }), Array.from({}), Array.from(5), Array.from(true),
+  Array.from({ length: "2" }), Array.from({ length: -1 }), Array.from({ length: 2.7 }), Array.from(f));
+const src = [1, 2];
+const copy = Array.from(src);
+copy.push(3);
+await Task.run("t");
+out.push(src, copy, Array.from({ length: 4 }, (_, i) => i * i), Array.from("ab", (c, i) => c + i),
+  Array.from([1, undefined, 3].map((x) => x ?? 0), String), Array.from([[1, 2], [3, 4]].entries()));
+out.push(E(() => Array.from(null)), E(() => Array.from(undefined)), E(() => Array.from([1], 5)),
+  E(() => Array.from({ length: 2 ** 32 })));
+out.push(Array.of(), Array.of(7), Array.of(1, "a", null, undefined), Array.of([1]).length);
+return out;
+""",
+    "array_new_methods": """
+const out = [];
+const a = [5, 1, 4, 1, 3];
+out.push(a.toSorted(), a.toSorted((x, y) => y - x), a.toReversed(), a, a.with(0, 9), a.with(-1, 0), a);
+out.push(E(() => a.with(5, 1)), E(() => a.with(-6, 1)), E(() => a.toSorted(5)), E(() => a.sort("x")));
+out.push([10, 9, 1, 100].toSorted(), [undefined, 3, null, 1].toSorted(), [3, 1, 2].with(1.7, "x"));
+out.push(a.lastIndexOf(1), a.lastIndexOf(1, 2), a.lastIndexOf(1, -3), a.lastIndexOf(1, -10),
+  a.lastIndexOf(1, 100), a.lastIndexOf(7), [NaN].lastIndexOf(NaN), a.lastIndexOf(5, -Infinity),
+  a.lastIndexOf(3, undefined), a.lastIndexOf(1, "3"));
+out.push(a.findLast((x) => x < 4), a.findLastIndex((x) => x < 4), a.findLast((x) => x > 9),
+  a.findLastIndex((x) => x > 9), a.findLast((x, i, arr) => arr === a && i === 2));
+const visited = [];
+[1, 2, 3].findLast((x, i, arr) => { visited.push(x, i); if (i === 2) arr.pop(); return false; });
+out.push(visited);
+const filled = [1, 2, 3, 4, 5];
+out.push(filled.fill(0, 1, 3), filled.fill(7, -2), filled.fill(9, 10), filled.fill(8, 3, 1),
+  [1, 2].fill(undefined), new_(3).fill("x"));
+function new_(n) { const r = []; r.length = n; return r; }
+const held = [1, 2, 3, 4, 5, 6];
+const removed = held.splice(1, 2);
+await Task.run("t");
+out.push(removed, held, held.splice(-2), held, held.splice(1, 0, "a", "b"), held,
+  held.splice(), held, held.splice(0, 1, ["x"]), held, held.splice(10, 5, "end"), held,
+  held.splice(1, -3, 7), held, held.splice(0, Infinity), held, held.splice("1"));
+return out;
+""",
+    "array_entries_keys_values": """
+const out = [];
+const xs = ["a", "b", "c"];
+for (const [i, x] of xs.entries()) out.push(i + ":" + x);
+for (const k of xs.keys()) out.push(k);
+const vals = xs.values();
+await Task.run("t");
+for (const v of vals) out.push(v);
+out.push([...xs.entries()], [...xs.keys()], [...xs.values()], [...[].entries()]);
+out.push(Math.max(...[3, 9, 2].values()), Array.from(xs.keys(), (k) => k * 10));
+const [first, second] = xs.entries();
+out.push(first, second);
+return out;
+""",
+    "array_to_string_and_join": """
+const out = [];
+const nested = [1, [2, [3, [4]]], null, undefined, true, "s", { a: 1 }, [], [[]], -0, 1e21, 0.5];
+out.push(nested.toString(), String(nested), `${nested}`, nested.join(), [].toString(), [[], []].toString());
+const cyclic = [1, 2];
+cyclic.push(cyclic);
+await Task.run("t");
+out.push(cyclic.toString(), [null].toString(), [undefined, null].toString(), [[1, 2], [3]].toString());
+return out;
+""",
 }
 
 

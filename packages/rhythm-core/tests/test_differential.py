@@ -262,7 +262,9 @@ class Gen:
 
     def arr(self, d: int = 0) -> str:
         r = self.r
-        c = r.randrange(12 if d < 3 else 2)
+        c = r.randrange(14 if d < 3 else 2)
+        if c >= 12:
+            return self.arr_method(d)
         if c == 0:
             items = [
                 self.r.choice([self.num, self.str_, self.any_])(d + 1)
@@ -290,6 +292,40 @@ class Gen:
         if c == 10:
             return f"[[1, [2]], {self.arr(d + 1)}].{r.choice(['flat()', 'flat(2)', 'flatMap(x => x)'])}"
         return f"[...{self.arr(d + 1)}].reverse()"
+
+    def arr_method(self, d: int) -> str:
+        """Array.from/of and the copying array methods (splice and fill work on a fresh copy,
+        so shared arrays held in variables are not changed behind the generator's back)."""
+        r = self.r
+        c = r.randrange(8)
+        a = self.arr(d + 1)
+        if c == 0:
+            src = r.choice(
+                [
+                    a,
+                    self.str_(d + 1),
+                    f"{{ length: {r.randrange(0, 4)}, 0: {self.any_(d + 1)} }}",
+                    f"{a}.entries()",
+                ]
+            )
+            fn = r.choice(["", ", (x, i) => [x, i]", ", String"])
+            return f"Array.from({src}{fn})"
+        if c == 1:
+            return f"Array.of({self.any_(d + 1)}, {self.num(d + 1)})"
+        if c == 2:
+            if r.random() < 0.5:  # iterators in JavaScript: spread them
+                return f"[...{a}.{r.choice(['keys()', 'values()', 'entries()'])}]"
+            return f"{a}.{r.choice(['toSorted()', 'toReversed()', 'toSorted((x, y) => String(y).length - String(x).length)'])}"
+        if c == 3:
+            return f"[...{a}, 0].with({r.randrange(-1, 1)}, {self.any_(d + 1)})"
+        if c == 4:
+            return f"[...{a}].splice({r.randrange(-3, 3)}, {r.randrange(0, 3)}, {self.any_(d + 1)})"
+        if c == 5:
+            return f"[...{a}, 1, 2].fill({self.any_(d + 1)}, {r.randrange(-3, 3)}, {r.randrange(-1, 4)})"
+        if c == 6:
+            f = r.choice(["findLast", "findLastIndex"])
+            return f"[{a}.{f}(x => {r.choice(_C7)}) ?? null, {a}.lastIndexOf({self.any_(d + 1)})]"
+        return f"[{a}.toString(), [{a}, [{a}]].toString()]"
 
     def obj(self, d: int = 0) -> str:
         r = self.r

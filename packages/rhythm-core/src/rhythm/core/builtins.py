@@ -758,7 +758,9 @@ def array_sort(vm: VM, this: Any, args: list[Any]) -> Any:
     a = _arr(this)
     compare = arg(args, 0)
     if compare is not UNDEFINED and not is_callable(compare):
-        raise js_error("TypeError", "array.sort: the comparator must be a function or undefined")
+        raise js_error(
+            "TypeError", "The comparison function must be either a function or undefined"
+        )
     values = [x for x in a if x is not UNDEFINED]
     undefined_count = len(a) - len(values)
     if compare is UNDEFINED:
@@ -899,4 +901,4 @@ def array_at(vm: VM, this: Any, args: list[Any]) -> Any:
 
 
 # These modules register their builtins into IMPLEMENTATIONS when imported.
-from rhythm.core import builtins_number, builtins_values  # noqa: E402, F401
+from rhythm.core import builtins_array, builtins_number, builtins_values  # noqa: E402, F401

@@ -109,6 +109,9 @@ JS_LENGTHS: dict[str, int] = {
     "array.lastIndexOf": 1,
     "array.toSorted": 1,
     "Array.from": 1,
+    "array.fill": 1,
+    "array.findLast": 1,
+    "array.findLastIndex": 1,
 }
 
 
@@ -658,6 +661,24 @@ _OBJECT = _obj(
 _ARRAY = _obj(
     "Array",
     "Functions about arrays.",
+    _fn(
+        "Array",
+        "from",
+        ("items: any", "mapFn?: function"),
+        "array",
+        "A new array of the elements of `items`: an array, a string (one element per character), "
+        'any other iterable value, or an array-like object (`{ length: 2, 0: "a" }`), each '
+        "passed through `mapFn(element, index)` when given. A TypeError for null and undefined.",
+        'Array.from("abc") // ["a", "b", "c"], Array.from({ length: 3 }, (_, i) => i * 2) // [0, 2, 4]',
+    ),
+    _fn(
+        "Array",
+        "of",
+        ("...items: any",),
+        "array",
+        "A new array of the arguments.",
+        "Array.of(7) // [7]",
+    ),
     _fn(
         "Array",
         "isArray",
@@ -1297,6 +1318,106 @@ FUNCTION_MEMBERS: dict[str, Builtin] = {
         ),
     )
 }
+
+ARRAY_MEMBERS.update(
+    (b.name, b)
+    for b in (
+        _fn(
+            _A,
+            "fill",
+            ("value: any", "start?: number", "end?: number"),
+            "array",
+            "Sets every element from `start` up to `end` (negative counts from the end) to `value`, "
+            "in place; returns the array.",
+            "[1, 2, 3].fill(0) // [0, 0, 0]",
+        ),
+        _fn(
+            _A,
+            "findLast",
+            ("callback: function",),
+            "any",
+            "The last element for which `callback(element, index, array)` is truthy, or "
+            "undefined; visits the indexes from the end.",
+            "[1, 2, 3, 4].findLast(x => x % 2) // 3",
+        ),
+        _fn(
+            _A,
+            "findLastIndex",
+            ("callback: function",),
+            "number",
+            "The index of the last element for which `callback` is truthy, or -1.",
+            "[1, 2, 3, 4].findLastIndex(x => x % 2) // 2",
+        ),
+        _fn(
+            _A,
+            "lastIndexOf",
+            ("value: any", "fromIndex?: number"),
+            "number",
+            "The last index at or before `fromIndex` holding `value` (compared with ===), or -1.",
+            "[1, 2, 1].lastIndexOf(1) // 2",
+        ),
+        _fn(
+            _A,
+            "splice",
+            ("start: number", "deleteCount?: number", "...items: any"),
+            "array",
+            "Removes `deleteCount` elements at `start` (all the rest when omitted) and inserts "
+            "`items` there, in place; returns the removed elements.",
+            'const removed = list.splice(1, 2, "x");',
+        ),
+        _fn(
+            _A,
+            "toSorted",
+            ("compare?: function",),
+            "array",
+            "A sorted copy, leaving the array as it is (compared as `sort` does).",
+            "[3, 1, 2].toSorted() // [1, 2, 3]",
+        ),
+        _fn(
+            _A,
+            "toReversed",
+            (),
+            "array",
+            "A reversed copy, leaving the array as it is.",
+            "[1, 2, 3].toReversed() // [3, 2, 1]",
+        ),
+        _fn(
+            _A,
+            "with",
+            ("index: number", "value: any"),
+            "array",
+            "A copy with the element at `index` (negative counts from the end) replaced by "
+            "`value`; a RangeError when `index` is outside the array.",
+            "[1, 2, 3].with(-1, 9) // [1, 2, 9]",
+        ),
+        _fn(
+            _A,
+            "entries",
+            (),
+            "array",
+            "The `[index, element]` pairs, for `for (const [i, x] of list.entries())`. Unlike "
+            "JavaScript's iterator, this is a new array taken at the call (`Array.isArray` is true, "
+            "there is no `next()`), so it works with spread, `for...of` and every array method.",
+            "for (const [i, item] of items.entries()) { out.push(`${i}: ${item}`); }",
+        ),
+        _fn(
+            _A,
+            "keys",
+            (),
+            "array",
+            "The indexes 0 to length - 1, as a new array (see `entries`).",
+            '[...["a", "b"].keys()] // [0, 1]',
+        ),
+        _fn(
+            _A,
+            "values",
+            (),
+            "array",
+            "The elements, as a new array (see `entries`).",
+            "for (const x of list.values()) total += x;",
+        ),
+    )
+)
 
 ARRAY_MEMBERS["toString"] = _fn(
     _A,
