@@ -43,6 +43,14 @@ FLAKY = """\
 const result = await Task.run("restart.flaky", { n: Inputs.n }, { queue: "restart-q", retries: 0 })
 return { result }
 """
+PARENT = """\
+const result = await Workflow.run("restart_child", { x: Inputs.x })
+return { result }
+"""
+CHILD = """\
+const s = await Signal.when("go", { timeout: "1h" })
+return s.v * Inputs.x
+"""
 CALLS: list[dict[str, Any]] = []
 FAIL_FLAKY = threading.Event()
 
@@ -69,6 +77,8 @@ def flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("restart-flows")
     (folder / "restart_order.flow").write_text(ORDER, encoding="utf-8")
     (folder / "restart_flaky.flow").write_text(FLAKY, encoding="utf-8")
+    (folder / "restart_parent.flow").write_text(PARENT, encoding="utf-8")
+    (folder / "restart_child.flow").write_text(CHILD, encoding="utf-8")
     return folder
 
 
@@ -253,6 +263,43 @@ def test_a_pending_timer_is_rearmed_at_its_original_time(
     assert client.executions.get(new).status == "suspended"
 
 
+def test_a_child_workflow_and_a_signal_timeout_are_started_again(
+    client: Client, worker: None, migrated_url: str
+) -> None:
+    parent = client.workflows.run("restart_parent", {"x": 3})
+    suspended_at(client, parent, 1)
+    child = wait_until(lambda: client.executions.inspect(parent).children)[0]
+    suspended_at(client, child.id, 1)
+    # The child waits for "go" with a timeout due in an hour; restart the child itself from
+    # there: the wait is registered again and its timeout re-armed at the same time.
+    due = sql(migrated_url, "SELECT fire_at FROM rhythm.timers WHERE execution_id = %s", child.id)
+    new_child = client.executions.restart(child.id, from_step=1)
+    assert client.executions.get(new_child).parent_id is None  # a restarted child runs alone
+    assert sql(
+        migrated_url,
+        "SELECT kind, fire_at, signal_name FROM rhythm.timers WHERE execution_id = %s",
+        new_child,
+    ) == [("timeout", due[0][0], "go")]
+    client.signals.send(new_child, "go", {"v": 5})
+    assert client.executions.wait(new_child, timeout=20).output == 15
+
+    # Restart the parent from its await of the child: a new child starts on the same version.
+    new_parent = client.executions.restart(parent, from_step=1)
+    kids = wait_until(lambda: client.executions.inspect(new_parent).children)
+    assert [(k.type, k.name, k.parent_handle) for k in kids] == [
+        ("workflow", "restart_child", child.parent_handle)
+    ]
+    kid = client.executions.get(kids[0].id)
+    assert kid.inputs == {"x": 3}
+    assert kid.version_hash == client.executions.get(child.id).version_hash
+    suspended_at(client, kid.id, 1)
+    client.signals.send(kid.id, "go", {"v": 7})
+    assert client.executions.wait(new_parent, timeout=20).output == {"result": 21}
+    # The original parent still waits on its own child.
+    assert client.executions.get(parent).status == "suspended"
+    client.executions.cancel(parent)
+
+
 def test_a_failed_workflow_restarts_from_its_last_snapshot(client: Client, worker: None) -> None:
     FAIL_FLAKY.set()
     try:
@@ -347,6 +394,8 @@ def test_the_restart_and_retry_commands(client: Client, worker: None, migrated_u
     assert out.output.startswith(f"restarted {wid} from step 3 as ")
     new = out.output.split()[-1]
     assert client.executions.get(new).restarted_from == wid
+    shown = runner.invoke(cli, ["inspect", new, "--database-url", migrated_url])
+    assert shown.exit_code == 0 and f"{wid} at step 3" in shown.output
     bad = runner.invoke(cli, ["restart", wid, "--from", "8", "--database-url", migrated_url])
     assert bad.exit_code == 1 and "has no kept snapshot of step 8" in bad.output
     worse = runner.invoke(cli, ["retry", wid, "--database-url", migrated_url])

@@ -87,15 +87,20 @@ def _hand_backs(proc: WorkerProcess, execution_id: str) -> list[str]:
 
 
 def _inspect(url: str, execution_id: str) -> str:
+    return _cli(url, "inspect", execution_id)
+
+
+def _cli(url: str, *args: str) -> str:
+    """`rhythm ARGS` as a user runs it, its output on one line (a long message may wrap)."""
     done = subprocess.run(
-        [sys.executable, "-m", "rhythm.client.cli", "inspect", execution_id, "--database-url", url],
+        [sys.executable, "-m", "rhythm.client.cli", *args, "--database-url", url],
         capture_output=True,
         text=True,
         timeout=60,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr
-    return " ".join(done.stdout.split())  # one line: a long message may wrap anywhere
+    return " ".join(done.stdout.split())
 
 
 def test_a_newer_workers_snapshot_is_handed_back_by_an_older_worker_then_completed(
@@ -126,6 +131,8 @@ def test_a_newer_workers_snapshot_is_handed_back_by_an_older_worker_then_complet
     shown = _inspect(url, wid)
     assert "pending" in shown and "IncompatibleSnapshot" in shown, shown
     assert f"snapshot format {FORMAT + 1}" in shown, shown
+    listed = _cli(url, "ls", "--type", "workflow")
+    assert f"{wid} workflow wait_signal · pending (IncompatibleSnapshot)" in listed, listed
 
     procs.start("--app", "wf_newer_core", *ARGS)  # the rollout resumes: a newer worker is back
     found = wf_db.wait(url, [wid], 60)[wid]

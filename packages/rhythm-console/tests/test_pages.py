@@ -152,6 +152,8 @@ def test_restart_from_a_past_snapshot_on_the_page(
     console = make_console()
     page = console.get(f"/executions/{wid}?step=1").text
     assert 'id="restart-here"' in page and 'name="from_step" value="1"' in page
+    looking = make_console(read_only=True).get(f"/executions/{wid}?step=1").text
+    assert 'id="restart-here"' not in looking and 'id="restart"' not in looking
     finished = console.get(f"/executions/{wid}").text
     assert 'id="restart-beginning"' in finished and 'id="restart"' in finished
     done = console.post(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -279,6 +280,137 @@ switch (5) {}
 switch (5) { default: out.push("only default"); }
 return out;
 """,
+    # new Error & co: name, message, cause, toString, enumerability, instanceof; the errors the VM
+    # throws are TypeError/RangeError/ReferenceError/SyntaxError instances; a failed task is an
+    # Error; errors survive the state's JSON round trip (an await in the middle).
+    "errors_and_instanceof": """
+const out = [];
+const e = new Error("boom", { cause: { code: 42 } });
+const t = TypeError("bad type");
+const r = new RangeError();
+const s = new SyntaxError(12);
+out.push(e.name, e.message, e.cause, String(e), `${t}`, r.toString(), r.message, s.message);
+out.push(Object.keys(e), JSON.stringify(e), JSON.stringify({ e, t }), { ...e }, "message" in e);
+out.push(e instanceof Error, t instanceof Error, t instanceof TypeError, t instanceof RangeError,
+  r instanceof RangeError, new ReferenceError("x") instanceof ReferenceError, e instanceof TypeError);
+e.code = 7; e.message = "changed"; t.name = "Custom";
+out.push(Object.keys(e), JSON.stringify(e), String(e), String(t), delete e.code, Object.keys(e));
+const alias = e;
+await Task.run("t");
+out.push(alias === e, e.cause.code, e.message, String(t), t instanceof TypeError, e instanceof Error);
+for (const f of [() => null.x, () => undefined(), () => (1)(), () => JSON.parse("{"),
+  () => "a".repeat(-1), () => new Date(NaN).toISOString(), () => { throw new RangeError("r"); },
+  () => { const o = {}; o.self = o; JSON.stringify(o); }, () => [].reduce((a, b) => a)]) {
+  try { f(); out.push("no error"); } catch (err) {
+    out.push(err.name, err instanceof Error, err instanceof TypeError, err instanceof RangeError,
+      err instanceof ReferenceError, err instanceof SyntaxError, Object.keys(err));
+  }
+}
+out.push([1] instanceof Array, [1] instanceof Object, {} instanceof Object, "s" instanceof Object,
+  null instanceof Object, (() => 1) instanceof Object, e instanceof Object, 5 instanceof Error,
+  new Map() instanceof Map, new Set() instanceof Map, new Date(0) instanceof Date, ({}) instanceof Array);
+for (const bad of [() => ({}) instanceof 5, () => 1 instanceof Math, () => new Map(), () => new Set()]) {
+  try { out.push(typeof bad()); } catch (err) { out.push(err.name); }
+}
+const thrown = (() => { try { throw new TypeError("inner", { cause: e }); } catch (x) { return x; } })();
+out.push(thrown.cause === e, thrown.name, typeof Error, typeof Date, typeof Map, Error("x").message);
+const re = new RegExp("a+", "g"), re2 = new RegExp(re, "i");
+out.push(re instanceof RegExp, /x/ instanceof RegExp, re2.flags, re2 === re, "a" instanceof RegExp,
+  re instanceof Object, re.test("caa"), re.lastIndex);
+return out;
+""",
+    # Date in UTC: from ms, ISO strings, components (overflow carries), invalid dates, getters,
+    # setters, statics, JSON, comparison and arithmetic; a Date kept across an await.
+    "dates": """
+const out = [];
+const ms = [0, 1706704215250, -1, -62198755200000, 8.64e15, 8.64e15 + 1, 253402300799999, 951782400000];
+for (const m of ms) {
+  const d = new Date(m);
+  out.push(d.getTime(), isNaN(d.getTime()) ? null : d.toISOString(), d.getUTCFullYear(),
+    d.getUTCMonth(), d.getUTCDate(), d.getUTCDay(), d.getUTCHours(), d.getUTCMinutes(),
+    d.getUTCSeconds(), d.getUTCMilliseconds(), d.getFullYear(), d.getHours(), d.getDay());
+}
+const texts = ["2024-01-31", "2024-01-31T12:30", "2024-01-31T12:30:15.250Z", "2024-02-30",
+  "2024-01-31T12:30:15+02:00", "2024-01-31T12:30:15.1234-05:30", "2024", "2024-07", "+010000-01-01",
+  "-000001-01-01T00:00:00Z", "2024-01-31T24:00:00", "2024-01-31T24:00:01", "2023-02-29", "2024-02-29",
+  "hello", "", "2024-13-01", "2024-01-31T12:60", "1970-01-01T00:00:00.000Z"];
+for (const t of texts) out.push(Date.parse(t), new Date(t).getTime());
+out.push(Date.UTC(2024, 0, 31), Date.UTC(2024, 13, 1), Date.UTC(2024, 0, 0, 25, 61, 61, 1001),
+  Date.UTC(99, 0), Date.UTC(100, 0), Date.UTC(-1, 0), Date.UTC(2024), Date.UTC(2024, NaN),
+  Date.UTC(2024.7, 1.9, 3.5), Date.UTC(275760, 8, 13), Date.UTC(275760, 8, 13, 0, 0, 0, 1));
+out.push(new Date(2024, 0, 31, 12, 30).getTime(), new Date(2024, 11, 32).toISOString(),
+  new Date(5, 1).getUTCFullYear(), new Date(2024, -1, 1).toISOString());
+const d = new Date(Date.UTC(2024, 0, 31, 12, 30, 15, 250));
+const copy = new Date(d);
+out.push(d.setUTCMonth(1), d.toISOString(), d.setUTCDate(0), d.toISOString(),
+  d.setUTCHours(25, 70), d.toISOString(), d.setUTCMinutes(-1), d.setUTCSeconds(3, 4),
+  d.setUTCMilliseconds(1500), d.setUTCFullYear(2020, 1, 29), d.toISOString(), d.setTime(86400000),
+  d.setMonth(2), d.setHours(1), d.setFullYear(2000), d.toISOString(), copy.toISOString());
+const bad = new Date("nope");
+out.push(bad.getTime(), bad.getUTCDay(), bad.setUTCHours(1), bad.setUTCFullYear(2024),
+  bad.toISOString(), String(new Date(NaN)), JSON.stringify({ at: new Date(0), bad: new Date(NaN) }),
+  new Date(NaN).toJSON(), new Date(0).toJSON(), bad.getTimezoneOffset(), d.getTimezoneOffset());
+const a = new Date(1000), b = new Date(2500);
+out.push(b - a, a < b, a > b, +a, a.valueOf(), a == 1000, `${a}`, String(b), b.toUTCString(),
+  a + 1, new Date(true).getTime(), new Date(null).getTime(),
+  new Date(1.9).getTime(), new Date(-1.9).getTime(), typeof Date.now(), Date.now() > 1e12,
+  typeof Date(), new Date().getTime() > 1e12, Date.parse(new Date(7).toISOString()));
+out.push(String(new Date(-62198755200000)), new Date(-1e14).toUTCString(), String(new Date(8.64e15)),
+  new Date(-8.64e15).toUTCString());
+const held = new Date(42), alias = held;
+await Task.run("t");
+alias.setUTCFullYear(2001);
+out.push(held.getTime(), held === alias, held instanceof Date, held.toISOString());
+try { new Date(NaN).toISOString(); } catch (e) { out.push(e.name, e instanceof RangeError); }
+return out;
+""",
+    # Map and Set: SameValueZero keys (NaN, -0, "1" vs 1), objects by identity, insertion order
+    # (re-setting keeps the place, delete and add moves to the end), iteration, spread, forEach
+    # deleting ahead, construction from iterables; aliasing and self-reference across an await.
+    "maps_and_sets": """
+const out = [];
+const k1 = { id: 1 }, k2 = { id: 1 };
+const m = new Map([["a", 1], [1, "num"], ["1", "str"], [NaN, "nan"], [-0, "zero"], [k1, "k1"]]);
+m.set(k2, "k2").set("a", "again").set(0, "zero2");
+out.push(m.size, m.get("a"), m.get(1), m.get("1"), m.get(NaN), m.get(0), m.get(-0), m.get(k1),
+  m.get(k2), m.get({ id: 1 }), m.has(NaN), m.has("nope"), [...m.keys()], [...m.values()]);
+out.push(m.delete("a"), m.delete("a"), m.size);
+m.set("a", "back");
+out.push([...m].map(([k, v]) => [typeof k, v]), Object.keys(m), JSON.stringify(m),
+  JSON.stringify({ m, s: new Set([1]) }), String(m), typeof m);
+for (const [k, v] of m) { if (typeof k === "string") out.push(k + "=" + v); }
+const seen = [];
+m.forEach((v, k, map) => { seen.push(v); if (k === 1) map.delete(k1); if (map !== m) seen.push("?"); });
+out.push(seen, m.size);
+const s = new Set([3, 1, 3, "3", NaN, NaN, -0, 0, k1, k1, k2]);
+out.push(s.size, [...s].length, s.has(0), s.has(-0), s.has(NaN), s.has(k2), s.has({ id: 1 }));
+out.push(s.add(1) === s, s.delete(3), s.delete(3), s.size, [...s.entries()].length, [...s.keys()].length);
+s.add(3);
+out.push([...s].filter(x => typeof x !== "object"), new Set("hello").size, [...new Set("hello")]);
+const visited = [];
+s.forEach((v, v2, set) => { visited.push(v === v2 && set === s); });
+out.push(visited.length, visited.every(x => x));
+const fromMap = new Map(m), fromSet = new Set(s);
+fromMap.set("new", 1); fromSet.add("new");
+out.push(fromMap.size - m.size, fromSet.size - s.size, new Map().size, new Set().size,
+  new Map(null).size, new Set(undefined).size, [...new Map([[1, 2]]).entries()]);
+for (const bad of [() => new Map([1]), () => new Map(5), () => new Set(5), () => m.forEach(5)]) {
+  try { bad(); out.push("no error"); } catch (e) { out.push(e.name); }
+}
+const alias = m, self = new Map();
+self.set("me", self);
+const selfSet = new Set();
+selfSet.add(selfSet);
+m.clear();
+m.set(k1, "after clear");
+await Task.run("t");
+alias.set("later", 2);
+out.push(m.size, m.get(k1), m === alias, self.get("me") === self, selfSet.has(selfSet),
+  [...m.keys()][0] === k1, m.get("later"), s.size);
+s.clear();
+out.push(s.size, [...s]);
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };
@@ -286,6 +418,122 @@ return [`x${(await Task.run("t")).n}y${`n${(await Task.run("t", { a: 1 })).input
   { k: (await Task.run("t")).n, ...(await Task.run("t", { s: 1 })).inputs },
   a?.[(await Task.run("t")).n], o.f?.((await Task.run("t")).n, (await Task.run("t")).n),
   Math.max((await Task.run("t")).n, 1), (await Task.run("t")).n ?? await Task.run("t")];
+""",
+    # Regular expressions: properties, lastIndex with g and y, exec results (elements, index,
+    # input, groups), a regex and a match result held across suspensions (aliasing kept).
+    "regex_objects": r"""
+const out = [];
+const r = /a(\d)(?<tail>x)?/g;
+const alias = r;
+out.push(r.source, r.flags, r.global, r.ignoreCase, r.multiline, r.dotAll, r.unicode, r.sticky,
+  String(r), `${/b/ysmu}`, typeof r, JSON.stringify(r), r.lastIndex, /[/]\//.source);
+out.push(r.test("a1 a2x"), r.lastIndex);
+const m = r.exec("a1 a2x");
+await Task.run("t");
+out.push(alias.lastIndex, r === alias, m, m.index, m.input, m.groups, m.groups.tail, m.length);
+out.push(r.exec("a1 a2x"), r.lastIndex, r.test("zz"), r.lastIndex);
+r.lastIndex = 4;
+out.push(r.exec("a1a2a3")[0], r.lastIndex);
+r.lastIndex = 99;
+out.push(r.test("a1"), r.lastIndex);
+const y = /b/y;
+out.push(y.test("ab"), y.lastIndex, (y.lastIndex = 1, y.test("ab")), y.lastIndex, y.test("ab"));
+const plain = /c/;
+plain.lastIndex = 5;
+out.push(plain.test("c"), plain.lastIndex, plain.exec("xc").index, /(z)?c/.exec("c"));
+const n = /(?<y>\d{4})-(?<mo>\d\d)/.exec("on 2024-05!");
+await Task.run("t");
+out.push(n.groups, n.index, n.input, [...n], n.groups.y + n.groups.mo);
+out.push(/x/.exec("abc"), "lastIndex" in r, "index" in m, RegExp("a+", "g").flags,
+  RegExp(r) === r, RegExp(r, "i").flags, RegExp("a/b").source, RegExp("").source,
+  String(RegExp("\n")), RegExp(undefined).source);
+const dyn = (await Task.run("t")).name;
+try { RegExp("(" + dyn, ""); } catch (e) { out.push(T(e)); }
+try { RegExp("a", "gg" + dyn); } catch (e) { out.push(T(e)); }
+try { RegExp(dyn, "q"); } catch (e) { out.push(T(e)); }
+try { r.source = "b"; } catch (e) { out.push(T(e)); }
+return out;
+""",
+    # Replacement patterns and functions, global and not, empty matches, replaceAll's check.
+    "regex_replace": r"""
+const out = [];
+const s = "John Smith, Jane Doe";
+out.push(s.replace(/(\w+) (\w+)/, "$2 $1"), s.replace(/(\w+) (\w+)/g, "$2, $1"),
+  s.replace(/(?<first>\w+) (?<last>\w+)/g, "$<last>/$<first>/$<none>/$<first"),
+  s.replace(/o/g, "[$&|$`|$']"), s.replace(/o/, "$$-$0-$00-$1-$01-$10-$2-$"),
+  "abc".replace(/(b)/, "$01$10$11$1$2$9"), "abcdefghijkl".replace(/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)/, "$11-$10-$012-$1"),
+  "abc".replace(/(?:)/g, "-"), "aaa".replace(/a*?/g, "X"), "aaa".replace(/a*/g, "X"),
+  "xAxa".replace(/a/gi, (m, i, str) => `${m}${i}${str.length}`),
+  "2024-05".replace(/(?<y>\d+)-(?<m>\d+)/, (...args) => JSON.stringify(args)),
+  "a1b2".replace(/(\d)|(z)/g, (m, d, z, i) => `<${d}${z}${i}>`),
+  "a.b.c".replaceAll(/\./g, "/"), "aaa".replace(/a/y, "b"), "baa".replace(/a/y, "b"),
+  "a-b".replace(/-/, () => "$&"));
+const g = /o/g;
+g.lastIndex = 3;
+out.push("foo boo".replace(g, "0"), g.lastIndex);
+const st = /o/y;
+st.lastIndex = 1;
+out.push("foo".replace(st, "0"), st.lastIndex, "foo".replace(st, "0"), st.lastIndex);
+try { "x".replaceAll(/a/, "b"); } catch (e) { out.push(T(e)); }
+out.push((await Task.run("t")).n, "n=1".replace(/(\d)/, "[$1]"));
+return out;
+""",
+    # split, match, matchAll, search with patterns (and strings read as patterns).
+    "regex_split_match_search": r"""
+const out = [];
+out.push("a, b ,c".split(/\s*,\s*/), "a1b2c".split(/(\d)/), "a1b2c".split(/(\d)/, 2),
+  "abc".split(/(?:)/), "".split(/a/), "".split(/(?:)/), "ab".split(/(?:)/, 1), "abc".split(/(z)?b/),
+  "a,b,".split(/,/), "test".split(/(t)/), "aXbxc".split(/x/i), "a\nb\r\nc".split(/\r?\n/),
+  "abc".split(/b/, 0), "abc".split(/$/), "abc".split(/^/m));
+out.push("x1y22z333".match(/\d+/g), "x1y22".match(/(\d)(\d)?/), "xyz".match(/\d/g),
+  "xyz".match(/\d/), "a.b".match("."), "a+b".match("\\+").index, "ab".match(/(?:)/g));
+const all = [..."a1b22".matchAll(/(?<d>\d+)/g)];
+out.push(all, all.map((m) => [m.index, m.groups.d, m.input]), [..."aaa".matchAll(/a*?/g)].length,
+  [..."x".matchAll("x")].length);
+const g = /b/g;
+g.lastIndex = 2;
+out.push([..."abcb".matchAll(g)].map((m) => m.index), g.lastIndex);
+out.push("abc1".search(/\d/), "abc".search(/z/), "a.c".search("."), "aBc".search(/b/i));
+g.lastIndex = 3;
+out.push("abcb".search(g), g.lastIndex);
+for (const m of "k1=v1;k2=v2".matchAll(/(\w+)=(\w+)/g)) {
+  out.push(m[1] + ":" + m[2]);
+  await Task.run("t");
+}
+try { "x".matchAll(/x/); } catch (e) { out.push(T(e)); }
+return out;
+""",
+    # `/` divides after a value and starts a regex where an expression starts, as in JavaScript.
+    "regex_or_division": r"""
+const out = [];
+const a = 8, b = 2, xs = [8];
+let i = 4;
+out.push(a / b / 2, (a) / 2 / 2, xs[0] / 2 / 1, a /b/ 2, `${a}` / 2, i++ / 2, i);
+if (true) /t/g.test("t") && out.push("if");
+out.push([/a/, { r: /b/ }].length, /=/.test("="), typeof /x/, !/x/.test("y"));
+{ out.push("block"); }
+/c/.test("c") && out.push("after block");
+const f = (x) => x / 2;
+out.push(f(a) / 2, /[/]/.test("/"), /\//.test("/"), 1 /* c */ / 1);
+return out;
+""",
+    # Character classes, anchors and escapes with JavaScript's definitions (not Python's).
+    "regex_semantics": r"""
+const out = [];
+out.push(/^\s+$/.test(" \t\n\v\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"),
+  /\s/.test("\u0085"), /\s/.test("\u180e"), /\d/.test("\u0661"), /\w/.test("é"), /\w/u.test("é"),
+  /\bé/.test("aé"), /a$/.test("a\n"), /a$/m.test("a\rb"), /^b/m.test("a\u2028b"), /a.b/.test("a\rb"),
+  /a.b/.test("a\u2029b"), /a.b/s.test("a\nb"), /[^]/.test("\n"), /[]/.test("a"), /[^\S]/.test(" "),
+  /[\S]/.test(" "), /[a\S]/.test("b"), /[^a\S]/.test(" "), /[^a\S]/.test("a"), /a{,2}/.test("a{,2}"),
+  /x{2}/.test("xx"), /a{/.test("a{"), /a}/.test("a}"), /]/.test("]"), /(a)|b\1/.exec("b"),
+  /(?<=\$)\d+/.exec("cost $42")[0], /(?<!\$)\b\d+/.exec("$4 5")[0], /(?=(a))a/.exec("ab"),
+  /a+?/.exec("aaa")[0], /a{2,3}?/.exec("aaaa")[0], /ABC/i.test("abc"), /s/i.test("\u017f"),
+  /k/i.test("\u212a"), /[a-z]+/i.exec("HeLLo")[0], /\cJ\x41\u0042\0/.test("\nAB\0"),
+  /\u{1F600}/u.test("\u{1F600}"), /^.$/u.test("\u{1F600}"), /\ud83d\ude00/u.test("\u{1F600}"),
+  /(a)\1/.test("aa"), /(?<n>a)\k<n>/.test("aa"), /[\b]/.test("\b"), /a|ab/.exec("abc")[0],
+  /(a|ab)(c|bcd)(d*)/.exec("abcd"), /\$\^\.\*\+\?\(\)\[\]\{\}\|\//.test("$^.*+?()[]{}|/"),
+  /[\-\]]/.test("-"), /\B/.test("ab"), /^(?:a|b)*$/.test("abba"), /(\d+)\.(\d+)/.exec("v1.25"));
+return out;
 """,
 }
 
@@ -315,8 +563,14 @@ for (const p of programs) {
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.mjs"
         path.write_text("\n".join(parts))
+        # .flow's local time is UTC: Node runs in UTC too, so Date's local forms agree.
         proc = subprocess.run(
-            ["node", str(path)], capture_output=True, text=True, timeout=60, check=False
+            ["node", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.split("\n") if line]

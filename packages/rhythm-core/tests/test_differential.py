@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from rhythm.core import regex
 from rhythm.core.testing import run_workflow
 
 SEED = int(os.environ.get("RHYTHM_DIFF_SEED", "20251121"))
@@ -31,6 +32,16 @@ _C4 = ["','", "''", "'l'", "' '"]
 _C5 = ["x", "!x", "typeof x === 'number'", "String(x).length > 1"]
 _C6 = ["','", "''", "'-'"]
 _C7 = ["x", "typeof x === 'string'", "x > 1"]
+
+# Regular expressions: pieces of random patterns (only those .flow accepts are kept), flags, and
+# replacement templates (every `$` form) and functions.
+_RE_ATOMS = ["a", "b", "l", "o", "x", "-", ",", " ", "\\d", "\\w", "\\s", "\\S", "\\W", ".",
+             "[a-c]", "[^a ]", "[\\s,]", "[0-9]", "\\.", "é", "[^\\S]", "\\b"]  # fmt: skip
+_RE_QUANT = ["+", "*", "?", "{1,2}", "+?", "*?", "{2}", "??", "{0,3}"]
+_RE_FLAGS = ["", "g", "i", "gi", "m", "gm", "y", "s", "u", "gu", "gy", "gim"]
+_RE_REPL = ["'<$&>'", "'$1|$2'", "'[$`]'", "\"$'\"", "'$$'", "'$<g1>:$<g9>'", "'$10$01$0'",
+            "(m, ...a) => JSON.stringify([m, ...a])", "(m, p1, i) => `${i}${p1}`"]  # fmt: skip
+_RE_SUBJECTS = ['"a1 b22 c333"', '"lo-lo, ab"', '" x.y "', '"éclair 12"', '"aab\\nb"', '""']
 
 NUMS = [
     "0",
@@ -97,6 +108,8 @@ class Gen:
 
     def num(self, d: int = 0) -> str:
         r = self.r
+        if d < 3 and r.random() < 0.03:
+            return self.regex_use("num")
         c = r.randrange(16 if d < 3 else 3)
         if c >= 14:
             return self.num_method(d)
@@ -142,6 +155,8 @@ class Gen:
 
     def str_(self, d: int = 0) -> str:
         r = self.r
+        if d < 2 and r.random() < 0.05:
+            return self.regex_use("str")
         c = r.randrange(18 if d < 3 else 2)
         if c >= 16:
             return self.str_method(d)
@@ -238,6 +253,8 @@ class Gen:
 
     def bool_(self, d: int = 0) -> str:
         r = self.r
+        if d < 3 and r.random() < 0.05:
+            return self.regex_use("bool")
         c = r.randrange(9 if d < 3 else 2)
         if c == 0:
             return r.choice(["true", "false"])
@@ -391,11 +408,92 @@ class Gen:
         name = self.r.choice(TASK_NAMES)
         return f'Task.run("{name}", {{ v: {self.any_(2)}, k: {self.num(2)} }})'
 
+    # ------------------------------------------------------------ regular expressions
+
+    def regex_pattern(self, d: int = 0) -> str:
+        r = self.r
+        alts = []
+        for _ in range(r.randrange(1, 3) if d < 2 else 1):
+            parts = []
+            for _ in range(r.randrange(1, 4)):
+                if d < 2 and r.random() < 0.25:
+                    self.n += 1
+                    head = r.choice(["(", "(?:", f"(?<g{self.n % 10}>"])
+                    atom = f"{head}{self.regex_pattern(d + 1)})"
+                else:
+                    atom = r.choice(_RE_ATOMS)
+                if r.random() < 0.35:
+                    atom += r.choice(_RE_QUANT)
+                parts.append(atom)
+            alts.append("".join(parts))
+        pattern = "|".join(alts)
+        if d == 0 and r.random() < 0.2:
+            pattern = r.choice(["^", "(?<=a)", "(?!b)"]) + pattern + r.choice(["$", "", "\\b"])
+        return pattern
+
+    def regex(self, flags: str | None = None) -> str:
+        """A random literal .flow accepts (a few tries, else a plain one)."""
+        for _ in range(8):
+            pattern = self.regex_pattern()
+            f = self.r.choice(_RE_FLAGS) if flags is None else flags
+            if regex.problem(pattern, f) is None:
+                return f"/{pattern}/{f}"
+        return "/a/g"
+
+    def subject(self) -> str:
+        return self.r.choice(_RE_SUBJECTS) if self.r.random() < 0.6 else self.str_(2)
+
+    def regex_use(self, kind: str) -> str:
+        r = self.r
+        s = self.subject()
+        if kind == "bool":
+            return f"{self.regex()}.test({s})"
+        if kind == "num":
+            return r.choice(
+                [
+                    f"{s}.search({self.regex()})",
+                    f"({s}.match({self.regex(r.choice(['g', 'gi', 'gm']))}) ?? []).length",
+                    f"({self.regex()}.exec({s})?.index ?? -1)",
+                ]
+            )
+        c = r.randrange(7)
+        if c == 0:
+            return f"{s}.replace({self.regex()}, {r.choice(_RE_REPL)})"
+        if c == 1:
+            return (
+                f"{s}.replaceAll({self.regex(r.choice(['g', 'gi', 'gy']))}, {r.choice(_RE_REPL)})"
+            )
+        if c == 2:
+            return f"JSON.stringify({s}.split({self.regex()}{r.choice(['', ', 2'])}))"
+        if c == 3:
+            return f"JSON.stringify({s}.match({self.regex()}))"
+        if c == 4:
+            g = self.regex(r.choice(["g", "gi", "gs"]))
+            return f"JSON.stringify([...{s}.matchAll({g})].map(m => [m.index, ...m, m.groups]))"
+        if c == 5:
+            return f"JSON.stringify({self.regex()}.exec({s})?.groups ?? null)"
+        return f"String({self.regex()}.exec({s}))"
+
+    def regex_snippet(self) -> list[str]:
+        """A regex held in a variable across an await: lastIndex, aliasing and exec results."""
+        u = self.fresh()
+        s = self.subject()
+        return [
+            f"const {u} = {self.regex(self.r.choice(['g', 'y', 'gi', '']))};",
+            f"const m{u} = {u}.exec({s});",
+            f"out.push({u}.test({s}), {u}.lastIndex, String({u}));",
+            f"out.push((await {self.task()}).n);",
+            f"out.push(m{u} && [m{u}.index, m{u}.input, m{u}.groups, ...m{u}], {u}.lastIndex,",
+            f"  {u}.exec({s}), {u}.source, {u}.flags, {u}.global, {u}.sticky);",
+        ]
+
     # ------------------------------------------------------------ statements
 
     def stmt(self, depth: int = 0) -> list[str]:
         r = self.r
-        c = r.randrange(26 if depth < 2 else 4)
+        if depth < 2 and r.random() < 0.04:
+            return self.regex_snippet()
+        c = r.randrange(27 if depth < 2 else 4)
         if c >= 16:
             return self.snippet(c - 16)
         if c == 0 or c == 1:
@@ -513,6 +611,8 @@ class Gen:
                 f"case {pick}: out.push('same{u}');",
                 "}",
             ]
+        if c == 10:
+            return self.objects(u)
         if c == 8:
             # Async calls awaited together, suspending in between; one may throw after its first
             # await; one is left running (it never throws: Node would stop at the rejection).
@@ -612,6 +712,80 @@ class Gen:
             f"out.push(`${{{u}.length}} items: ${{{u}}}`, {u}.findIndex(x => !x), [...{u}].sort());",
         ]
 
+    def objects(self, u: str) -> list[str]:
+        """Builtin constructors: Error classes thrown and caught (`instanceof`, name, message,
+        cause, enumerability), Dates (ms, ISO text, UTC parts, getters, setters, invalid ones),
+        Maps and Sets (SameValueZero keys, order, iteration), held across an await."""
+        r = self.r
+        c = r.randrange(3)
+        if c == 0:
+            cls = r.choice(["Error", "TypeError", "RangeError"])
+            other = r.choice(["Error", "TypeError", "RangeError", "Array", "Object", "Map"])
+            new = "" if r.random() < 0.2 else "new "
+            cause = r.choice(["", f", {{ cause: {self.any_(2)} }}", ", {}"])
+            vm_error = r.choice(["null.x", "undefined()", "(5)()", "'a'.repeat(-1)"])
+            return [
+                f"const e{u} = {new}{cls}({self.str_(2)}{cause});",
+                f"e{u}.{r.choice(['code', 'status'])} = {self.num(2)};",
+                f"out.push(e{u}.name, e{u}.message, String(e{u}), Object.keys(e{u}),"
+                f" JSON.stringify(e{u}), e{u} instanceof {other}, e{u}.cause ?? 'none');",
+                "try {",
+                f"if ({self.bool_(2)}) throw e{u};",
+                f"{vm_error};",
+                "} catch (err) {",
+                f"out.push(err === e{u}, err.name, err instanceof {cls}, err instanceof {other},"
+                " err instanceof Error, typeof err);",
+                "}",
+                f"const t{u} = await {self.task()};",
+                f"out.push(e{u} instanceof Error, e{u}.message, t{u} instanceof Object);",
+            ]
+        if c == 1:
+            ms = r.choice(["0", "1706704215250", "-1", "86399999", "951782400000", "-62198755200000",
+                           "8.64e15", "NaN", str(r.randrange(-10**12, 10**13))])  # fmt: skip
+            iso = r.choice(['"2024-01-31"', '"2024-02-29T23:59:59.999Z"', '"2020-06-15T08:00+02:00"',
+                            '"1999-12-31T23:59"', '"bad"', '"2024-13-01"', '"+012345-01-01"'])  # fmt: skip
+            parts = ", ".join(str(r.randrange(-3, 40)) for _ in range(r.randrange(1, 6)))
+            year = r.choice(["2024", "1970", "99", "2000", "-5"])
+            getter = r.choice(["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds",
+                               "Milliseconds"])  # fmt: skip
+            setter = r.choice(["FullYear", "Month", "Date", "Hours", "Minutes", "Seconds"])
+            return [
+                f"const d{u} = new Date({ms}), i{u} = new Date({iso}), c{u} = new Date(Date.UTC({year}, {parts}));",
+                f"const dd{u} = d{u};",
+                f"out.push(d{u}.getTime(), i{u}.getTime(), c{u}.getTime(), Date.parse({iso}), d{u}.getUTC{getter}(),"
+                f" i{u}.get{getter}(), JSON.stringify({{ d: d{u}, i: i{u} }}), d{u} < c{u}, c{u} - i{u});",
+                f"out.push(c{u}.setUTC{setter}({self.num(2)}), c{u}.getTime(), new Date({year}, {parts}).getTime());",
+                f"await {self.task()};",
+                f"dd{u}.setUTC{setter}({r.randrange(-5, 30)});",
+                f"out.push(d{u}.getTime(), dd{u} === d{u}, String(i{u}), d{u} instanceof Date);",
+                "try {",
+                f"out.push(c{u}.toISOString(), i{u}.toISOString(), d{u}.toUTCString());",
+                "} catch (err) {",
+                "out.push(err.name, err instanceof RangeError);",
+                "}",
+            ]
+        keys = ", ".join(
+            r.choice(["1", '"1"', "NaN", "-0", "0", '"a"', "true", "null", "undefined", f"k{u}"])
+            for _ in range(r.randrange(0, 6))
+        )
+        key = r.choice(["1", '"1"', "NaN", "0", '"a"', "true", f"k{u}", "{}"])
+        return [
+            f"const k{u} = {{ id: {self.num(2)} }};",
+            f"const m{u} = new Map([{keys}].map((k, i) => [k, i])), s{u} = new Set([{keys}]);",
+            f"m{u}.set({key}, {self.any_(2)}).set(k{u}, 'obj');",
+            f"s{u}.add({key});",
+            f"out.push(m{u}.size, s{u}.size, m{u}.get({key}), m{u}.has({key}), s{u}.has({key}),"
+            f" [...m{u}.keys()].length, [...s{u}].map(x => typeof x));",
+            f"out.push(m{u}.delete({key}), s{u}.delete({r.choice(['NaN', '1', '0', 'null'])}),"
+            f" [...m{u}.values()], [...s{u}.entries()].length);",
+            f"const a{u} = m{u};",
+            f"const v{u} = await {self.task()};",
+            f"a{u}.set('late', v{u}.n);",
+            f"for (const [k, v] of m{u}) out.push(typeof k, v);",
+            f"s{u}.forEach((v) => out.push(v === k{u} ? 'key' : v));",
+            f"out.push(m{u}.get('late'), m{u}.get(k{u}), JSON.stringify(m{u}), Array.isArray([...s{u}]));",
+        ]
+
     def block(self, depth: int) -> list[str]:
         saved = dict(self.vars)
         lines = [line for _ in range(self.r.randrange(1, 3)) for line in self.stmt(depth)]
@@ -677,8 +851,13 @@ for (let i = 0; i < programs.length; i++) {{
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "programs.mjs"
         path.write_text("\n".join(parts))
-        proc = subprocess.run(
-            ["node", str(path)], capture_output=True, text=True, timeout=120, check=False
+        proc = subprocess.run(  # in UTC: .flow's local time is UTC (Date's local forms)
+            ["node", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines()]

@@ -45,12 +45,6 @@ def errors(source: str) -> list[tuple[int, int, str]]:
             "'class' is not supported in .flow: use object literals and arrow functions",
         ),
         ("var x = 1", 1, 1, "'var' is not supported in .flow: use 'let' or 'const'"),
-        (
-            "x = new Foo()",
-            1,
-            5,
-            "'new' is not supported in .flow: objects are made with literals; there are no constructors",
-        ),
         ("x = this", 1, 5, "'this' is not supported in .flow: there are no methods or classes"),
         ("x = 1 @ 2", 1, 7, "unexpected character '@'"),
         ("x = 1_", 1, 5, "invalid numeric separator in '1_'"),

@@ -99,6 +99,10 @@ def facts(ex: Execution) -> Table:
         table.add_row("version", ex.version_hash)
     if ex.parent_id:
         table.add_row("parent", ex.parent_id)
+    if ex.restarted_from:
+        step = ex.restarted_from_step
+        where = "the beginning" if not step else f"step {step}"
+        table.add_row("restarted from", f"{ex.restarted_from} at {where}")
     if ex.idempotency_key is not None:
         table.add_row("idempotency key", ex.idempotency_key)
     table.add_row("created", when(ex.created_at))

@@ -53,6 +53,14 @@ class TemplateLit(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class RegExpLit(Node):
+    """`/pattern/flags`: the pattern as written between the slashes, and the flags."""
+
+    pattern: str
+    flags: str
+
+
+@dataclass(kw_only=True, slots=True)
 class BoolLit(Node):
     value: bool
 
@@ -132,6 +140,15 @@ class Call(Node):
     parenthesized: bool = False  # as in Member
 
 
+@dataclass(kw_only=True, slots=True)
+class New(Node):
+    """`new Callee(args)` (`new Callee` without parentheses has no arguments). The callee is a
+    name or a dotted path (`new Date(ms)`); .flow constructs builtins only."""
+
+    callee: Expr
+    arguments: list[Expr | Spread]
+
+
 UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void", "delete"]
 
 
@@ -151,7 +168,7 @@ class Unary(Node):
 BinaryOp: TypeAlias = Literal[
     "+", "-", "*", "/", "%", "**",
     "<", "<=", ">", ">=", "==", "!=", "===", "!==",
-    "in",
+    "in", "instanceof",
 ]  # fmt: skip
 
 
@@ -215,8 +232,8 @@ class Update(Node):
 
 
 Expr: TypeAlias = (
-    NumberLit | StringLit | TemplateLit | BoolLit | NullLit | UndefinedLit | Identifier
-    | ArrayLit | ObjectLit | Member | Index | Call | Unary | Binary | Logical | Conditional
+    NumberLit | StringLit | TemplateLit | RegExpLit | BoolLit | NullLit | UndefinedLit | Identifier
+    | ArrayLit | ObjectLit | Member | Index | Call | New | Unary | Binary | Logical | Conditional
     | Await | Arrow | Assign | Update | Sequence
 )  # fmt: skip
 
@@ -425,6 +442,15 @@ def walk(node: Node):
         current = stack.pop()
         yield current
         stack.extend(reversed(list(iter_children(current))))
+
+
+def callee_text(e: Node) -> str:
+    """`Date`, `a.b.C`: how a `new` callee reads in messages ("x is not a constructor")."""
+    if isinstance(e, Identifier):
+        return e.name
+    if isinstance(e, Member):
+        return f"{callee_text(e.object)}.{e.name}"
+    return "expression"
 
 
 def has_optional(e: Node) -> bool:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from rhythm.core import ast, stdlib
+from rhythm.core import ast, regex, stdlib
 from rhythm.core.ast import Span
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
-from rhythm.core.symbols import Binding, SymbolTable, build_symbols
+from rhythm.core.symbols import Binding, Reference, SymbolTable, build_symbols
 
 _LOOPS = (ast.For, ast.ForOf, ast.ForIn, ast.While, ast.DoWhile)
 
@@ -222,6 +222,11 @@ class _Checker:
             self.member(node)
         elif isinstance(node, ast.Call):
             self.call(node)
+            self.regexp_call(node)
+        elif isinstance(node, ast.RegExpLit):
+            self.regexp(node.pattern, node.flags, node.span, literal=True)
+        elif isinstance(node, ast.New):
+            self.new(node)
         for child in ast.iter_children(node):
             self.expr(child, arrow)
 
@@ -246,13 +251,20 @@ class _Checker:
     def member_table(self, obj: object) -> tuple[str, dict[str, stdlib.Builtin]] | None:
         g = self.global_of(obj)
         if g is not None and isinstance(g.value, stdlib.StdObject) and not g.value.open:
-            if g.value.call is not None:  # `Number.name`: a callable object is a function too
+            if g.value.constructor is not None:  # `Number.name`: a function with statics
                 return g.value.name, {**stdlib.FUNCTION_MEMBERS, **g.value.members}
             return g.value.name, g.value.members
         if isinstance(obj, (ast.StringLit, ast.TemplateLit)):
             return "string", getattr(stdlib, "STRING_MEMBERS", {})
         if isinstance(obj, ast.ArrayLit):
             return "array", getattr(stdlib, "ARRAY_MEMBERS", {})
+        if isinstance(obj, ast.New):  # `new Date().getTime()`
+            g = self.global_of(obj.callee)
+            owner = stdlib.INSTANCE_OWNER.get(g.name) if g is not None else None
+            if owner is not None:
+                return owner, stdlib.INSTANCE_MEMBERS[owner]
+        if isinstance(obj, ast.RegExpLit):
+            return "regexp", stdlib.REGEXP_MEMBERS
         return None
 
     def member(self, node: ast.Member) -> None:
@@ -280,7 +292,54 @@ class _Checker:
             if g is not None and isinstance(g.value, stdlib.Builtin):
                 builtin = g.value
             elif g is not None and isinstance(g.value, stdlib.StdObject):
-                builtin = g.value.call
+                builtin = g.value.constructor
+                if g.name in ("Map", "Set"):
+                    self.add(
+                        Code.NOT_A_CONSTRUCTOR,
+                        f"{g.name} must be called with 'new': `new {g.name}(...)`",
+                        node.span,
+                    )
+                    return
+        self.arity(node, builtin)
+
+    def new(self, node: ast.New) -> None:
+        """`new C(...)` constructs only the builtin classes; anything else knowable here is an
+        error (the VM throws JavaScript's TypeError "C is not a constructor" for the rest)."""
+        callee = node.callee
+        g = self.global_of(callee)
+        text = ast.callee_text(callee)
+        known = ", ".join(stdlib.CONSTRUCTORS)
+        if g is not None:
+            if isinstance(g.value, stdlib.StdObject) and g.value.constructor is not None:
+                self.arity(node, g.value.constructor)
+                return
+            if isinstance(g.value, stdlib.Builtin) and g.name in stdlib.CONSTRUCTORS:
+                self.arity(node, g.value)  # `new RegExp(...)`, like `RegExp(...)`
+                self.regexp_call(node)
+                return
+            self.add(
+                Code.NOT_A_CONSTRUCTOR,
+                f"{text} is not a constructor: `new` works with {known}",
+                callee.span,
+            )
+            return
+        if isinstance(callee, ast.Member) and self.global_of(callee.object) is not None:
+            self.add(
+                Code.NOT_A_CONSTRUCTOR,
+                f"{text} is not a constructor: `new` works with {known}",
+                callee.span,
+            )
+            return
+        ref = self.ref_by_node.get(id(callee)) if isinstance(callee, ast.Identifier) else None
+        if ref is not None:
+            self.new_of_variable(ref, node, text)
+
+    def new_of_variable(self, ref: Reference, node: ast.New, text: str) -> None:
+        """`new f()` where `f` is a function declaration or a const arrow: an error."""
+        if ref.binding is not None and is_function_binding(ref.binding):
+            self.add(*new_of_function(node, text))
+
+    def arity(self, node: ast.Call | ast.New, builtin: stdlib.Builtin | None) -> None:
         if builtin is None or builtin.kind == "property":
             return
         if any(isinstance(a, ast.Spread) for a in node.arguments):
@@ -301,11 +360,72 @@ class _Checker:
             node.span,
         )
 
+    # ------------------------------------------------------------ regular expressions
+
+    def regexp(self, pattern: str, flags: str, span: Span, literal: bool) -> None:
+        """Refuses, at compile time, a pattern JavaScript rejects or .flow cannot run exactly."""
+        problem = regex.problem(pattern, flags)
+        if problem is None:
+            return
+        error, in_flags = problem
+        at = span
+        if literal:  # point at the construct: the literal is on one line
+            offset = len(pattern) + 2 if in_flags else error.offset + 1
+            start = span.start + offset
+            column = span.column + offset
+            at = Span(span.line, column, span.line, column + 1, start, start + 1)
+        shown = f"/{pattern}/{flags}" if literal else f"RegExp({pattern!r}, {flags!r})"
+        if isinstance(error, regex.RegexUnsupported):
+            self.add(
+                Code.UNSUPPORTED_REGEX,
+                f"regular expression {shown} is not supported in .flow: {error.message}",
+                at,
+            )
+        else:
+            self.add(Code.SYNTAX, f"invalid regular expression {shown}: {error.message}", at)
+
+    def regexp_call(self, node: ast.Call | ast.New) -> None:
+        """`RegExp("...", "...")` with literal strings is checked like a regex literal."""
+        g = self.global_of(node.callee)
+        if g is None or g.name != "RegExp":
+            return
+        args = node.arguments
+        if not args or not all(isinstance(a, ast.StringLit) for a in args[:2]):
+            return
+        flags = args[1].value if len(args) > 1 else ""  # type: ignore[union-attr]
+        pattern = regex.escape_source(args[0].value)  # type: ignore[union-attr]
+        self.regexp(pattern, flags, node.span, literal=False)
+
     def run(self) -> list[Diagnostic]:
         self.names()
         self.stmts(self.program.body, False, False)
         self.unused()
         return self.out
+
+
+def new_of_function(node: ast.New, text: str) -> tuple[Code, str, Span]:
+    known = ", ".join(stdlib.CONSTRUCTORS)
+    return (
+        Code.NOT_A_CONSTRUCTOR,
+        f"'{text}' is a function, not a class: .flow has no `new` for its own functions "
+        f"(only for {known}); call {text}(...) and return an object instead",
+        node.span,
+    )
+
+
+def is_function_binding(b: Binding) -> bool:
+    """Whether `b` is a function declaration or a constant holding an arrow function."""
+    if b.kind == "function":
+        return True
+    decl = b.declaration
+    if b.kind != "const" or not isinstance(decl, ast.VarDecl):
+        return False
+    return any(
+        isinstance(d.target, ast.Identifier)
+        and d.target.name == b.name
+        and isinstance(d.init, ast.Arrow)
+        for d in decl.declarations
+    )
 
 
 def _terminates(stmt: object) -> bool:

@@ -631,6 +631,13 @@ class _Compiler:
     def expr_StringLit(self, e: A.StringLit) -> None:
         self.emit(op.CONST, e.value)
 
+    def expr_RegExpLit(self, e: A.RegExpLit) -> None:
+        # A new object at each evaluation, as in JavaScript; the checker has vetted the pattern.
+        self.emit(op.CONST, e.pattern)
+        self.emit(op.CONST, e.flags)
+        self.at(e)
+        self.emit(op.CALL_BUILTIN, "RegExp", 2)
+
     def expr_BoolLit(self, e: A.BoolLit) -> None:
         self.emit(op.CONST, bool(e.value))
 
@@ -779,8 +786,8 @@ class _Compiler:
                     return
             if isinstance(callee, A.Identifier) and self.is_global(callee.name):
                 entry = GLOBALS.get(callee.name)
-                if isinstance(entry, StdObject) and entry.call is not None:
-                    entry = entry.call
+                if isinstance(entry, StdObject) and entry.constructor is not None:
+                    entry = entry.constructor  # `Error("x")`, `Date()`: called without `new`
                 if isinstance(entry, Builtin) and entry.kind != "property":
                     n = self.args(e.arguments)
                     self.at(e)
@@ -802,6 +809,12 @@ class _Compiler:
             self.emit(op.CALL, n)
 
         self._chain(e, go)
+
+    def expr_New(self, e: A.New) -> None:
+        self.expr(e.callee)
+        n = self.args(e.arguments)
+        self.at(e)
+        self.emit(op.NEW, n, A.callee_text(e.callee))
 
     def delete(self, e: A.Unary) -> None:
         t = e.operand

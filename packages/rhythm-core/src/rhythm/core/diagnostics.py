@@ -28,6 +28,10 @@ class Code(StrEnum):
     CONTINUE_OUTSIDE_LOOP = "RY108"
     AWAIT_IN_ARROW = "RY109"
     INVALID_ASSIGNMENT_TARGET = "RY110"
+    NOT_A_CONSTRUCTOR = "RY111"  # `new f()` on a non-constructor, `Map()` without `new`
+    UNSUPPORTED_REGEX = (
+        "RY120"  # valid JavaScript regex that .flow cannot run with the same meaning
+    )
     UNREACHABLE_CODE = "RY201"  # warning
     UNUSED_VARIABLE = "RY202"  # warning
     UNKNOWN_TASK = "RY301"  # (language server) Task.run("x") with no @task("x") in the workspace

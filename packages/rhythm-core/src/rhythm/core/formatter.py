@@ -200,7 +200,7 @@ BOR, BXOR, BAND, SHIFT, SEQ = 6, 7, 8, 11, 1
 _BINARY_PREC = {
     "|": BOR, "^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, ">>>": SHIFT,
     "==": EQ, "!=": EQ, "===": EQ, "!==": EQ,
-    "<": REL, "<=": REL, ">": REL, ">=": REL, "in": REL,
+    "<": REL, "<=": REL, ">": REL, ">=": REL, "in": REL, "instanceof": REL,
     "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL, "**": EXP,
 }  # fmt: skip
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
@@ -221,7 +221,7 @@ def _prec(node: Any) -> int:
         return UNARY
     if isinstance(node, ast.Update):
         return UNARY if node.prefix else POSTFIX
-    if isinstance(node, (ast.Call, ast.Member, ast.Index)):
+    if isinstance(node, (ast.Call, ast.Member, ast.Index, ast.New)):
         return CALL
     return PRIMARY
 
@@ -546,6 +546,8 @@ class _Printer:
             return n.raw or repr(n.value)
         if isinstance(n, ast.StringLit):
             return quote_string(n.value)
+        if isinstance(n, ast.RegExpLit):
+            return f"/{n.pattern}/{n.flags}"
         if isinstance(n, ast.BoolLit):
             return "true" if n.value else "false"
         if isinstance(n, ast.NullLit):
@@ -582,6 +584,8 @@ class _Printer:
                 "?." if n.optional else "",
                 self.args(n.arguments),
             ]
+        if isinstance(n, ast.New):  # always with parentheses: `new Map` -> `new Map()`
+            return ["new ", self.expr(n.callee, CALL), self.args(n.arguments)]
         if isinstance(n, ast.Unary):
             operand = self.expr(n.operand, UNARY)
             if n.op in ("typeof", "void", "delete"):

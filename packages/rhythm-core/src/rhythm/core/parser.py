@@ -548,6 +548,19 @@ class _Builder:
         args, close = c[1]
         return ast.Call(callee=c[0], arguments=args, span=self.span(c[0], close))
 
+    def new_callee(self, c: list[Any]) -> ast.Identifier | ast.Member:
+        if len(c) == 1:
+            return ast.Identifier(name=c[0].value, span=self.span(c))
+        return ast.Member(
+            object=c[0], name=c[2].value, name_span=self.span(c[2]), span=self.span(c)
+        )
+
+    def new_expr(self, c: list[Any]) -> ast.New:
+        if c[2] is None:
+            return ast.New(callee=c[1], arguments=[], span=self.span(c[0], c[1]))
+        args, close = c[2]
+        return ast.New(callee=c[1], arguments=args, span=self.span(c[0], close))
+
     def opt_call(self, c: list[Any]) -> ast.Call:
         args, close = c[2]
         return ast.Call(callee=c[0], arguments=args, optional=True, span=self.span(c[0], close))
@@ -567,6 +580,10 @@ class _Builder:
         tok = c[0]
         quote = "'" if tok.value.startswith("'") else '"'
         return ast.StringLit(value=str(tok.cooked), quote=quote, span=self.span(c))
+
+    def regex(self, c: list[Any]) -> ast.RegExpLit:
+        pattern, flags = c[0].cooked
+        return ast.RegExpLit(pattern=pattern, flags=flags, span=self.span(c))
 
     def true(self, c: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(value=True, span=self.span(c))

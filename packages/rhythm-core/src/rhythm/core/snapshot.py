@@ -1,6 +1,7 @@
 """The VM's state as plain JSON, with object identity kept: the durable snapshot format.
 
-A suspended workflow is saved as one JSON object (format 2):
+A suspended workflow is saved as one JSON object (format 2, or 3 when its heap holds an Error,
+Date, Map, Set, RegExp or regex match result: see FORMAT_OBJECTS):
 
     {"format": 2,                   # this layout; a reader refuses any other
      "version_hash": "<sha256>",    # the workflow source it runs (rhythm.core.versions)
@@ -16,7 +17,10 @@ list); values refer to them as `{"$r": n}`, so two variables holding the same ar
 after a round trip, and closures keep their scopes. Objects are stored as [key, value] pairs
 because a JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined,
 `{"$n": "NaN"}` (also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object,
-`{"$tdz": 1}` a binding not initialised yet.
+`{"$tdz": 1}` a binding not initialised yet. Instances of the builtin classes are heap entries
+too: an Error `{"E": class, "P": [[key, value], ...], "X": [hidden keys]}`, a Date `{"D": ms}`, a
+Map `{"M": [[key, value], ...]}` and a Set `{"S": [value, ...]}` (entries in insertion order; keys
+that are objects are references, so a Map keyed by an object finds it after a round trip).
 
 The state holds program counters, scope slots and function indexes of one compiled program, so
 it can only be resumed by exactly that program. `fingerprint` hashes everything resuming depends
@@ -47,9 +51,15 @@ from rhythm.core.values import (
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
+    MapObject,
+    RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
+    map_key,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +67,14 @@ if TYPE_CHECKING:
     from rhythm.core.vm import VM
 
 FORMAT = 2
+# Format 2 plus the heap entries of Error, Date, Map, Set and RegExp objects (`"re"`) and the named
+# properties of regex match results (`"x"` beside an array's `"a"`). A state holding none of them
+# is still written as format 2 (any rhythm-core that reads format 2 resumes it); one holding them
+# is written as format 3, which an older rhythm-core refuses as IncompatibleSnapshot (and hands
+# back) rather than failing on an entry it does not know. Programs' fingerprints use FORMAT.
+FORMAT_OBJECTS = 3
+_READABLE = (FORMAT, FORMAT_OBJECTS)
+_OBJECT_TYPES = (ErrorObject, DateObject, MapObject, SetObject, RegExp)
 
 
 def _operand(v: Any) -> Any:
@@ -81,15 +99,30 @@ def program_fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
+_HEAP_TYPES = (
+    list,
+    dict,
+    Scope,
+    Closure,
+    BuiltinFunction,
+    Handle,
+    Completion,
+    ErrorObject,
+    DateObject,
+    MapObject,
+    SetObject,
+    RegExp,
+)
 
 
 class _Encoder:
-    def __init__(self) -> None:
+    def __init__(self, array_props: dict[int, tuple[list[Any], dict[str, Any]]]) -> None:
+        self.array_props = array_props  # a match result's index, input and groups
         self.ids: dict[int, int] = {}
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
         self.keep: list[Any] = []  # keeps encoded objects alive so id() stays unique
+        self.objects = False  # whether a format 3 object (see FORMAT_OBJECTS) was encoded
 
     def ref(self, obj: Any) -> dict[str, int] | None:
         if obj is None:
@@ -135,8 +168,16 @@ class _Encoder:
     def entry(self, v: Any) -> dict[str, Any]:
         t = type(v)
         enc = self.value
+        if t in _OBJECT_TYPES:
+            self.objects = True
         if t is list:
+            props = self.array_props.get(id(v))
+            if props is not None:
+                self.objects = True
+                return {"a": [enc(x) for x in v], "x": [[k, enc(x)] for k, x in props[1].items()]}
             return {"a": [enc(x) for x in v]}
+        if t is RegExp:
+            return {"re": [v.source, v.flags], "li": enc(v.last_index)}
         if t is dict:
             return {"o": [[k, enc(x)] for k, x in v.items()]}
         if t is Scope:
@@ -159,6 +200,18 @@ class _Encoder:
                 "r": result,
                 "q": v.seq,
             }
+        if t is ErrorObject:
+            return {
+                "E": v.cls,
+                "P": [[k, enc(x)] for k, x in v.props.items()],
+                "X": sorted(v.hidden),
+            }
+        if t is DateObject:
+            return {"D": enc(v.time)}
+        if t is MapObject:
+            return {"M": [[enc(k), enc(x)] for k, x in v.data.values()]}
+        if t is SetObject:
+            return {"S": [enc(x) for x in v.data.values()]}
         assert t is Completion
         return {"m": v.kind, "v": enc(v.value), "t": v.target, "e": self.ref(v.env)}
 
@@ -194,7 +247,7 @@ def _load_frames(d: HeapDecoder, frames: list[dict[str, Any]]) -> list[Frame]:
 
 
 def dump_state(vm: VM) -> dict[str, Any]:
-    e = _Encoder()
+    e = _Encoder(vm.array_props)
     frames = _dump_frames(e, vm.frames)
     state = {
         "format": FORMAT,
@@ -225,6 +278,8 @@ def dump_state(vm: VM) -> dict[str, Any]:
         ]
     e.drain()
     state["heap"] = e.heap
+    if e.objects:
+        state["format"] = FORMAT_OBJECTS
     return state
 
 
@@ -234,9 +289,12 @@ class HeapDecoder:
     def __init__(self, heap: list[Any]) -> None:
         self.raw = heap
         self.objs: list[Any] = []
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
         for entry in heap:
             if "a" in entry:
                 self.objs.append([])
+            elif "re" in entry:
+                self.objs.append(RegExp(entry["re"][0], entry["re"][1]))
             elif "o" in entry:
                 self.objs.append({})
             elif "s" in entry:
@@ -249,6 +307,14 @@ class HeapDecoder:
                 self.objs.append(Handle(id=entry["h"], kind=entry["k"], name=entry["n"]))
             elif "m" in entry:
                 self.objs.append(Completion(entry["m"]))
+            elif "E" in entry:
+                self.objs.append(ErrorObject(entry["E"], {}, set(entry["X"])))
+            elif "D" in entry:
+                self.objs.append(DateObject(math.nan))
+            elif "M" in entry:
+                self.objs.append(MapObject())
+            elif "S" in entry:
+                self.objs.append(SetObject())
             else:
                 raise ValueError(f"unknown heap entry {entry!r}")
         for obj, entry in zip(self.objs, heap, strict=True):
@@ -280,6 +346,10 @@ class HeapDecoder:
         t = type(obj)
         if t is list:
             obj.extend(dec(x) for x in entry["a"])
+            if "x" in entry:
+                self.array_props[id(obj)] = (obj, {k: dec(x) for k, x in entry["x"]})
+        elif t is RegExp:
+            obj.last_index = dec(entry["li"])
         elif t is dict:
             for k, x in entry["o"]:
                 obj[k] = dec(x)
@@ -296,6 +366,19 @@ class HeapDecoder:
             if r is not None:
                 obj.result = {k: (dec(x) if k in ("output", "error") else x) for k, x in r.items()}
             obj.seq = entry["q"]
+        elif t is ErrorObject:
+            for k, x in entry["P"]:
+                obj.props[k] = dec(x)
+        elif t is DateObject:
+            obj.time = dec(entry["D"])
+        elif t is MapObject:
+            for k, x in entry["M"]:
+                key = dec(k)
+                obj.data[map_key(key)] = [key, dec(x)]
+        elif t is SetObject:
+            for x in entry["S"]:
+                value = dec(x)
+                obj.data[map_key(value)] = value
         elif t is Completion:
             obj.value = dec(entry["v"])
             obj.target = entry["t"]
@@ -306,11 +389,11 @@ def check_state(workflow: CompiledWorkflow, state: Any) -> tuple[str, str] | Non
     """Why `state` cannot be resumed by `workflow`, as (error type, message), or None."""
     if not isinstance(state, dict) or not isinstance(state.get("format"), int):
         return "InvalidState", f"not a workflow state (no snapshot format): {str(state)[:80]}"
-    if state["format"] != FORMAT:
+    if state["format"] not in _READABLE:
         return (
             "IncompatibleSnapshot",
             f"the state is in snapshot format {state['format']} but this rhythm-core reads "
-            f"format {FORMAT}: finish or cancel such executions with the rhythm-core that "
+            f"formats {FORMAT} and {FORMAT_OBJECTS}: finish or cancel such executions with the rhythm-core that "
             "saved them",
         )
     saved = state.get("version_hash")
@@ -359,5 +442,6 @@ def load_state(vm: VM, state: dict[str, Any]) -> None:
         vm.next_seq = state["next_seq"]
         vm.rng = int(state["rng"], 16)
         vm.total = state["instructions"]
+        vm.array_props = d.array_props
     except (KeyError, IndexError, TypeError, ValueError) as e:
         raise FatalError("InvalidState", f"the workflow state is damaged: {e!r}") from None

@@ -109,6 +109,13 @@ JS_LENGTHS: dict[str, int] = {
     "array.lastIndexOf": 1,
     "array.toSorted": 1,
     "Array.from": 1,
+    "Date": 7,
+    "Error": 1,
+    "TypeError": 1,
+    "RangeError": 1,
+    "ReferenceError": 1,
+    "SyntaxError": 1,
+    "RegExp": 2,
     "array.fill": 1,
     "array.findLast": 1,
     "array.findLastIndex": 1,
@@ -122,8 +129,8 @@ class StdObject:
     members: dict[str, Builtin] = field(default_factory=dict)
     # An open object (Inputs) may hold any key: its members are not checked.
     open: bool = False
-    # What calling the object itself does (`Number("4")`, `String(x)`), or None.
-    call: Builtin | None = None
+    # A builtin constructor (`Date`, `Map`, `Error`): what `new Date(...)` and `Date(...)` take.
+    constructor: Builtin | None = None
 
 
 # ---------------------------------------------------------------- table builders
@@ -166,9 +173,15 @@ def _prop(owner: str, name: str, returns: str, doc: str, example: str = "") -> B
 
 
 def _obj(
-    name: str, doc: str, *members: Builtin, open: bool = False, call: Builtin | None = None
+    name: str, doc: str, *members: Builtin, open: bool = False, constructor: Builtin | None = None
 ) -> StdObject:
-    return StdObject(name=name, doc=doc, members={m.name: m for m in members}, open=open, call=call)
+    return StdObject(
+        name=name,
+        doc=doc,
+        members={m.name: m for m in members},
+        open=open,
+        constructor=constructor,
+    )
 
 
 # ---------------------------------------------------------------- objects
@@ -182,7 +195,7 @@ _TASK = _obj(
         ("name: string", "inputs?: object", "options?: object"),
         "TaskHandle",
         "Starts the task `name` with `inputs` and returns a handle at once; `await` the handle for "
-        "the task's output (a failed task throws `{type, message, task}`). A task that is never "
+        "the task's output (a failed task throws an Error with `type`, `message` and `task`). A task that is never "
         "awaited still runs (fire-and-forget). `options` may set `queue` (string), `priority` "
         "(integer, higher runs first), `retries` (integer 0 to 1000), `timeout` (seconds) and "
         "`delay` (seconds before it starts), within the same limits as the Python client's.",
@@ -549,7 +562,7 @@ _NUMBER = _obj(
             ("NaN", "Not-a-Number, the same as the global `NaN`.", "NaN"),
         )
     ),
-    call=_fn(
+    constructor=_fn(
         "",
         "Number",
         ("value?: any",),
@@ -580,7 +593,7 @@ _STRING = _obj(
         "integer from 0 to 0x10FFFF.",
         'String.fromCodePoint(0x1F600) // "😀"',
     ),
-    call=_fn(
+    constructor=_fn(
         "",
         "String",
         ("value?: any",),
@@ -759,6 +772,14 @@ _GLOBAL_FUNCTIONS = (
     ),
     _fn(
         "",
+        "RegExp",
+        ("pattern: string | RegExp", "flags?: string"),
+        "RegExp",
+        "A regular expression from the text of `pattern` (the same as `/pattern/flags`; a `pattern` that is a RegExp gives its own source). Flags: g (global), i (ignore ASCII case), m (multiline), s (dotAll), u (unicode), y (sticky). A pattern JavaScript rejects throws a SyntaxError, and so does one .flow cannot run exactly (see the language guide); with literal strings that is found at compile time.",
+        'RegExp("^[a-z]+$", "i").test("Abc") // true',
+    ),
+    _fn(
+        "",
         "parseInt",
         ("text: string", "radix?: number"),
         "number",
@@ -847,10 +868,10 @@ STRING_MEMBERS: dict[str, Builtin] = {
         _fn(
             _S,
             "split",
-            ("separator?: string", "limit?: number"),
+            ("separator?: string | RegExp", "limit?: number"),
             "array",
-            'The pieces between occurrences of `separator` (every character for ""; the whole string when omitted), at most `limit` of them.',
-            '"a,b".split(",") // ["a", "b"]',
+            'The pieces between occurrences of `separator` (every character for ""; the whole string when omitted), at most `limit` of them. With a regular expression, the pieces between its matches, and its groups\' captures between them.',
+            '"a, b,c".split(/\\s*,\\s*/) // ["a", "b", "c"]',
         ),
         _fn(
             _S,
@@ -903,18 +924,42 @@ STRING_MEMBERS: dict[str, Builtin] = {
         _fn(
             _S,
             "replace",
-            ("pattern: string", "replacement: string | function"),
+            ("pattern: string | RegExp", "replacement: string | function"),
             "string",
-            "The string with the first occurrence of `pattern` replaced: `$&` in `replacement` inserts the match, `$$` a dollar sign; a function replacement is called with (match, index, string).",
-            '"a-b-c".replace("-", "+") // "a+b-c"',
+            "The string with the first occurrence of `pattern` replaced (every match for a regular expression with the `g` flag). In `replacement`, `$&` inserts the match, `` $` `` the text before it, `$'` the text after it, `$1`..`$99` a group's capture, `$<name>` a named group's, `$$` a dollar sign. A function replacement is called with (match, ...captures, index, string, groups) and returns the text to insert (groups only when the pattern has named groups).",
+            '"2024-05-01".replace(/(\\d+)-(\\d+)-(\\d+)/, "$3.$2.$1") // "01.05.2024"',
         ),
         _fn(
             _S,
             "replaceAll",
-            ("pattern: string", "replacement: string | function"),
+            ("pattern: string | RegExp", "replacement: string | function"),
             "string",
-            "The string with every occurrence of `pattern` replaced.",
+            "The string with every occurrence of `pattern` replaced (a regular expression must have the `g` flag, else a TypeError). `replacement` as for `replace`.",
             '"a-b-c".replaceAll("-", "+") // "a+b+c"',
+        ),
+        _fn(
+            _S,
+            "match",
+            ("pattern: RegExp | string",),
+            "array | null",
+            "Without the `g` flag: what `pattern.exec(text)` gives (the match, its groups, `index`, `input`, `groups`), or null. With `g`: every match's text, or null when none. A string `pattern` is read as a regular expression.",
+            '"order-17".match(/(\\d+)/)[1] // "17"',
+        ),
+        _fn(
+            _S,
+            "matchAll",
+            ("pattern: RegExp | string",),
+            "array",
+            "Every match of `pattern` (which must have the `g` flag, else a TypeError), each as `exec` gives it. JavaScript returns an iterator; .flow returns an array, so `for...of` and spread read it the same way.",
+            'for (const m of "a1b2".matchAll(/\\d/g)) { total += Number(m[0]) }',
+        ),
+        _fn(
+            _S,
+            "search",
+            ("pattern: RegExp | string",),
+            "number",
+            "The index of the first match of `pattern` (from the start, whatever `lastIndex` is), or -1.",
+            '"abc1".search(/\\d/) // 3',
         ),
         _fn(
             _S,
@@ -1429,6 +1474,438 @@ ARRAY_MEMBERS["toString"] = _fn(
     '[1, [2, 3], null].toString() // "1,2,3,"',
 )
 
+
+# ---------------------------------------------------------------- builtin constructors
+
+# The classes `new` can construct; `x instanceof C` also accepts Array, Object and Promise.
+CONSTRUCTORS = (
+    "Error",
+    "TypeError",
+    "RangeError",
+    "ReferenceError",
+    "SyntaxError",
+    "Date",
+    "Map",
+    "Set",
+    "RegExp",
+)
+
+
+def _error_class(name: str, doc: str) -> StdObject:
+    examples = {
+        "Error": 'throw new Error("card declined", { cause: e });',
+        "TypeError": "try { null.x; } catch (e) { e instanceof TypeError } // true",
+        "RangeError": 'throw new RangeError("amount out of range");',
+        "ReferenceError": 'throw new ReferenceError("no customer " + id);',
+        "SyntaxError": 'try { JSON.parse("{"); } catch (e) { e instanceof SyntaxError } // true',
+    }
+    example = examples[name]
+    return _obj(
+        name,
+        doc,
+        constructor=_fn(
+            "",
+            name,
+            ("message?: string", "options?: object"),
+            name,
+            f"A new {name} with `message` (converted to a string) and, when `options` has a "
+            "`cause` key, that `cause`; with or without `new`.",
+            example,
+        ),
+    )
+
+
+_ERRORS = (
+    _error_class(
+        "Error",
+        "The base class of errors. `throw new Error(message)` fails the workflow with "
+        '`{type: "Error", message}` unless caught; a failed task throws an Error too.',
+    ),
+    _error_class(
+        "TypeError", "Thrown for a value of the wrong type (calling a non-function, ...)."
+    ),
+    _error_class("RangeError", "Thrown for a number out of its range (an invalid date, ...)."),
+    _error_class("ReferenceError", "Thrown for a name that is not defined."),
+    _error_class("SyntaxError", "Thrown for malformed text (`JSON.parse`)."),
+)
+
+_DATE = _obj(
+    "Date",
+    "Points in time, in milliseconds since 1970-01-01T00:00:00Z. .flow has no time zones: local "
+    "time is UTC (`getHours` is `getUTCHours`, `new Date(2024, 0, 31)` is midnight UTC).",
+    _fn(
+        "Date",
+        "now",
+        (),
+        "number",
+        "The current time in milliseconds since the epoch, as the runtime gave it when this step "
+        "started (the same as `Context.now()`; it does not advance within a step).",
+        "const started = Date.now();",
+    ),
+    _fn(
+        "Date",
+        "parse",
+        ("text: string",),
+        "number",
+        'The time an ISO 8601 string denotes ("2024-01-31", "2024-01-31T12:00:00.000Z", '
+        '"2024-01-31T12:00+02:00"; no offset means UTC), NaN for any other text.',
+        'Date.parse("2024-01-31T00:00:00Z") // 1706659200000',
+    ),
+    _fn(
+        "Date",
+        "UTC",
+        (
+            "year: number",
+            "monthIndex?: number",
+            "day?: number",
+            "hours?: number",
+            "minutes?: number",
+            "seconds?: number",
+            "ms?: number",
+        ),
+        "number",
+        "The time of a UTC date from its parts (month 0 is January; out-of-range parts carry "
+        "over, as in JavaScript; years 0 to 99 mean 1900 to 1999).",
+        "Date.UTC(2024, 0, 31) // 1706659200000",
+    ),
+    constructor=_fn(
+        "",
+        "Date",
+        (
+            "value?: number | string | Date",
+            "monthIndex?: number",
+            "day?: number",
+            "hours?: number",
+            "minutes?: number",
+            "seconds?: number",
+            "ms?: number",
+        ),
+        "Date",
+        "`new Date()` is now (see `Date.now`); `new Date(ms)`, `new Date(isoString)` or "
+        "`new Date(date)` that time; `new Date(year, monthIndex, day?, ...)` from UTC parts. "
+        "Called without `new`, `Date()` returns the current time as a string.",
+        'new Date("2024-01-31T12:00:00Z").getTime() // 1706702400000',
+    ),
+)
+
+_MAP = _obj(
+    "Map",
+    "Key-value collections in insertion order, with keys of any type: strings and numbers by "
+    "value (NaN equals NaN, -0 equals 0), objects by identity.",
+    constructor=_fn(
+        "",
+        "Map",
+        ("entries?: iterable",),
+        "Map",
+        "A new Map holding the `[key, value]` pairs of `entries` (an array, a Map, ...); "
+        "only with `new`.",
+        'const stock = new Map([["apple", 3], ["pear", 0]]);',
+    ),
+)
+
+_SET = _obj(
+    "Set",
+    "Collections of distinct values in insertion order (equality as for Map keys).",
+    constructor=_fn(
+        "",
+        "Set",
+        ("values?: iterable",),
+        "Set",
+        "A new Set holding the distinct values of `values` (an array, a string, a Set, ...); "
+        "only with `new`.",
+        "const unique = [...new Set([3, 1, 3])]; // [3, 1]",
+    ),
+)
+
+_E, _D, _M, _ST = "error", "date", "map", "set"
+ERROR_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(
+            _E,
+            "name",
+            "string",
+            'The class name ("Error", "TypeError", ...) unless assigned.',
+            'new RangeError("x").name // "RangeError"',
+        ),
+        _prop(
+            _E,
+            "message",
+            "string",
+            'The message given to the constructor ("" if none). Not enumerable, as in JavaScript.',
+            'new Error("declined").message // "declined"',
+        ),
+        _prop(
+            _E,
+            "cause",
+            "any",
+            "The `cause` option given to the constructor, or undefined.",
+            'new Error("retry failed", { cause: e }).cause === e // true',
+        ),
+        _fn(
+            _E,
+            "toString",
+            (),
+            "string",
+            '"Name: message" (just the name when the message is empty).',
+            'String(new TypeError("bad")) // "TypeError: bad"',
+            kind="method",
+        ),
+    )
+}
+
+_UTC_PARTS = (
+    ("FullYear", "year", "2024", ("year: number", "monthIndex?: number", "day?: number")),
+    ("Month", "month, 0 for January to 11", "0", ("monthIndex: number", "day?: number")),
+    ("Date", "day of the month, 1 to 31", "31", ("day: number",)),
+    ("Hours", "hours, 0 to 23", "12", ("hours: number", "minutes?: number", "seconds?: number", "ms?: number")),
+    ("Minutes", "minutes, 0 to 59", "30", ("minutes: number", "seconds?: number", "ms?: number")),
+    ("Seconds", "seconds, 0 to 59", "15", ("seconds: number", "ms?: number")),
+    ("Milliseconds", "milliseconds, 0 to 999", "250", ("ms: number",)),
+)  # fmt: skip
+_SAMPLE = 'new Date("2024-01-31T12:30:15.250Z")'
+
+
+def _date_members() -> list[Builtin]:
+    out: list[Builtin] = []
+    for part, what, value, params in _UTC_PARTS:
+        for local in (False, True):
+            prefix = "" if local else "UTC"
+            note = " (local time is UTC in .flow)" if local else ""
+            out.append(
+                _fn(
+                    _D,
+                    f"get{prefix}{part}",
+                    (),
+                    "number",
+                    f"The {what}, in UTC{note}; NaN for an invalid date.",
+                    f"{_SAMPLE}.get{prefix}{part}() // {value}",
+                    kind="method",
+                )
+            )
+            out.append(
+                _fn(
+                    _D,
+                    f"set{prefix}{part}",
+                    params,
+                    "number",
+                    f"Sets the {what.split(',')[0]} (and the parts after it that are given), in "
+                    f"UTC{note}; out-of-range values carry over. Returns the new time.",
+                    f"d.set{prefix}{part}({value})",
+                    kind="method",
+                )
+            )
+        if part == "Date":
+            for prefix in ("UTC", ""):
+                note = " (local time is UTC in .flow)" if not prefix else ""
+                out.append(
+                    _fn(
+                        _D,
+                        f"get{prefix}Day",
+                        (),
+                        "number",
+                        f"The day of the week, 0 for Sunday to 6, in UTC{note}.",
+                        f"{_SAMPLE}.get{prefix}Day() // 3",
+                        kind="method",
+                    )
+                )
+    return out
+
+
+DATE_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _D,
+            "getTime",
+            (),
+            "number",
+            "Milliseconds since the epoch (NaN for an invalid date).",
+            f"{_SAMPLE}.getTime() // 1706704215250",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "valueOf",
+            (),
+            "number",
+            "The same as `getTime()`; what `date1 - date2` and `date1 < date2` compare.",
+            "later.valueOf() - earlier.valueOf()",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "setTime",
+            ("time: number",),
+            "number",
+            "Sets the time in milliseconds since the epoch; returns it.",
+            "d.setTime(0)",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "getTimezoneOffset",
+            (),
+            "number",
+            "Always 0: local time is UTC in .flow (NaN for an invalid date).",
+            "new Date().getTimezoneOffset() // 0",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toISOString",
+            (),
+            "string",
+            'The ISO 8601 text "YYYY-MM-DDTHH:mm:ss.sssZ"; throws a RangeError for an invalid date.',
+            f'{_SAMPLE}.toISOString() // "2024-01-31T12:30:15.250Z"',
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toJSON",
+            (),
+            "string | null",
+            "`toISOString()`, or null for an invalid date: what `JSON.stringify` writes for a Date.",
+            'JSON.stringify({ at: new Date(0) }) // \'{"at":"1970-01-01T00:00:00.000Z"}\'',
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toString",
+            (),
+            "string",
+            'The date as Node prints it in UTC ("Wed Jan 31 2024 12:30:15 GMT+0000 (Coordinated '
+            'Universal Time)"); "Invalid Date" for an invalid one.',
+            "`${new Date(0)}`",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toUTCString",
+            (),
+            "string",
+            'The date as "Wed, 31 Jan 2024 12:30:15 GMT" ("Invalid Date" for an invalid one).',
+            'new Date(0).toUTCString() // "Thu, 01 Jan 1970 00:00:00 GMT"',
+            kind="method",
+        ),
+        *_date_members(),
+    )
+}
+
+_COLLECTION_ITERATION = (
+    "An array (JavaScript returns an iterator; `for...of`, spread and `Array.from` read both alike)"
+)
+MAP_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(_M, "size", "number", "The number of entries.", "new Map([[1, 2]]).size // 1"),
+        _fn(_M, "get", ("key: any",), "any", "The value stored under `key`, or undefined.", 'stock.get("apple")', kind="method"),
+        _fn(_M, "set", ("key: any", "value: any"), "Map", "Stores `value` under `key` (an existing key keeps its place in the order); returns the Map.", 'stock.set("kiwi", 5).set("fig", 1);', kind="method"),
+        _fn(_M, "has", ("key: any",), "boolean", "Whether an entry has `key`.", 'stock.has("pear") // true', kind="method"),
+        _fn(_M, "delete", ("key: any",), "boolean", "Removes the entry of `key`; returns whether there was one.", 'stock.delete("pear")', kind="method"),
+        _fn(_M, "clear", (), "undefined", "Removes every entry.", "stock.clear();", kind="method"),
+        _fn(_M, "forEach", ("callback: function",), "undefined", "Calls `callback(value, key, map)` for each entry, in insertion order.", "stock.forEach((count, fruit) => { total += count; });", kind="method"),
+        _fn(_M, "keys", (), "array", f"The keys in insertion order. {_COLLECTION_ITERATION}.", "[...stock.keys()]", kind="method"),
+        _fn(_M, "values", (), "array", f"The values in insertion order. {_COLLECTION_ITERATION}.", "[...stock.values()]", kind="method"),
+        _fn(_M, "entries", (), "array", f"The `[key, value]` pairs in insertion order (what `for...of` over the Map reads). {_COLLECTION_ITERATION}.", "for (const [fruit, count] of stock.entries()) {}", kind="method"),
+    )
+}  # fmt: skip
+
+SET_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(_ST, "size", "number", "The number of values.", "new Set([1, 1, 2]).size // 2"),
+        _fn(_ST, "add", ("value: any",), "Set", "Adds `value` unless present; returns the Set.", "seen.add(id);", kind="method"),
+        _fn(_ST, "has", ("value: any",), "boolean", "Whether `value` is in the Set.", "seen.has(id)", kind="method"),
+        _fn(_ST, "delete", ("value: any",), "boolean", "Removes `value`; returns whether it was there.", "seen.delete(id)", kind="method"),
+        _fn(_ST, "clear", (), "undefined", "Removes every value.", "seen.clear();", kind="method"),
+        _fn(_ST, "forEach", ("callback: function",), "undefined", "Calls `callback(value, value, set)` for each value, in insertion order.", "seen.forEach((id) => { out.push(id); });", kind="method"),
+        _fn(_ST, "values", (), "array", f"The values in insertion order. {_COLLECTION_ITERATION}.", "[...seen.values()]", kind="method"),
+        _fn(_ST, "keys", (), "array", f"The same as `values()`. {_COLLECTION_ITERATION}.", "[...seen.keys()]", kind="method"),
+        _fn(_ST, "entries", (), "array", f"`[value, value]` pairs in insertion order. {_COLLECTION_ITERATION}.", "[...seen.entries()]", kind="method"),
+    )
+}  # fmt: skip
+
+# Members of the values the constructors make, by owner name ("date" for `new Date().getTime`).
+INSTANCE_MEMBERS: dict[str, dict[str, Builtin]] = {
+    _E: ERROR_MEMBERS,
+    _D: DATE_MEMBERS,
+    _M: MAP_MEMBERS,
+    _ST: SET_MEMBERS,
+}
+# The owner name of each constructor's instances.
+INSTANCE_OWNER = {**dict.fromkeys(CONSTRUCTORS[:5], _E), "Date": _D, "Map": _M, "Set": _ST}
+
+
+_R = "regexp"
+
+
+def _rflag(name: str, flag: str, meaning: str) -> Builtin:
+    return _prop(
+        _R,
+        name,
+        "boolean",
+        f"Whether the `{flag}` flag is set: {meaning}.",
+        f"/a/{flag}.{name} // true",
+    )
+
+
+REGEXP_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _R,
+            "test",
+            ("text: string",),
+            "boolean",
+            "Whether the pattern matches somewhere in `text` (from `lastIndex` with the `g` or `y` flag, which it then moves past the match, or back to 0 when none).",
+            "/^\\S+@\\S+$/.test(email)",
+            kind="method",
+        ),
+        _fn(
+            _R,
+            "exec",
+            ("text: string",),
+            "array | null",
+            "The first match in `text` (from `lastIndex` with `g` or `y`, as for `test`): an array of the matched text and each group's capture (undefined for a group that took no part), with `index` (where the match starts), `input` (`text`) and `groups` (the named groups' captures, or undefined when the pattern names none); null when there is no match.",
+            '/(?<year>\\d{4})-(\\d\\d)/.exec("on 2024-05").groups.year // "2024"',
+            kind="method",
+        ),
+        _fn(
+            _R,
+            "toString",
+            (),
+            "string",
+            "`/source/flags`.",
+            '/a+/g.toString() // "/a+/g"',
+            kind="method",
+        ),
+        _prop(
+            _R,
+            "source",
+            "string",
+            "The pattern's text, as written between the slashes.",
+            '/a\\/b/.source // "a\\/b"',
+        ),
+        _prop(_R, "flags", "string", "The flags, in the order dgimsuvy.", '/a/gi.flags // "gi"'),
+        _prop(
+            _R,
+            "lastIndex",
+            "number",
+            "Where the next `exec`/`test` of a `g` or `y` pattern starts; writable.",
+            "re.lastIndex = 0",
+        ),
+        _rflag(
+            "global", "g", "find every match (`match`, `replace`) and continue from `lastIndex`"
+        ),
+        _rflag("ignoreCase", "i", "ignore case (ASCII letters)"),
+        _rflag("multiline", "m", "`^` and `$` also match at line breaks"),
+        _rflag("dotAll", "s", "`.` also matches line breaks"),
+        _rflag("unicode", "u", "strict syntax, `\\u{...}` escapes"),
+        _rflag("sticky", "y", "match only at `lastIndex`"),
+    )
+}
+
 GLOBALS: dict[str, StdObject | Builtin] = {
     o.name: o
     for o in (
@@ -1445,6 +1922,10 @@ GLOBALS: dict[str, StdObject | Builtin] = {
         _ARRAY,
         _INPUTS,
         _CONTEXT,
+        *_ERRORS,
+        _DATE,
+        _MAP,
+        _SET,
     )
 }
 GLOBALS.update({f.name: f for f in _GLOBAL_FUNCTIONS})
@@ -1472,6 +1953,10 @@ def lookup_member(owner_name: str, member: str) -> Builtin | None:
         return STRING_MEMBERS.get(member)
     if owner_name == "array":
         return ARRAY_MEMBERS.get(member)
+    if owner_name in INSTANCE_MEMBERS:
+        return INSTANCE_MEMBERS[owner_name].get(member)
+    if owner_name == "regexp":
+        return REGEXP_MEMBERS.get(member)
     table = VALUE_MEMBERS.get(owner_name)
     if table is not None:
         return table.get(member)
@@ -1486,11 +1971,14 @@ def all_builtins() -> list[Builtin]:
     out: list[Builtin] = []
     for entry in GLOBALS.values():
         if isinstance(entry, StdObject):
-            if entry.call is not None:
-                out.append(entry.call)
             out.extend(entry.members.values())
+            if entry.constructor is not None:
+                out.append(entry.constructor)
         else:
             out.append(entry)
     for table in VALUE_MEMBERS.values():
         out.extend(table.values())
+    for members in INSTANCE_MEMBERS.values():
+        out.extend(members.values())
+    out.extend(REGEXP_MEMBERS.values())
     return out

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import opcodes as op
+from rhythm.core import regexp_methods
 from rhythm.core.builtins import IMPLEMENTATIONS
+from rhythm.core.builtins_objects import construct, instance_of
 from rhythm.core.compiler import CompiledWorkflow
 from rhythm.core.effects import Effect
 from rhythm.core.frames import FatalError, Fiber, Frame
-from rhythm.core.jsjson import from_json, to_json
+from rhythm.core.jsjson import error_to_json, from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
 from rhythm.core.stdlib import GLOBALS, Builtin, StdObject, lookup_member
 from rhythm.core.values import (
@@ -26,19 +28,25 @@ from rhythm.core.values import (
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
     JSThrow,
+    MapObject,
+    RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
     array_index,
-    callable_std,
     compare,
+    error_from_json,
     js_add,
     js_div,
     js_error,
     js_mod,
     js_pow,
     loose_equals,
+    make_error,
     own_keys,
     strict_equals,
     to_boolean,
@@ -118,6 +126,9 @@ class VM:
         self.ready: list[Fiber] = []
         # Results of this resume, delivered one at a time by `drive`.
         self.arrived: list[tuple[Handle, dict[str, Any]]] = []
+        # Named properties of arrays, by id(array): only match results have them (`index`,
+        # `input`, `groups`); the array is kept beside them so its id stays its own.
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ stepping
 
@@ -145,10 +156,10 @@ class VM:
     def _finish(self, status: str, output: Any, error: Any, start: int) -> Step:
         try:
             out = to_json(output) if status == "completed" else None
-            err = to_json(error) if status == "failed" else None
+            err = error_to_json(error) if status == "failed" else None
         except JSThrow as t:  # e.g. a circular structure as the result
             status, out = "failed", None
-            err = to_json(t.value)
+            err = error_to_json(t.value)
         except RecursionError:
             status, out = "failed", None
             err = _fail_value("RangeError", "the result is nested too deeply to convert to JSON")
@@ -218,7 +229,7 @@ class VM:
                 error = from_json(result.get("error"))
                 if h.kind == "task" and isinstance(error, dict) and "task" not in error:
                     error["task"] = h.name
-                settled = {"status": "failed", "error": error}
+                settled = {"status": "failed", "error": error_from_json(error)}
             self.arrived.append((h, settled))
 
     # ------------------------------------------------------------ fibers (async calls)
@@ -374,14 +385,8 @@ class VM:
                 result = settled[min(ok)[1]][0]
             elif len(done) == len(settled):
                 errors = [r["error"] for r, _ in settled]  # type: ignore[index]
-                result = {
-                    "status": "failed",
-                    "error": {
-                        "type": "AggregateError",
-                        "message": "All promises were rejected",
-                        "errors": errors,
-                    },
-                }
+                error = make_error("AggregateError", "All promises were rejected", errors=errors)
+                result = {"status": "failed", "error": error}
         elif kind == "race" and done:
             result = settled[min(done)[1]][0]
         if result is None:
@@ -407,8 +412,6 @@ class VM:
         t = type(fn)
         if t is BuiltinFunction:
             return self.call_builtin(fn.name, fn.this, args)
-        if t is StdObjectRef and callable_std(fn.name):
-            return self.call_builtin(fn.name, UNDEFINED, args)
         if t is not Closure:
             raise js_error("TypeError", f"{_describe(fn)} is not a function")
         if fn.func in self.async_funcs:
@@ -654,10 +657,6 @@ class VM:
                             self.count = count
                             push(self.call_builtin(callee.name, callee.this, args))
                             count = self.count
-                        elif type(callee) is StdObjectRef and callable_std(callee.name):
-                            self.count = count
-                            push(self.call_builtin(callee.name, UNDEFINED, args))
-                            count = self.count
                         else:
                             raise js_error("TypeError", f"{_describe(callee)} is not a function")
                     elif o == op.RETURN:
@@ -851,6 +850,18 @@ class VM:
                         stack[-1] = self.iterate(stack[-1])
                     elif o == op.ITER_KEYS:
                         stack[-1] = self.enumerable_keys(stack[-1])
+                    elif o == op.NEW:
+                        n = ins[1]
+                        if n is None:
+                            args = pop()
+                        elif n:
+                            args = stack[-n:]
+                            del stack[-n:]
+                        else:
+                            args = []
+                        self.count = count
+                        stack[-1] = construct(self, stack[-1], args, ins[2])
+                        count = self.count
                     elif o == op.DELETE:
                         key = to_property_key(pop())
                         stack[-1] = self.delete_prop(stack[-1], key)
@@ -860,8 +871,9 @@ class VM:
                     if not t.located:
                         t.located = True
                         line = self.wf.line_of(frame.pc - 1)
-                        if type(t.value) is dict and type(t.value.get("message")) is str:
-                            t.value["message"] += f" (line {line})"
+                        v = t.value
+                        if type(v) is ErrorObject and type(v.props.get("message")) is str:
+                            v.props["message"] += f" (line {line})"
                     self.count = count
                     frame = self._throw(t.value)
         finally:
@@ -906,6 +918,8 @@ class VM:
             return compare(o, a, b)
         if o == "in":
             return self.has_property(b, a)
+        if o == "instanceof":
+            return instance_of(a, b)
         x, y = to_number(a), to_number(b)
         if o == "-":
             return x - y
@@ -946,6 +960,8 @@ class VM:
             return self.inputs
         entry = GLOBALS.get(name)
         if isinstance(entry, StdObject):
+            if entry.constructor is not None:  # `Date`, `Map`: a function with statics
+                return BuiltinFunction(name, UNDEFINED)
             return StdObjectRef(name)
         if entry is not None and entry.kind == "property":
             return self.impl[name](self, UNDEFINED, [])
@@ -968,7 +984,8 @@ class VM:
                 return obj[i] if i < len(obj) else UNDEFINED
             if "array." + key in self.impl:
                 return BuiltinFunction("array." + key, obj)
-            return UNDEFINED
+            props = self.array_props.get(id(obj))
+            return UNDEFINED if props is None else props[1].get(key, UNDEFINED)
         if t is str:
             if key == "length":
                 return float(len(obj))
@@ -985,6 +1002,8 @@ class VM:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
+        if t is RegExp:
+            return regexp_methods.get_prop(self, obj, key)
         if t is Closure or t is BuiltinFunction:
             return self.function_prop(obj, key)
         if t is StdObjectRef:
@@ -992,16 +1011,33 @@ class VM:
                 return self.get_prop(self.inputs, key)
             member = lookup_member(obj.name, key)
             if member is None:
-                if callable_std(obj.name):
-                    return self.function_prop(obj, key)
                 return UNDEFINED
             if member.kind == "property":
                 return self.impl[member.qualified_name](self, UNDEFINED, [])
             return BuiltinFunction(member.qualified_name, UNDEFINED)
+        if t is ErrorObject:
+            if key in obj.props:
+                return obj.props[key]
+            return self._instance_member("error", obj, key)
+        if t is DateObject:
+            return self._instance_member("date", obj, key)
+        if t is MapObject:
+            return self._instance_member("map", obj, key)
+        if t is SetObject:
+            return self._instance_member("set", obj, key)
         return UNDEFINED
 
     def function_prop(self, fn: Any, key: str) -> Any:
-        """`name`, `length` and `toString` of a function (a .flow one or a builtin)."""
+        """`name`, `length` and `toString` of a function (a .flow one or a builtin), and the
+        statics of a builtin that is a function too (`Number.isInteger`, `const D = Date;
+        D.now()`)."""
+        if (
+            type(fn) is BuiltinFunction
+            and fn.this is UNDEFINED
+            and fn.name in GLOBALS
+            and lookup_member(fn.name, key) is not None
+        ):
+            return self.get_prop(StdObjectRef(fn.name), key)
         if key == "toString":
             return BuiltinFunction("function.toString", fn)
         if key == "name":
@@ -1009,6 +1045,14 @@ class VM:
         if key == "length":
             return function_length(self.wf, fn)
         return UNDEFINED
+
+    def _instance_member(self, owner: str, obj: Any, key: str) -> Any:
+        member = lookup_member(owner, key)
+        if member is None:
+            return UNDEFINED
+        if member.kind == "property":
+            return self.impl[member.qualified_name](self, obj, [])
+        return BuiltinFunction(member.qualified_name, obj)
 
     def set_array_index(self, arr: list[Any], i: int, v: Any) -> None:
         n = len(arr)
@@ -1040,6 +1084,16 @@ class VM:
                     obj.extend([UNDEFINED] * (int(n) - len(obj)))
             else:
                 raise js_error("TypeError", f"Cannot set property '{key}' of an array")
+        elif t is ErrorObject:
+            obj.props[key] = v  # a new key is enumerable; `message` & co stay hidden
+        elif t in _OWNER_OF:
+            raise js_error(
+                "TypeError",
+                f"Cannot create property '{key}' on a {_OWNER_OF[t].capitalize()}: .flow keeps "
+                "no properties of their own on Date, Map and Set objects",
+            )
+        elif t is RegExp:
+            regexp_methods.set_prop(obj, key, v)
         elif obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot set properties of {to_string(obj)} (setting '{key}')"
@@ -1055,6 +1109,10 @@ class VM:
         t = type(obj)
         if t is dict:
             obj.pop(key, None)
+            return True
+        if t is ErrorObject:
+            obj.props.pop(key, None)
+            obj.hidden.discard(key)
             return True
         if obj is UNDEFINED or obj is None:
             raise js_error("TypeError", f"Cannot convert {to_string(obj)} to object")
@@ -1073,9 +1131,19 @@ class VM:
             return k in obj
         if t is list:
             i = array_index(k)
-            return (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl
+            if (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl:
+                return True
+            props = self.array_props.get(id(obj))
+            return props is not None and k in props[1]
+        if t is RegExp:
+            return k == "lastIndex" or f"regexp.{k}" in self.impl
         if t is StdObjectRef:
             return lookup_member(obj.name, k) is not None
+        if t is ErrorObject:
+            return k in obj.props or lookup_member("error", k) is not None
+        owner = _OWNER_OF.get(t)
+        if owner is not None:
+            return lookup_member(owner, k) is not None
         raise js_error(
             "TypeError", f"Cannot use 'in' operator to search for '{k}' in {_describe(obj)}"
         )
@@ -1085,6 +1153,10 @@ class VM:
             return v
         if type(v) is str:
             return list(v)
+        if type(v) is MapObject:  # the entries present now (see docs/language.md)
+            return [list(e) for e in v.data.values()]
+        if type(v) is SetObject:
+            return list(v.data.values())
         raise js_error("TypeError", f"{_describe(v)} is not iterable")
 
     def enumerable_keys(self, v: Any) -> list[str]:
@@ -1093,10 +1165,13 @@ class VM:
             return own_keys(v)
         if t is list or t is str:
             return [str(i) for i in range(len(v))]
+        if t is ErrorObject:
+            return [k for k in own_keys(v.props) if k not in v.hidden]
         return []
 
 
 _BITWISE = frozenset(("&", "|", "^", "<<", ">>", ">>>"))
+_OWNER_OF = {DateObject: "date", MapObject: "map", SetObject: "set"}
 
 
 def _unary(o: str, v: Any) -> Any:
@@ -1206,7 +1281,7 @@ def function_length(wf: CompiledWorkflow, fn: Any) -> float:
         return float(wf.functions[fn.func].length)
     entry = GLOBALS.get(fn.name)
     if isinstance(entry, StdObject):
-        entry = entry.call
+        entry = entry.constructor
     else:
         owner, _, member = fn.name.rpartition(".")
         entry = lookup_member(owner, member) if owner else entry

@@ -148,7 +148,7 @@ WITH results AS (
     ORDER BY c.completed_at DESC
     LIMIT %(sample)s
 ), stepped AS (
-    SELECT r.parent_id, r.completed_at,
+    SELECT r.parent_id, r.completed_at, w.name,
            least(n.created_at, CASE WHEN w.completed_at >= r.completed_at THEN w.completed_at END)
                AS step_at
     FROM results AS r
@@ -160,11 +160,10 @@ WITH results AS (
         LIMIT 1
     ) AS n ON true
 ), steps AS (
-    SELECT e.name, extract(epoch FROM st.step_at - max(st.completed_at))::float8 AS s
+    SELECT st.name, extract(epoch FROM st.step_at - max(st.completed_at))::float8 AS s
     FROM stepped AS st
-    JOIN rhythm.executions AS e ON e.id = st.parent_id
     WHERE st.step_at IS NOT NULL
-    GROUP BY e.name, st.parent_id, st.step_at
+    GROUP BY st.name, st.parent_id, st.step_at
 )
 SELECT name, bucket, count(*)::bigint AS n, sum(s) AS total
 FROM (
