@@ -233,6 +233,12 @@ def test_formatter_keeps_regex_literals() -> None:
 
     source = "const r = /^[a-z/]+\\/$/gi\nreturn [r.test(x), 4 / 2 / 1]\n"
     assert format_source(source) == source
+    # A statement starting with a regex after an expression gets a `;` (else `/` would divide).
+    source = 'const a = 1\n;/x/.test("x") && a\nif (a) {}\n/y/.test("y")\nreturn a\n'
+    assert (
+        format_source('const a = 1;\n/x/.test("x") && a;\nif (a) {}\n/y/.test("y")\nreturn a\n')
+        == source
+    )
 
 
 def test_unknown_regexp_member_is_a_did_you_mean() -> None:
@@ -307,3 +313,11 @@ return out;
         if json.dumps(w) != json.dumps(g)
     ]
     assert not differ, f"{len(differ)} differ:\n" + "\n".join(map(str, differ[:6]))
+
+
+def test_a_suspension_shows_a_regex_variable() -> None:
+    from rhythm.core.suspension import describe_suspension
+
+    wf = compile_source("const r = /a+/gi\nawait Timer.delay(1)\nreturn r\n")
+    step = vm.start(wf, {}, {"executionId": "e", "workflowName": "w", "now": 0.0})
+    assert describe_suspension(wf, step.state).variables == {"r": "<RegExp /a+/gi>"}

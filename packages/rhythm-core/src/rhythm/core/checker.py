@@ -263,6 +263,8 @@ class _Checker:
             owner = stdlib.INSTANCE_OWNER.get(g.name) if g is not None else None
             if owner is not None:
                 return owner, stdlib.INSTANCE_MEMBERS[owner]
+            if g is not None and g.name == "RegExp":
+                return "regexp", stdlib.REGEXP_MEMBERS
         if isinstance(obj, ast.RegExpLit):
             return "regexp", stdlib.REGEXP_MEMBERS
         return None

@@ -712,7 +712,7 @@ def _hazard(prev: Any, doc: Any) -> bool:
     )
     if not ends_with_expr:
         return False
-    return _first_char(doc) in ("(", "[", "`", "+", "-")
+    return _first_char(doc) in ("(", "[", "`", "+", "-", "/")
 
 
 _FIELDS: dict[type, list[str]] = {}  # node class -> the fields `strip_spans` keeps
