@@ -32,6 +32,13 @@ END = "<!-- builtins:end -->"
 _KIND_HEADINGS = {
     "string": ("String methods", "Called on any string value: `text.trim()`."),
     "array": ("Array methods", "Called on any array value: `items.map(x => x.id)`."),
+    "number": ("Number methods", "Called on any number value: `amount.toFixed(2)`."),
+    "boolean": ("Boolean methods", "Called on `true` or `false`."),
+    "object": ("Object methods", "Called on any plain object."),
+    "function": (
+        "Function properties",
+        "Of any function: a .flow function, a builtin (`Math.max`) or `Number`/`String`.",
+    ),
     **_INSTANCE_TITLES,
     "regexp": (
         "RegExp methods and properties",
