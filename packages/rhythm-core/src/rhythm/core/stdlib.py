@@ -1833,6 +1833,17 @@ INSTANCE_MEMBERS: dict[str, dict[str, Builtin]] = {
     _M: MAP_MEMBERS,
     _ST: SET_MEMBERS,
 }
+# `toString()` on every value: Maps and Sets too.
+for _owner, _cls in ((_M, "Map"), (_ST, "Set")):
+    INSTANCE_MEMBERS[_owner]["toString"] = _fn(
+        _owner,
+        "toString",
+        (),
+        "string",
+        f'"[object {_cls}]", as in JavaScript.',
+        f'String(new {_cls}()) // "[object {_cls}]"',
+    )
+
 # The owner name of each constructor's instances.
 INSTANCE_OWNER = {**dict.fromkeys(CONSTRUCTORS[:5], _E), "Date": _D, "Map": _M, "Set": _ST}
 
