@@ -94,6 +94,8 @@ class _Loop:
     break_depth: int  # scope depth (within the function) at the break target
     continue_depth: int
     handler_depth: int
+    labels: tuple[str, ...] = ()  # `outer: for ...`: what `break outer` / `continue outer` name
+    label_only: bool = False  # a labelled block/if/switch: only `break label` leaves it
 
 
 @dataclass(slots=True)
@@ -141,6 +143,7 @@ class _Compiler:
         self.spans: list[Span] = []
         self.span = NO_SPAN
         self.await_scopes: dict[int, ScopeNames] = {}
+        self.loop_labels: tuple[str, ...] = ()  # labels of the loop statement compiled next
         self.functions: list[FunctionInfo | None] = []
         self.pending: list[tuple[int, A.Arrow, list[_CScope]]] = []
         # id(arrow) -> the name JavaScript gives it (`const f = () => 1` is named "f").
@@ -331,12 +334,14 @@ class _Compiler:
         self.mark(end)
 
     def loop(self, brk: Label, cont: Label, cont_depth: int | None = None) -> _Loop:
+        labels, self.loop_labels = self.loop_labels, ()
         lp = _Loop(
             break_label=brk,
             continue_label=cont,
             break_depth=self.depth,
             continue_depth=self.depth if cont_depth is None else cont_depth,
             handler_depth=self.f.handler_depth,
+            labels=labels,
         )
         self.f.loops.append(lp)
         return lp
@@ -435,12 +440,41 @@ class _Compiler:
         else:
             self.emit(op.JUMP_OUT, label, hops, handler_depth)
 
+    def _target(self, label: str | None, continuing: bool) -> _Loop | None:
+        """The loop (or labelled statement) a break/continue leaves; the checker reports the
+        cases where there is none (RY107, RY108, RY111)."""
+        for lp in reversed(self.f.loops):
+            if label is not None:
+                if label in lp.labels:
+                    return lp if not continuing or lp.continue_label is not None else None
+            elif not lp.label_only and (not continuing or lp.continue_label is not None):
+                return lp
+        return None
+
     def stmt_Break(self, s: A.Break) -> None:
-        if not self.f.loops:
+        lp = self._target(s.label, continuing=False)
+        if lp is None:
             self.emit(op.THROW_ERROR, "SyntaxError", "break outside a loop")
             return
-        lp = self.f.loops[-1]
         self._jump_out(lp.break_label, lp.break_depth, lp.handler_depth)
+
+    def stmt_Labeled(self, s: A.Labeled) -> None:
+        labels = [s.label]
+        body = s.body
+        while isinstance(body, A.Labeled):
+            labels.append(body.label)
+            body = body.body
+        if isinstance(body, A.For | A.ForOf | A.ForIn | A.While | A.DoWhile):
+            self.loop_labels = tuple(labels)  # taken by the loop's `self.loop(...)`
+            self.stmt(body)
+            return
+        end = Label()
+        self.loop(end, None)  # type: ignore[arg-type]  # a break target only
+        lp = self.f.loops[-1]
+        lp.labels, lp.label_only = tuple(labels), True
+        self.stmt(body)
+        self.f.loops.pop()
+        self.mark(end)
 
     def stmt_Switch(self, s: A.Switch) -> None:
         body = [st for case in s.cases for st in case.body]
@@ -472,11 +506,10 @@ class _Compiler:
         self.pop_scope()
 
     def stmt_Continue(self, s: A.Continue) -> None:
-        loops = [lp for lp in self.f.loops if lp.continue_label is not None]
-        if not loops:
+        lp = self._target(s.label, continuing=True)
+        if lp is None or lp.continue_label is None:
             self.emit(op.THROW_ERROR, "SyntaxError", "continue outside a loop")
             return
-        lp = loops[-1]
         self._jump_out(lp.continue_label, lp.continue_depth, lp.handler_depth)
 
     def stmt_Return(self, s: A.Return) -> None:

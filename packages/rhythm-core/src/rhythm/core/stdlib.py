@@ -1942,7 +1942,14 @@ GLOBALS: dict[str, StdObject | Builtin] = {
 GLOBALS.update({f.name: f for f in _GLOBAL_FUNCTIONS})
 
 
-# The members of each kind of value, by owner name.
+# ---------------------------------------------------------------- members by kind of value
+
+#: The members of each kind of value the checker and the language server can tell an expression
+#: to be (from a literal, a `new X(...)`, or a builtin whose `returns` names the kind). Kinds are
+#: lowercase ("string", "array", "number", "date", "map", ...) and each one's table is registered
+#: here under that name, with rows whose `owner` is the kind: the checker's "did you mean" for
+#: members (RY105), argument counts (RY106), hover, completion after `.` and docs/language.md all
+#: read these tables, so a registered row is covered everywhere at once.
 VALUE_MEMBERS: dict[str, dict[str, Builtin]] = {
     "string": STRING_MEMBERS,
     "array": ARRAY_MEMBERS,
@@ -1950,7 +1957,53 @@ VALUE_MEMBERS: dict[str, dict[str, Builtin]] = {
     "boolean": BOOLEAN_MEMBERS,
     "object": OBJECT_MEMBERS,
     "function": FUNCTION_MEMBERS,
+    **INSTANCE_MEMBERS,
+    "regexp": REGEXP_MEMBERS,
 }
+
+#: The kind of value `new Name(...)` makes, for the builtin constructors whose instances have a
+#: table in VALUE_MEMBERS (looked up at use, so a constructor added later only needs its row here).
+INSTANCE_KINDS: dict[str, str] = {**INSTANCE_OWNER, "RegExp": "regexp"}
+
+
+def value_members(kind: str) -> dict[str, Builtin] | None:
+    """The members of values of `kind` ("string", "number", "date", ...), or None if unknown."""
+    return VALUE_MEMBERS.get(kind)
+
+
+def kind_of_returns(returns: str) -> str | None:
+    """The kind of value a builtin documented as returning `returns` gives, when the table knows
+    that kind's members: `"string"` -> "string", `"string[]"` -> "array", `"RegExp"` -> "regexp",
+    `"any"` -> None."""
+    r = returns.strip()
+    if r.endswith("[]"):
+        return "array"
+    r = INSTANCE_KINDS.get(r, r)  # "RegExp", "Date": instances of a builtin constructor
+    # A plain object may hold any key: its members are never checked.
+    return r if r in VALUE_MEMBERS and r != "object" else None
+
+
+def static_members(name: str) -> dict[str, Builtin] | None:
+    """The members the global `name` has: a closed stdlib object's (`Math.floor`), or for a global
+    function, the rows whose owner is its name (`String.fromCharCode`) plus what every function
+    has (VALUE_MEMBERS["function"], when registered). None when not checkable (`Inputs`)."""
+    entry = GLOBALS.get(name)
+    if isinstance(entry, StdObject):
+        if entry.open:
+            return None
+        if entry.constructor is not None:  # `Number.name`: a function with statics
+            return {**FUNCTION_MEMBERS, **entry.members}
+        return entry.members
+    if entry is None:
+        return None
+    if name not in _STATICS:
+        members = {b.name: b for b in all_builtins() if b.owner == name and b is not entry}
+        members.update(VALUE_MEMBERS.get("function", {}))
+        _STATICS[name] = members
+    return _STATICS[name] or None
+
+
+_STATICS: dict[str, dict[str, Builtin]] = {}  # static_members of global functions, made once
 
 
 def lookup_global(name: str) -> StdObject | Builtin | None:
@@ -1959,15 +2012,8 @@ def lookup_global(name: str) -> StdObject | Builtin | None:
 
 
 def lookup_member(owner_name: str, member: str) -> Builtin | None:
-    """A member of a stdlib object (`"Math", "max"`) or of a value type (`"string"`, `"array"`)."""
-    if owner_name == "string":
-        return STRING_MEMBERS.get(member)
-    if owner_name == "array":
-        return ARRAY_MEMBERS.get(member)
-    if owner_name in INSTANCE_MEMBERS:
-        return INSTANCE_MEMBERS[owner_name].get(member)
-    if owner_name == "regexp":
-        return REGEXP_MEMBERS.get(member)
+    """A member of a stdlib object (`"Math", "max"`) or of a kind of value (`"string"`, `"array"`,
+    any kind in VALUE_MEMBERS)."""
     table = VALUE_MEMBERS.get(owner_name)
     if table is not None:
         return table.get(member)
@@ -1978,7 +2024,7 @@ def lookup_member(owner_name: str, member: str) -> Builtin | None:
 
 
 def all_builtins() -> list[Builtin]:
-    """Every entry of the table: object members, global functions, string and array members."""
+    """Every entry of the table: object members, global functions, members of kinds of values."""
     out: list[Builtin] = []
     for entry in GLOBALS.values():
         if isinstance(entry, StdObject):
@@ -1989,7 +2035,4 @@ def all_builtins() -> list[Builtin]:
             out.append(entry)
     for table in VALUE_MEMBERS.values():
         out.extend(table.values())
-    for members in INSTANCE_MEMBERS.values():
-        out.extend(members.values())
-    out.extend(REGEXP_MEMBERS.values())
     return out
