@@ -1996,6 +1996,9 @@ def static_members(name: str) -> dict[str, Builtin] | None:
         return entry.members
     if entry is None:
         return None
+    if entry.kind == "property":  # `NaN`, `Infinity`: values, with their kind's members
+        kind = kind_of_returns(entry.returns)
+        return VALUE_MEMBERS.get(kind) if kind is not None else None
     if name not in _STATICS:
         members = {b.name: b for b in all_builtins() if b.owner == name and b is not entry}
         members.update(VALUE_MEMBERS.get("function", {}))
