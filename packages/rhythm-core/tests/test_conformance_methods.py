@@ -160,7 +160,9 @@ const param = (cb = (z) => z) => cb;
 const anon = [() => 1][0];
 const prop = {};
 prop.fn = () => 1;
+const held = [Math.max, Number, String.fromCharCode, Number.isInteger, f, decl];
 await Task.run("t");
+out.push(held.map((h) => h.name), held[0](1, 5), held[1]("7"), held[2](65), held[3](2), held[4].length);
 for (const fn of [f, g, h, decl, later, o.m, o.n, o["quoted key"], o.nested.deep, assigned, logical,
   dflt, arr, param(), anon, prop.fn, (() => 1), Math.max, Math.abs, parseInt, JSON.stringify,
   Number, String, Number.isInteger, String.fromCharCode]) {
@@ -262,6 +264,12 @@ out.push([...xs.entries()], [...xs.keys()], [...xs.values()], [...[].entries()])
 out.push(Math.max(...[3, 9, 2].values()), Array.from(xs.keys(), (k) => k * 10));
 const [first, second] = xs.entries();
 out.push(first, second);
+const objs = [{ n: 1 }];
+const pairs = [...objs.entries()];
+const vs = objs.values();
+await Task.run("t");
+pairs[0][1].n = 5;
+out.push(objs[0].n, pairs[0][1] === objs[0], [...vs][0] === objs[0]);
 return out;
 """,
     "array_to_string_and_join": """
@@ -272,6 +280,22 @@ const cyclic = [1, 2];
 cyclic.push(cyclic);
 await Task.run("t");
 out.push(cyclic.toString(), [null].toString(), [undefined, null].toString(), [[1, 2], [3]].toString());
+return out;
+""",
+    # Array.from over the other iterables (Map, Set and their keys/values/entries), toString
+    # and name/length of the builtin classes.
+    "builtin_classes": """
+const m = new Map([[1, "a"], ["k", { x: 1 }]]);
+const s = new Set([3, 3, 4]);
+const out = [Array.from(m), Array.from(s), Array.from(m.keys()), Array.from(s, (x) => x * 2),
+  Array.from(m.values(), String), Array.from(s.entries())];
+const e = new TypeError("boom");
+const d = new Date(0);
+await Task.run("t");
+out.push(String(m), String(s), Array.from(m).length);
+for (const v of [m, s, e, d, new Error(), new RangeError("r")]) out.push(v.toString());
+out.push(Date.length, Map.length, Set.length, Error.length, TypeError.length, Date.name, Map.name,
+  Error.name, RangeError.name, Date.toString(), String(Map), `${Set}`);
 return out;
 """,
 }

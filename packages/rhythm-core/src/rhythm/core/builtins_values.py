@@ -78,6 +78,8 @@ impl("boolean.toString")(
 impl("boolean.valueOf")(lambda vm, this, args: _this_boolean(this, "valueOf"))
 impl("object.toString")(lambda vm, this, args: "[object Object]")
 impl("function.toString")(lambda vm, this, args: to_string(this))
+impl("map.toString")(lambda vm, this, args: "[object Map]")
+impl("set.toString")(lambda vm, this, args: "[object Set]")
 
 
 @impl("function.length")

@@ -1833,6 +1833,17 @@ INSTANCE_MEMBERS: dict[str, dict[str, Builtin]] = {
     _M: MAP_MEMBERS,
     _ST: SET_MEMBERS,
 }
+# `toString()` on every value: Maps and Sets too.
+for _owner, _cls in ((_M, "Map"), (_ST, "Set")):
+    INSTANCE_MEMBERS[_owner]["toString"] = _fn(
+        _owner,
+        "toString",
+        (),
+        "string",
+        f'"[object {_cls}]", as in JavaScript.',
+        f'String(new {_cls}()) // "[object {_cls}]"',
+    )
+
 # The owner name of each constructor's instances.
 INSTANCE_OWNER = {**dict.fromkeys(CONSTRUCTORS[:5], _E), "Date": _D, "Map": _M, "Set": _ST}
 
@@ -1985,6 +1996,9 @@ def static_members(name: str) -> dict[str, Builtin] | None:
         return entry.members
     if entry is None:
         return None
+    if entry.kind == "property":  # `NaN`, `Infinity`: values, with their kind's members
+        kind = kind_of_returns(entry.returns)
+        return VALUE_MEMBERS.get(kind) if kind is not None else None
     if name not in _STATICS:
         members = {b.name: b for b in all_builtins() if b.owner == name and b is not entry}
         members.update(VALUE_MEMBERS.get("function", {}))
