@@ -205,3 +205,13 @@ def test_a_state_holding_these_objects_is_format_3_and_others_stay_format_2() ->
     step = vm.start(wf, {}, CTX)
     assert step.state["format"] == 3
     assert vm.resume(wf, roundtrip(step.state), {1: {"status": "completed"}}).output == "TypeError"
+
+
+def test_timer_until_takes_a_date() -> None:
+    src = """
+    const at = new Date(Date.now() + 90 * 1000);
+    await Timer.until(at);
+    const before = Date.now();
+    try { Timer.until(new Date(NaN)); } catch (e) { return [before - at.getTime(), e.name]; }
+    """
+    assert out(src, start_time=1_700_000_000) == [0, "TypeError"]
