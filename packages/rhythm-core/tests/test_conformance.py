@@ -280,6 +280,68 @@ switch (5) {}
 switch (5) { default: out.push("only default"); }
 return out;
 """,
+    # Object method shorthand: plain, async (awaiting inside), computed and quoted keys, default
+    # and rest parameters, keywords as method names, methods calling each other through the
+    # object's variable, held across a suspension and stringified (methods are dropped).
+    "method_shorthand": """
+const out = [];
+const name = "dyn";
+const o = {
+  f(x) { return x + 1 },
+  async g(n) { const r = await Task.run("t", { n }); return r.inputs.n * 2 },
+  ["k" + name](a, ...r) { return [a, r.length] },
+  "quoted key"(y = 5) { return y },
+  async: 3,
+  get() { return o.f(o.async) },
+  default(a, b = a * 2) { return a + b },
+  if() { return "kw" },
+};
+const held = await Task.run("t");
+out.push(o.f(1), await o.g(2), o.kdyn(1, 2, 3), o["quoted key"](), o.get(), o.default(1), o.if());
+out.push(typeof o.f, JSON.stringify(o), Object.keys(o), held.n);
+const p = { async [name](x) { return (await Task.run("t", { x })).inputs.x }, n() { return 1 } };
+out.push(await p.dyn(7), p.n());
+const later = { m(a, b) { return { a, b } } };
+await Task.run("t");
+out.push(later.m(1, 2));
+return out;
+""",
+    # Labelled statements: break/continue to an outer loop (for, for-of, for-in, while,
+    # do-while), break out of a labelled block, if, switch and try (finally still runs), several
+    # labels on one loop, a label reused after its statement ends, awaits inside.
+    "labels": """
+const out = [];
+outer: for (let i = 0; i < 4; i++) {
+  inner: for (const j of [1, 2, 3]) {
+    if (j === 2) continue outer;
+    if (i === 2) break outer;
+    out.push([i, j]);
+    continue inner;
+  }
+}
+blk: {
+  out.push("in");
+  if (out.length > 0) break blk;
+  out.push("never");
+}
+a: b: while (true) { out.push("ab"); for (;;) { break b; } }
+let k = 0;
+w: do { k++; if (k < 3) continue w; break; } while (true);
+s: switch (k) { case 3: for (const x of [1]) { out.push("three"); break s; } default: out.push("d"); }
+t: try { out.push((await Task.run("t", { v: 1 })).inputs); break t; } finally { out.push("fin"); }
+keys: for (const key in { x: 1, y: 2, z: 3 }) {
+  for (let m = 0; m < 3; m++) { if (key === "y") continue keys; if (m === 1) break; out.push(key + m); }
+}
+blk: if (k === 3) { out.push("if"); break blk; }
+let n = 0;
+loop: while (n < 10) {
+  n++;
+  try { if (n % 2) continue loop; if (n > 6) break loop; } finally { out.push("f" + n); }
+  out.push((await Task.run("t", { n })).inputs.n);
+}
+out.push(n);
+return out;
+""",
     # new Error & co: name, message, cause, toString, enumerability, instanceof; the errors the VM
     # throws are TypeError/RangeError/ReferenceError/SyntaxError instances; a failed task is an
     # Error; errors survive the state's JSON round trip (an await in the middle).
@@ -615,3 +677,39 @@ def test_formatter_keeps_parentheses_that_end_an_optional_chain() -> None:
     source = "let a\nconst x = (a?.b).c\nconst y = (a?.b)()\nconst z = a?.b.c\nreturn [x, y, z]\n"
     assert format_source(source) == source
     assert format_source("const z = (a?.b?.c)?.d\n") == "const z = (a?.b?.c)?.d\n"
+
+
+# Early errors that Node reports as a SyntaxError before running anything, and that .flow
+# reports at compile time with file:line:col.
+EARLY_ERRORS = {
+    "a: for (;;) { break b; }": ("RY112", 1, 21),
+    "a: { continue a; }": ("RY108", 1, 15),
+    "a: for (;;) { [1].map(() => { for (;;) { break a; } }); break; }": ("RY112", 1, 48),
+    "a: a: for (;;) { break a; }": ("RY113", 1, 4),
+    "a: { a: { break a; } }": ("RY113", 1, 6),
+    "a: const x = 1;": ("RY113", 1, 1),
+    "continue;": ("RY108", 1, 1),
+}
+
+
+@pytest.mark.parametrize("source", list(EARLY_ERRORS))
+def test_early_errors_like_node(source: str) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "early.mjs"
+        path.write_text(f"async function main() {{\n{source}\n}}\n")
+        proc = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert proc.returncode != 0 and "SyntaxError" in proc.stderr, proc.stderr
+    code, line, column = EARLY_ERRORS[source]
+    from rhythm.core.analysis import analyze
+
+    found = [d for d in analyze(source).diagnostics if d.code.value == code]
+    assert found and (found[0].span.line, found[0].span.column) == (line, column), found
+    with pytest.raises(FlowCompileError, match=rf"^w.flow:{line}:{column}: "):
+        compile_source(source, "w.flow")
+
+
+def test_this_in_a_method_is_a_compile_time_error() -> None:
+    with pytest.raises(FlowCompileError, match=r"w.flow:1:26: 'this' is not supported in .flow"):
+        compile_source("const o = { f() { return this.a } }\nreturn o.f()", "w.flow")

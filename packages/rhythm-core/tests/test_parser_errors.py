@@ -45,7 +45,12 @@ def errors(source: str) -> list[tuple[int, int, str]]:
             "'class' is not supported in .flow: use object literals and arrow functions",
         ),
         ("var x = 1", 1, 1, "'var' is not supported in .flow: use 'let' or 'const'"),
-        ("x = this", 1, 5, "'this' is not supported in .flow: there are no methods or classes"),
+        (
+            "x = this",
+            1,
+            5,
+            "'this' is not supported in .flow: functions and methods have no 'this': refer to the object by its variable name",
+        ),
         ("x = 1 @ 2", 1, 7, "unexpected character '@'"),
         ("x = 1_", 1, 5, "invalid numeric separator in '1_'"),
         ("x = 10n", 1, 5, "BigInt literals are not supported in .flow"),

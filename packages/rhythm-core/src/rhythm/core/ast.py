@@ -94,12 +94,14 @@ class ArrayLit(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Property(Node):
-    """`key: value`, `"quoted": value`, `[computed]: value`, or shorthand `key`."""
+    """`key: value`, `"quoted": value`, `[computed]: value`, shorthand `key`, or a method
+    `key(params) { ... }` / `async key(params) { ... }` (`method`; `value` is then its Arrow)."""
 
     key: str | Expr  # a str for plain and quoted keys, an Expr when computed
     value: Expr
     computed: bool = False
     shorthand: bool = False
+    method: bool = False
     key_span: Span = NO_SPAN
 
 
@@ -347,12 +349,28 @@ class DoWhile(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Break(Node):
-    pass
+    """`break` or `break label`."""
+
+    label: str | None = None
+    label_span: Span = NO_SPAN
 
 
 @dataclass(kw_only=True, slots=True)
 class Continue(Node):
-    pass
+    """`continue` or `continue label`."""
+
+    label: str | None = None
+    label_span: Span = NO_SPAN
+
+
+@dataclass(kw_only=True, slots=True)
+class Labeled(Node):
+    """`label: statement`: `break label` leaves the statement, `continue label` (when it is a
+    loop) starts its next iteration."""
+
+    label: str
+    body: Stmt
+    label_span: Span = NO_SPAN
 
 
 @dataclass(kw_only=True, slots=True)
@@ -410,7 +428,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch | Labeled
 )  # fmt: skip
 
 
@@ -424,7 +442,7 @@ class Program(Node):
 def iter_children(node: Node):
     """Yield every direct child node (in source order), looking through lists and fields."""
     for name in node.__slots__ if hasattr(node, "__slots__") else ():
-        if name in ("span", "key_span", "name_span", "comments"):
+        if name in ("span", "key_span", "name_span", "label_span", "comments"):
             continue
         value = getattr(node, name)
         if isinstance(value, Node):

@@ -230,7 +230,7 @@ def _layout(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found = _LAYOUT.get(cls)
     if found is None:
         names = [f.name for f in dataclasses.fields(cls)]
-        spans = tuple(n for n in names if n in ("span", "key_span", "name_span"))
+        spans = tuple(n for n in names if n == "span" or n.endswith("_span"))
         children = tuple(n for n in names if n not in spans and n != "comments")
         found = _LAYOUT[cls] = (spans, children)
     return found

@@ -11,11 +11,10 @@ from typing import Any
 from rhythm.core.jsdate import to_iso_string
 from rhythm.core.values import (
     UNDEFINED,
-    BuiltinFunction,
-    Closure,
     DateObject,
     ErrorObject,
     error_name,
+    is_callable,
     js_error,
     number_to_string,
     own_keys,
@@ -41,7 +40,7 @@ def quote(s: str) -> str:
 
 
 def _is_omitted(v: Any) -> bool:
-    return v is UNDEFINED or type(v) is Closure or type(v) is BuiltinFunction
+    return v is UNDEFINED or is_callable(v)
 
 
 def stringify(value: Any, space: Any = UNDEFINED) -> Any:

@@ -1,7 +1,7 @@
 """The VM's state as plain JSON, with object identity kept: the durable snapshot format.
 
 A suspended workflow is saved as one JSON object (format 2, or 3 when its heap holds an Error,
-Date, Map or Set: see FORMAT_OBJECTS):
+Date, Map, Set, RegExp or regex match result: see FORMAT_OBJECTS):
 
     {"format": 2,                   # this layout; a reader refuses any other
      "version_hash": "<sha256>",    # the workflow source it runs (rhythm.core.versions)
@@ -67,13 +67,14 @@ if TYPE_CHECKING:
     from rhythm.core.vm import VM
 
 FORMAT = 2
-# Format 2 plus the heap entries of Error, Date, Map and Set objects. A state holding none of them
+# Format 2 plus the heap entries of Error, Date, Map, Set and RegExp objects (`"re"`) and the named
+# properties of regex match results (`"x"` beside an array's `"a"`). A state holding none of them
 # is still written as format 2 (any rhythm-core that reads format 2 resumes it); one holding them
 # is written as format 3, which an older rhythm-core refuses as IncompatibleSnapshot (and hands
 # back) rather than failing on an entry it does not know. Programs' fingerprints use FORMAT.
 FORMAT_OBJECTS = 3
 _READABLE = (FORMAT, FORMAT_OBJECTS)
-_OBJECT_TYPES = (ErrorObject, DateObject, MapObject, SetObject)
+_OBJECT_TYPES = (ErrorObject, DateObject, MapObject, SetObject, RegExp)
 
 
 def _operand(v: Any) -> Any:
@@ -121,7 +122,7 @@ class _Encoder:
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
         self.keep: list[Any] = []  # keeps encoded objects alive so id() stays unique
-        self.objects = False  # whether an Error, Date, Map or Set was encoded (format 3)
+        self.objects = False  # whether a format 3 object (see FORMAT_OBJECTS) was encoded
 
     def ref(self, obj: Any) -> dict[str, int] | None:
         if obj is None:
@@ -172,6 +173,7 @@ class _Encoder:
         if t is list:
             props = self.array_props.get(id(v))
             if props is not None:
+                self.objects = True
                 return {"a": [enc(x) for x in v], "x": [[k, enc(x)] for k, x in props[1].items()]}
             return {"a": [enc(x) for x in v]}
         if t is RegExp:

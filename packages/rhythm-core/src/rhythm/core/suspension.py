@@ -32,6 +32,7 @@ from rhythm.core.values import (
     ErrorObject,
     Handle,
     MapObject,
+    RegExp,
     Scope,
     SetObject,
     StdObjectRef,
@@ -200,6 +201,8 @@ class _Shower:
             return f"<builtin {v.name}>"
         if t is StdObjectRef:
             return f"<{v.name}>"
+        if t is RegExp:
+            return f"<RegExp /{v.source}/{v.flags}>"
         if t is Handle:
             if v.kind in WAITABLE_KINDS:
                 what = f"{v.kind} {v.name!r}" if v.name else v.kind

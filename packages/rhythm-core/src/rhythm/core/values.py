@@ -386,8 +386,10 @@ def to_primitive(v: Any, number_hint: bool = False) -> Any:
         return "[object Set]"
     if t is list:
         return array_join(v, ",")
-    if t is dict or t is Handle or t is StdObjectRef:
+    if t is dict or t is Handle:
         return "[object Object]"
+    if t is StdObjectRef:
+        return f"[object {v.name}]" if v.name in ("Math", "JSON") else "[object Object]"
     if t is Closure:
         return "() => { [code] }"
     if t is BuiltinFunction:

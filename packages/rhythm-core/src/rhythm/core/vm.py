@@ -21,7 +21,7 @@ from rhythm.core.effects import Effect
 from rhythm.core.frames import FatalError, Fiber, Frame
 from rhythm.core.jsjson import error_to_json, from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
-from rhythm.core.stdlib import GLOBALS, INSTANCE_OWNER, StdObject, lookup_member
+from rhythm.core.stdlib import GLOBALS, Builtin, StdObject, lookup_member
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
@@ -972,7 +972,10 @@ class VM:
     def get_prop(self, obj: Any, key: str) -> Any:
         t = type(obj)
         if t is dict:
-            return obj.get(key, UNDEFINED)
+            v = obj.get(key, UNDEFINED)
+            if v is UNDEFINED and key == "toString" and key not in obj:
+                return BuiltinFunction("object.toString", obj)
+            return v
         if t is list:
             if key == "length":
                 return float(len(obj))
@@ -992,12 +995,17 @@ class VM:
             if "string." + key in self.impl:
                 return BuiltinFunction("string." + key, obj)
             return UNDEFINED
+        if t is float or t is bool:
+            name = ("number." if t is float else "boolean.") + key
+            return BuiltinFunction(name, obj) if name in self.impl else UNDEFINED
         if obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
         if t is RegExp:
             return regexp_methods.get_prop(self, obj, key)
+        if t is Closure or t is BuiltinFunction:
+            return self.function_prop(obj, key)
         if t is StdObjectRef:
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
@@ -1017,8 +1025,25 @@ class VM:
             return self._instance_member("map", obj, key)
         if t is SetObject:
             return self._instance_member("set", obj, key)
-        if t is BuiltinFunction and obj.this is UNDEFINED and obj.name in INSTANCE_OWNER:
-            return self.get_prop(StdObjectRef(obj.name), key)  # `const D = Date; D.now()`
+        return UNDEFINED
+
+    def function_prop(self, fn: Any, key: str) -> Any:
+        """`name`, `length` and `toString` of a function (a .flow one or a builtin), and the
+        statics of a builtin that is a function too (`Number.isInteger`, `const D = Date;
+        D.now()`)."""
+        if (
+            type(fn) is BuiltinFunction
+            and fn.this is UNDEFINED
+            and fn.name in GLOBALS
+            and lookup_member(fn.name, key) is not None
+        ):
+            return self.get_prop(StdObjectRef(fn.name), key)
+        if key == "toString":
+            return BuiltinFunction("function.toString", fn)
+        if key == "name":
+            return function_name(self.wf, fn)
+        if key == "length":
+            return function_length(self.wf, fn)
         return UNDEFINED
 
     def _instance_member(self, owner: str, obj: Any, key: str) -> Any:
@@ -1241,3 +1266,23 @@ def resume(
             error=_fail_value(f.type, f.message),
         )
     return vm.step()
+
+
+def function_name(wf: CompiledWorkflow, fn: Any) -> str:
+    """A function's `name`: what the compiler named a .flow function, a builtin's own name."""
+    if type(fn) is Closure:
+        return wf.functions[fn.func].js_name
+    return fn.name.rsplit(".", 1)[-1]
+
+
+def function_length(wf: CompiledWorkflow, fn: Any) -> float:
+    """A function's `length`: parameters before the first default (a builtin: required ones)."""
+    if type(fn) is Closure:
+        return float(wf.functions[fn.func].length)
+    entry = GLOBALS.get(fn.name)
+    if isinstance(entry, StdObject):
+        entry = entry.constructor
+    else:
+        owner, _, member = fn.name.rpartition(".")
+        entry = lookup_member(owner, member) if owner else entry
+    return float(entry.js_length) if isinstance(entry, Builtin) else 0.0
