@@ -19,6 +19,10 @@ class WorkerSettings:
     # A statement with no answer after this long counts as an outage (a silent network): its
     # connection is cut and the statement retried on a fresh one.
     statement_timeout: float = 30.0
+    # Eager dispatch and resume: a step's commit creates the tasks this worker can run at once
+    # already claimed by it, and storing a task's result claims the parent workflow it wakes,
+    # each in the same transaction, when the worker has a free slot (docs/workflows.md).
+    eager: bool = True
 
     def __post_init__(self) -> None:
         for field in (

@@ -12,7 +12,13 @@ run at least once (a task's worker may die mid-run and the task runs again).
 A running execution always resumes on the version hash it started with (the row names it; the
 definition cannot be deleted while it runs). Limits (the VM's instruction budget and state size)
 fail only the workflow that hit them. Failpoints: step-after-claim, step-after-vm,
-step-before-commit, step-after-commit."""
+step-before-commit, step-after-commit, eager-task-claimed.
+
+Eager dispatch: the tasks a step starts that this worker can run (no delay, its queue and task
+name, a free slot, this step's own slot included) are created already claimed by it, in the
+step's commit, and returned to the engine as `Started`, which runs them at once: no ready row,
+no NOTIFY, no claim. They are leased like claimed tasks, so a crash before they run loses
+nothing (the lease lapses and the reaper hands them on)."""
 
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_sou
 from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
 from rhythm.worker.failpoints import failpoint
-from rhythm.worker.outcomes import Claimed, Outcome
+from rhythm.worker.outcomes import Claimed, Outcome, Started
 from rhythm.worker.store import DATABASE_ERRORS, StepCommit, WorkerStore, is_outage
 
 if TYPE_CHECKING:
@@ -72,12 +78,15 @@ class Stepper:
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
 
-    async def run(self, item: Claimed) -> Outcome | None:
+    async def run(self, item: Claimed) -> Outcome | Started | None:
         failpoint("step-after-claim")
         store = self.engine.store
         assert store is not None, "the stepper runs only while the worker serves"
         try:
-            loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))
+            if item.step is not None:  # claimed by eager resume, loaded in the same transaction
+                loaded = {item.id: item.step}
+            else:
+                loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))
         except DATABASE_ERRORS as exc:  # not an outage: this row cannot be loaded, say so
             log.error("workflow %s (%s): cannot load it: %s", item.name, item.id, exc)
             failure = StepFailure("LoadError", f"the workflow could not be loaded: {exc}")
@@ -92,23 +101,60 @@ class Stepper:
         commit = await asyncio.shield(future)
         failpoint("step-after-vm")
         failpoint("step-before-commit")
+        # Eager dispatch: slots for the tasks this step starts and this worker can run, this
+        # step's own slot included (it is free once the commit is done).
+        reserved = self.engine.reserve(own=1) if commit.tasks else 0
+        handed = False
         try:
-            status = await self._retrying(item, lambda: store.commit_step(commit))
-        except DATABASE_ERRORS as exc:
-            # The store refused something the step produced: fail this workflow, say why.
-            log.error("workflow %s (%s): step refused by the database: %s", item.name, item.id, exc)
-            failure = StepFailure("StepRefused", f"the database refused this step's commit: {exc}")
-            status = await self._retrying(
-                item, lambda: store.commit_step(self._failed(item, row, failure))
-            )
-        failpoint("step-after-commit")
-        if status is None:
-            log.info(
-                "workflow %s (%s): step fenced out (lease lost or cancelled)", item.name, item.id
-            )
-        elif status in ("completed", "failed"):
-            log.info("workflow %s (%s) %s", item.name, item.id, status)
-        return None
+            commit = self._mark_eager(commit, reserved)
+            lease = self.engine.settings.lease_seconds
+            try:
+                status, claimed = await self._retrying(
+                    item, lambda: store.commit_step_claiming(commit, lease)
+                )
+            except DATABASE_ERRORS as exc:
+                # The store refused something the step produced: fail this workflow, say why.
+                log.error("workflow %s (%s): step refused by the database: %s", item.name,
+                          item.id, exc)  # fmt: skip
+                failure = StepFailure(
+                    "StepRefused", f"the database refused this step's commit: {exc}"
+                )
+                status, claimed = await self._retrying(
+                    item,
+                    lambda: store.commit_step_claiming(self._failed(item, row, failure), lease),
+                )
+            failpoint("step-after-commit")
+            if status is None:
+                log.info(
+                    "workflow %s (%s): step fenced out (lease lost or cancelled)",
+                    item.name,
+                    item.id,
+                )
+            elif status in ("completed", "failed"):
+                log.info("workflow %s (%s) %s", item.name, item.id, status)
+            if not claimed:
+                return None
+            failpoint("eager-task-claimed")
+            handed = True
+            return Started([Claimed.from_row(r) for r in claimed], reserved)
+        finally:
+            if not handed:
+                self.engine.unreserve(reserved)
+
+    def _mark_eager(self, commit: StepCommit, slots: int) -> StepCommit:
+        """Mark up to `slots` of the step's tasks to be created already claimed by this worker:
+        those with no delay whose queue and name this worker runs, in start order."""
+        tasks = commit.tasks
+        if not tasks or slots < 1:
+            return commit
+        eager: list[bool] = []
+        for name, queue, delay in zip(
+            tasks["names"], tasks["queues"], tasks["delays"], strict=True
+        ):
+            take = slots > 0 and delay is None and self.engine.runs_task(name, queue)
+            slots -= take
+            eager.append(take)
+        return replace(commit, tasks={**tasks, "eager": eager})
 
     async def _retrying(self, item: Claimed, work: Any) -> Any:
         """`work()` again while the database is unreachable (the lease lapses if it stays away;
