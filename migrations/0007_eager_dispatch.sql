@@ -17,3 +17,14 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- A step's commit is sent as one round trip (BEGIN, lock, effects, finish, COMMIT) instead of
+-- reading the lock's answer before deciding to commit: statement `lock_step_or_fail` calls this
+-- when the attempt was fenced out, and the error (SQLSTATE RH001) aborts the transaction, so
+-- nothing of the step is stored. The worker reads RH001 as "fenced out", not as a failure.
+CREATE FUNCTION rhythm.fenced_out(execution_id uuid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the step of workflow % was fenced out (lease lost or cancelled)',
+        execution_id USING ERRCODE = 'RH001';
+END
+$$;

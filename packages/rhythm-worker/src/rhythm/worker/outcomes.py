@@ -107,8 +107,8 @@ Outcome = Completed | Failed
 class Started:
     """What a runner hands back instead of an outcome when its own commit claimed more work for
     this worker (a workflow step that created its tasks already claimed: eager dispatch). The
-    engine runs `claimed` once the runner's slot is free; `reserved` slots were set aside for
-    them before the commit and are given back then."""
+    engine runs `claimed` once the runner's slot is free, in that slot and the `reserved` free
+    slots set aside for them before the commit (given back then)."""
 
     claimed: list[Claimed]
     reserved: int

@@ -101,12 +101,17 @@ class Stepper:
         commit = await asyncio.shield(future)
         failpoint("step-after-vm")
         failpoint("step-before-commit")
-        # Eager dispatch: slots for the tasks this step starts and this worker can run, this
-        # step's own slot included (it is free once the commit is done).
-        reserved = self.engine.reserve(own=1) if commit.tasks else 0
+        # Eager dispatch: slots for the tasks this step starts and this worker can run: this
+        # step's own slot (free once the commit is done) and the free ones, set aside now.
+        reserved = 0
+        if commit.tasks and self.engine.eager_now():
+            reserved = self.engine.reserve()
+            commit, taken = self._mark_eager(commit, reserved + 1)
+            spare = reserved - max(0, taken - 1)
+            self.engine.unreserve(spare)
+            reserved -= spare
         handed = False
         try:
-            commit = self._mark_eager(commit, reserved)
             lease = self.engine.settings.lease_seconds
             try:
                 status, claimed = await self._retrying(
@@ -141,12 +146,13 @@ class Stepper:
             if not handed:
                 self.engine.unreserve(reserved)
 
-    def _mark_eager(self, commit: StepCommit, slots: int) -> StepCommit:
-        """Mark up to `slots` of the step's tasks to be created already claimed by this worker:
-        those with no delay whose queue and name this worker runs, in start order."""
+    def _mark_eager(self, commit: StepCommit, slots: int) -> tuple[StepCommit, int]:
+        """Mark up to `slots` of the step's tasks to be created already claimed by this worker
+        (those with no delay whose queue and name this worker runs, in start order); returns the
+        commit and how many were marked."""
         tasks = commit.tasks
         if not tasks or slots < 1:
-            return commit
+            return commit, 0
         eager: list[bool] = []
         for name, queue, delay in zip(
             tasks["names"], tasks["queues"], tasks["delays"], strict=True
@@ -154,7 +160,7 @@ class Stepper:
             take = slots > 0 and delay is None and self.engine.runs_task(name, queue)
             slots -= take
             eager.append(take)
-        return replace(commit, tasks={**tasks, "eager": eager})
+        return replace(commit, tasks={**tasks, "eager": eager}), sum(eager)
 
     async def _retrying(self, item: Claimed, work: Any) -> Any:
         """`work()` again while the database is unreachable (the lease lapses if it stays away;

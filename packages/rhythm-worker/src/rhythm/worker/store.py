@@ -32,6 +32,8 @@ from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 # Sent first in a transaction that claims, itself, what its own inserts make ready.
 HOLD_READY_NOTIFY = "SELECT set_config('rhythm.hold_ready_notify', 'on', true)"
+# SQLSTATE of rhythm.fenced_out: a step's commit found its attempt fenced out.
+FENCED_OUT = "RH001"
 # What a store method raises when the database did not do what was asked.
 DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 
@@ -257,32 +259,39 @@ class WorkerStore:
     async def commit_step_claiming(
         self, step: StepCommit, lease_seconds: float
     ) -> tuple[str | None, list[dict[str, Any]]]:
-        """Commit one step in ONE transaction, pipelined into one round trip plus the COMMIT:
-        lock_step, the effects (one batched statement per kind), finish_step. Returns the
+        """Commit one step in ONE transaction, pipelined into one round trip with its BEGIN and
+        COMMIT: lock_step_or_fail (which aborts the transaction if the attempt was fenced out),
+        the effects (one batched statement per kind), finish_step. Returns the
         workflow's new status, or None when the attempt was fenced out (then nothing of the step
         is stored), and the tasks the step created already claimed by this worker (eager
         dispatch: the `eager` flags of step.tasks), leased for `lease_seconds`, as `claim`
         returns rows."""
-        async with self.connection() as conn, conn.pipeline(), conn.transaction() as tx:
-            lock = await conn.execute(
-                query("lock_step"),
-                {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
-            )
-            tasks = None
-            for name, params in step.effect_statements():
-                if name == "start_step_tasks":
-                    params = {**params, "worker_id": self.worker_id, "lease_seconds": lease_seconds}
-                    tasks = await conn.execute(query(name), params)
-                else:
-                    await conn.execute(query(name), params)
-            finish = await conn.execute(query("finish_step"), step.finish_params())
-            ours = await lock.fetchone()
-            row = await finish.fetchone()
-            if ours and ours["ours"] and row is not None:
+        tasks = finish = None
+        try:
+            async with self.connection() as conn:
+                async with conn.pipeline(), conn.transaction():
+                    await conn.execute(
+                        query("lock_step_or_fail"),
+                        {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
+                    )
+                    for name, params in step.effect_statements():
+                        if name == "start_step_tasks":
+                            params = {
+                                **params,
+                                "worker_id": self.worker_id,
+                                "lease_seconds": lease_seconds,
+                            }
+                            tasks = await conn.execute(query(name), params)
+                        else:
+                            await conn.execute(query(name), params)
+                    finish = await conn.execute(query("finish_step"), step.finish_params())
+                row = await finish.fetchone()
                 claimed = await tasks.fetchall() if tasks is not None else []
-                return str(row["status"]), claimed
-            raise psycopg.Rollback(tx)  # fenced out: store nothing of this step
-        return None, []
+        except psycopg.Error as exc:
+            if exc.sqlstate == FENCED_OUT:
+                return None, []  # nothing of this step was stored
+            raise
+        return (str(row["status"]), claimed) if row is not None else (None, [])
 
     async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
         """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the

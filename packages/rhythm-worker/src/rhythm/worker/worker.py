@@ -419,16 +419,18 @@ class Worker:
 
     # ------------------------------------------------------------ eager work
 
-    def _eager_now(self) -> bool:
+    def eager_now(self) -> bool:
+        """Whether eager paths are on (settings.eager) and the worker is not stopping."""
         return self.settings.eager and not self._stopping
 
-    def reserve(self, own: int = 0) -> int:
-        """Set aside every free slot (plus `own`: the caller's slot, given up once its
-        transaction is done) for work a transaction is about to claim for this worker; returns
-        how many (0 when eager paths are off or the worker is stopping)."""
-        if not self._eager_now():
+    def reserve(self) -> int:
+        """Set aside every free slot for work a transaction is about to claim for this worker;
+        returns how many (0 when eager paths are off or the worker is stopping). A runner that
+        claims work for itself also has its own slot, free once it returns: it is not counted
+        here (it is still running)."""
+        if not self.eager_now():
             return 0
-        free = max(0, self.concurrency - len(self._running) - self._reserved + own)
+        free = max(0, self.concurrency - len(self._running) - self._reserved)
         self._reserved += free
         return free
 
@@ -482,7 +484,7 @@ class Worker:
         try:
             if isinstance(outcome, Completed | Failed) and not r.discard:
                 lingering = isinstance(outcome, Failed) and outcome.lingering is not None
-                if item.parent_id is not None and not lingering and self._eager_now():
+                if item.parent_id is not None and not lingering and self.eager_now():
                     # This slot stays set aside until the result is stored: that transaction
                     # may claim the parent it wakes, to step it here at once (eager resume).
                     r.reserved = 1
@@ -563,7 +565,7 @@ class Worker:
 
         async def run(rows: list[Any]) -> set[str]:
             claim = None
-            if slots.left > 0 and self._eager_now():
+            if slots.left > 0 and self.eager_now():
                 claim = EagerClaim(self.queues, slots.left, self.settings.lease_seconds)
             stored, woken = await write(rows, claim)
             if woken:

@@ -834,6 +834,25 @@ SELECT coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'runn
        AS ours
 FROM locked;
 
+-- name: lock_step_or_fail
+-- (stepper) lock_step for a commit sent in one round trip: the same locks, but a fenced-out
+-- attempt raises SQLSTATE RH001 (rhythm.fenced_out) instead of answering false, which aborts
+-- the whole transaction.
+WITH locked AS (
+    SELECT e.id, e.status, e.attempt
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s OR e.id = %(parent_id)s::uuid
+    ORDER BY e.id
+    FOR UPDATE OF e
+)
+SELECT CASE
+           WHEN coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'running'),
+                         false)
+           THEN true
+           ELSE rhythm.fenced_out(%(id)s)
+       END AS ours
+FROM locked;
+
 -- name: start_step_tasks
 -- (stepper) The tasks a step started, in one statement (parallel arrays, one element per
 -- task, already validated by rhythm.client's run_task like client.tasks.run): created as
