@@ -12,7 +12,8 @@ Eager paths (settings.eager): work this worker produces for itself skips the que
 commit creates the tasks it can run already claimed (the stepper returns them as `Started`), and
 the transaction that stores a task's result claims the parent workflow it wakes; either runs at
 once, in slots set aside (`_reserved`) before that transaction, so `concurrency` still bounds
-everything. Eager work is leased and fenced exactly like claimed work."""
+everything. Eager work is leased and fenced exactly like claimed work. They apply while the last
+claim came back short: under a backlog, batched claims and writes cost less per workflow."""
 
 from __future__ import annotations
 
@@ -169,6 +170,7 @@ class Worker:
         self._running: dict[tuple[str, int], _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
         self._reserved = 0  # free slots set aside for eager work being committed right now
+        self._queue_busy = False  # the last claim came back full: eager paths wait
         self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -361,6 +363,9 @@ class Worker:
                 for row in rows:
                     self._start(Claimed.from_row(row))
                 backlog = len(rows) == wanted
+                # A full claim means work is waiting in the queue: it is claimed in batches,
+                # and eager paths give way to it until a claim comes back short.
+                self._queue_busy = backlog
                 if backlog and len(self._running) + self._reserved < self.concurrency:
                     continue
             if self._stopping:
@@ -420,8 +425,12 @@ class Worker:
     # ------------------------------------------------------------ eager work
 
     def eager_now(self) -> bool:
-        """Whether eager paths are on (settings.eager) and the worker is not stopping."""
-        return self.settings.eager and not self._stopping
+        """Whether eager paths are on (settings.eager), the worker is not stopping and its last
+        claim came back short. While the queue holds more than the worker can take, work goes
+        through it: claims, results and loads then go in batches of many executions per
+        statement, which costs less per workflow than eager work's one transaction per step;
+        eager paths are for the latency of a worker that has room."""
+        return self.settings.eager and not self._stopping and not self._queue_busy
 
     def reserve(self) -> int:
         """Set aside every free slot for work a transaction is about to claim for this worker;
