@@ -1,11 +1,16 @@
-"""Cost of time travel's history (migration 0004) per workflow step, in the database.
+"""Cost of time travel's history (migrations 0004 and 0007): workflow throughput with the history
+on and off, in the same run, and the cost per step of the statement that copies it.
 
-Times the statement a step's commit runs on rhythm.workflow_state (an UPSERT of the snapshot,
-as finish_step does) with the history copy on and off (`SET rhythm.history = 'off'`), in
-alternating rounds on one connection, with a snapshot of realistic size. Prints the time per
-step for each and the difference.
+    throughput  (default) bench_workflows.py's 3-step workflows of no-op tasks, drained by one
+                worker process whose sessions keep history (rhythm.history on) or not
+                (`-c rhythm.history=off` in its connection options), in alternating rounds (the
+                order flips each round so drift in the machine's load hits both alike). Prints
+                workflows/s for each, and how much throughput history costs, in percent.
+    statement   the UPSERT of rhythm.workflow_state a step's commit runs, on and off in
+                alternating rounds on one connection, with a snapshot of realistic size.
 
-    uv run --all-packages python bench/bench_history.py [--database-url ADMIN_URL] [--steps N]"""
+    uv run --all-packages python bench/bench_history.py [throughput|statement]
+        [--database-url ADMIN_URL] [--workflows N] [--rounds R] [--steps N]"""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from rhythm.client.migrations import migrate
 from rhythm.client.testing import create_database, drop_database, test_server
@@ -39,10 +47,78 @@ def run(conn: psycopg.Connection, ids: list[str], state: str, steps: int) -> flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", nargs="?", default="throughput",
+                        choices=["throughput", "statement"])  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("RHYTHM_TEST_DATABASE_URL"))
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--workflows", type=int, default=400, help="throughput: per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=2000, help="statement: per round")
     args = parser.parse_args()
+    if args.benchmark == "statement":
+        measure_statement(args)
+    else:
+        measure_throughput(args)
+
+
+def measure_throughput(args: argparse.Namespace) -> None:
+    bench = Path(__file__).resolve().parent
+    sys.path.insert(0, str(bench))
+    import bench_workflows as wf
+
+    count = args.workflows
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    with test_server() if args.database_url is None else _Given(args.database_url) as admin:
+        url = create_database(admin, "bench_history_wf")
+        try:
+            side = wf.RhythmSide(url)
+            worker_urls = {"on": url, "off": make_conninfo(url, options="-c rhythm.history=off")}
+            for round_no in range(args.rounds):
+                order = ("on", "off") if round_no % 2 == 0 else ("off", "on")
+                for mode in order:
+                    side.reset()
+                    side.start("three_steps", [{"i": i} for i in range(count)])
+                    side.analyze()
+                    side.url = worker_urls[mode]  # the worker processes' connection string
+                    try:
+                        procs = side.start_workers(1)
+                    finally:
+                        side.url = url
+                    try:
+                        wf.watch(side, f"{count} workflows, history {mode}",
+                                 lambda: side.done("three_steps") >= count, procs)  # fmt: skip
+                    finally:
+                        wf.stop(procs)
+                    kept = side.query("SELECT count(*) FROM rhythm.workflow_history")
+                    expected_kept = 3 * count if mode == "on" else 0
+                    if kept != expected_kept:
+                        raise wf.BenchError(
+                            f"history {mode}: {kept} snapshots kept, expected {expected_kept}"
+                        )
+                    rate = count / side.span()
+                    rates[mode].append(rate)
+                    print(f"round {round_no + 1}, history {mode}: {rate:.1f} workflows/s "
+                          f"({kept} snapshots kept)", flush=True)  # fmt: skip
+            side.client.close()
+        finally:
+            drop_database(admin, url)
+    on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
+    load = os.getloadavg()
+    print()
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, {count} 3-step workflows "
+        f"x {args.rounds} rounds per setting, 1 worker process (concurrency {wf.CONCURRENCY}), "
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+    )
+    print(f"history on : {on:.1f} workflows/s (median; rounds {_listed(rates['on'])})")
+    print(f"history off: {off:.1f} workflows/s (median; rounds {_listed(rates['off'])})")
+    print(f"history costs {(off - on) / off * 100:.1f}% of workflow throughput")
+
+
+def _listed(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
+def measure_statement(args: argparse.Namespace) -> None:
     state = json.dumps({"heap": [{"k": "x" * 40, "n": i} for i in range(30)], "frames": []})
     with test_server() if args.database_url is None else _Given(args.database_url) as admin:
         url = create_database(admin, "bench_history")

@@ -532,74 +532,34 @@ def measure_resume_dbos(side: DbosSide, k: int) -> None:
 
 
 def measure_long(side: RhythmSide, awaits: int, window: int, limit: float) -> None:
-    """One workflow of `awaits` sequential tasks: the first and the last `window` steps' durations
-    and the worker's CPU per step over them (wall-clock windows move with the machine's load; CPU
-    much less), and the snapshot's size sampled along the way. Stopped after `limit` seconds: the
-    figures then cover the awaits done by then, and say so."""
+    """One workflow of `awaits` sequential no-op tasks, measured by bench_long_workflow.py (which
+    also runs on its own, with more options): the first and last `window` awaits, the worker's
+    CPU per await over them, the snapshot's size. Stopped after `limit` seconds: the figures
+    then cover the awaits done by then, and say so."""
+    import bench_long_workflow as long_run
+
     side.reset()
-    with tempfile.NamedTemporaryFile("w+", suffix=".stamps", delete=False) as tmp:
-        stamp_file = tmp.name
-    startup = side.startup_cpu()
-    procs = side.start_workers(1, stamp_file)
-    pid = procs[0].pid
-    samples: list[tuple[int, int, float]] = []  # (awaits done, snapshot bytes, worker CPU s)
-    finished = False
-    try:
-        [wid] = side.start("chain", [{"run": 0, "steps": awaits}])
-        deadline = time.monotonic() + limit
-        last_sample = 0.0
-        while not (finished := side.done("chain") >= 1) and time.monotonic() < deadline:
-            for proc in procs:
-                if proc.poll() is not None:
-                    raise BenchError(f"Rhythm: the worker exited with {proc.returncode}")
-            if side.failed():
-                raise BenchError("Rhythm: the long workflow failed")
-            if time.monotonic() - last_sample > 2.0:
-                last_sample = time.monotonic()
-                size = side.snapshot_bytes(wid)
-                if size:
-                    samples.append((side.awaited(wid), size, cpu_seconds(pid) - startup))
-            time.sleep(0.2)
-        samples.append((side.awaited(wid), side.snapshot_bytes(wid), cpu_seconds(pid) - startup))
-    finally:
-        stop(procs)
-    stamps = read_stamps(stamp_file)
-    os.unlink(stamp_file)
-    done = samples[-1][0]
-    label = f"{awaits:,} awaits" if finished else f"{done:,} of {awaits:,} awaits (time limit)"
-    window = min(window, done // 3)  # a run stopped early compares shorter windows
-    if window < 10:
-        raise BenchError(f"Rhythm: only {done} awaits done within {limit:.0f} s")
-
-    def start_of(i: int) -> float:
-        return stamps[("start", f"0:{i}")]
-
-    last_index = max(i for i in range(done) if ("start", f"0:{i}") in stamps)
-    first = start_of(window) - start_of(0)
-    last = start_of(last_index) - start_of(last_index - window)
-    side.record(f"{label}: first {window:,} steps (s)", first)
-    side.record(f"{label}: last {window:,} steps (s)", last)
-    side.record(f"{label}: last / first (wall clock)", last / first)
-    side.record(
-        f"{label}: whole workflow (steps/s)", last_index / (start_of(last_index) - start_of(0))
+    with tempfile.TemporaryDirectory() as folder:
+        run = long_run.Run(awaits, window, "task", True, Path(folder) / "workers.log")
+        long_run.run_workflow(side.url, run, 1, CONCURRENCY, limit)
+        f = long_run.figures(side.url, run)
+    label = (
+        f"{awaits:,} awaits" if run.finished else f"{f.done:,} of {awaits:,} awaits (time limit)"
     )
-    early = next(((n, cpu) for n, _, cpu in samples if n >= window), None)
-    late = next(((n, cpu) for n, _, cpu in samples if n >= done - window), None)
-    if early and late and late[0] < done:
-        first_cpu = early[1] * 1000 / early[0]
-        last_cpu = (samples[-1][2] - late[1]) * 1000 / (done - late[0])
-        side.record(f"{label}: worker CPU per step, first {early[0]:,} (ms)", first_cpu)
-        side.record(f"{label}: worker CPU per step, last {done - late[0]:,} (ms)", last_cpu)
-    sizes = [size for _, size, _ in samples if size]
-    if sizes:
-        side.record(f"{label}: snapshot bytes, smallest", min(sizes))
-        side.record(f"{label}: snapshot bytes, largest", max(sizes))
+    side.record(f"{label}: first {f.window:,} steps (s)", f.first)
+    side.record(f"{label}: last {f.window:,} steps (s)", f.last)
+    side.record(f"{label}: last / first (wall clock)", f.last / f.first)
+    side.record(f"{label}: whole workflow (steps/s)", f.done / f.total)
+    if f.cpu_first is not None and f.cpu_last is not None:
+        side.record(f"{label}: worker CPU per step, first {f.window:,} (ms)", f.cpu_first)
+        side.record(f"{label}: worker CPU per step, last {f.window:,} (ms)", f.cpu_last)
+    if f.sizes:
+        side.record(f"{label}: snapshot bytes, smallest", min(n for _, _, n in f.sizes))
+        side.record(f"{label}: snapshot bytes, largest", max(n for _, _, n in f.sizes))
         side.notes.append(
-            "snapshot bytes at (awaits done): "
-            + ", ".join(
-                f"{size:,} ({n:,})" for n, size, _ in samples[:: max(1, len(samples) // 8)] if size
-            )
+            "snapshot bytes at (step): " + ", ".join(f"{n:,} ({s:,})" for _, s, n in f.sizes)
         )
+    side.record(f"{label}: worker peak RSS (MiB)", max(run.rss_peak))
 
 
 def measure_signals(side: Side, count: int) -> None:

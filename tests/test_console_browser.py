@@ -2,7 +2,9 @@
 no download) against a real `rhythm console` process, a real Postgres and a real worker. It
 opens the executions list, opens a suspended workflow, sees its waiting line and variables,
 steps back to an earlier suspension, sends the signal from the form and watches the workflow
-complete on the page without a reload. Screenshots go to test-output/console-browser/."""
+complete on the page without a reload; then steps back to its first suspension, restarts it from
+there and sees the new execution (linked to the original) resume at that await and run to its
+end. Screenshots go to test-output/console-browser/."""
 
 from __future__ import annotations
 
@@ -164,6 +166,39 @@ def test_a_workflow_in_the_browser(
                 expect(page.locator("#output")).to_contain_text('"carrier": "post"')
                 assert page.evaluate("window.__same_page") is True
                 page.screenshot(path=str(OUTPUT / "4-completed.png"), full_page=True)
+
+                # Back to the first suspension, and restart the workflow from there: a new
+                # execution, linked to the original, resumes at that await and runs.
+                page.locator("#earlier").click()
+                expect(page.locator("#waiting-line .ln")).to_have_text("6")
+                page.locator("#earlier").click()
+                expect(page.locator("#waiting-line .ln")).to_have_text("4")
+                page.locator("#restart-here").click()
+                expect(page.locator("#message")).to_contain_text(f"restarted from {wid} at step 1")
+                new = page.url.split("/executions/")[1].split("?")[0]
+                assert new != wid
+                expect(page.locator("#restarted-from")).to_contain_text(f"{wid} at step 1")
+                expect(page.locator("#status")).to_have_text("suspended", timeout=20_000)
+                expect(page.locator("#waiting-line .ln")).to_have_text("4")
+                expect(page.locator("#variables")).to_contain_text('"asked"')
+                page.screenshot(path=str(OUTPUT / "5-restarted.png"), full_page=True)
+                assert client.executions.get(new).restarted_from == wid
+
+                page.fill('#signal-form input[name="name"]', "approve")
+                page.fill('#signal-form input[name="payload"]', '{"by": "lee"}')
+                page.locator("#signal-form button").click()
+                expect(page.locator("#waiting-line .ln")).to_have_text("6", timeout=20_000)
+                expect(page.locator("#variables")).to_contain_text('"approved by lee"')
+                page.fill('#signal-form input[name="name"]', "ship")
+                page.fill('#signal-form input[name="payload"]', '{"carrier": "van"}')
+                page.locator("#signal-form button").click()
+                expect(page.locator("#status")).to_have_text("completed", timeout=20_000)
+                expect(page.locator("#output")).to_contain_text('"carrier": "van"')
+                page.screenshot(path=str(OUTPUT / "6-restart-completed.png"), full_page=True)
+
+                page.goto(f"{console_url}/executions/{wid}")
+                expect(page.locator("#restarts")).to_contain_text(new)
+                page.screenshot(path=str(OUTPUT / "7-original-with-restart.png"), full_page=True)
                 browser.close()
         finally:
             shutil.rmtree(profile, ignore_errors=True)

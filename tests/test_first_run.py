@@ -251,6 +251,31 @@ def test_approval_waits_for_a_signal_sent_from_another_terminal(migrated_url: st
     assert "has already finished (completed)" in again.stderr
 
 
+def test_a_child_workflow_waiting_on_a_signal_is_shown_with_its_id(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    app = write_app(
+        tmp_path / "app",
+        {
+            "outer": 'return await Workflow.run("inner", {})\n',
+            "inner": 'const go = await Signal.when("go")\nreturn { got: go }\n',
+        },
+    )
+    running = run_in_background(migrated_url, str(app / "flows" / "outer.flow"), {})
+    try:
+        inner = wait_for_status(migrated_url, "inner", "suspended")
+        sent = rhythm(migrated_url, "signal", inner, "go", "--payload", "7")
+        assert sent.returncode == 0, sent.stderr
+        out, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.communicate()
+    assert running.returncode == 0, err
+    assert json.loads(out) == {"got": 7}
+    assert f"⏸ workflow inner {inner} waiting on signal 'go'  (line 1)" in err
+
+
 def test_start_and_signal_from_the_command_line(migrated_url: str) -> None:
     registered = rhythm(
         migrated_url,
@@ -274,6 +299,13 @@ def test_start_and_signal_from_the_command_line(migrated_url: str) -> None:
     assert task_like.returncode == 1 and "not an execution id: 'not-an-id'" in task_like.stderr
     bad_json = rhythm(migrated_url, "start", "onboard_user", "--input", "{nope")
     assert bad_json.returncode == 2 and "not valid JSON" in bad_json.stderr
+    # No worker runs here: waiting gives up, and says the workflow is started and keeps running.
+    waited = rhythm(
+        migrated_url, "start", "onboard_user", "--input", '{"userId": "u-3"}', "--wait", "0.5"
+    )
+    assert waited.returncode == 1
+    assert "did not finish within 0.5 s (status: pending)" in waited.stderr
+    assert "it was started and keeps running: rhythm inspect " in waited.stderr
     cancelled = rhythm(migrated_url, "cancel", wid, "--json")
     assert json.loads(cancelled.stdout)["id"] == wid
 

@@ -99,6 +99,7 @@ _TOKEN_SCOPES = {
     **dict.fromkeys(
         ["TEMPLATE_FULL", "TEMPLATE_HEAD", "TEMPLATE_MIDDLE", "TEMPLATE_TAIL"], "string.template"
     ),
+    "REGEX": "string.regexp",
     "ARROW": "storage.type.function.arrow",
     "ELLIPSIS": "keyword.operator.spread",
     **dict.fromkeys(["SEQ", "SNE", "EQ", "NE"], "keyword.operator.comparison"),

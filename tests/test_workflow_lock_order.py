@@ -133,6 +133,7 @@ def test_children_parents_signals_timers_and_cancels_never_deadlock(migrated_url
                     "limit": 4,
                     "worker_id": "eager",
                     "lease_seconds": 30.0,
+                    "skip": [],
                 }
                 conn.execute(query("claim_woken"), claim)
                 conn.execute(query("notify_left_ready"), children)
@@ -177,7 +178,13 @@ def test_children_parents_signals_timers_and_cancels_never_deadlock(migrated_url
         conn.execute(query("reap_expired_leases"), {"lost_worker_retries": 2})
 
     def claim(conn: psycopg.Connection[Any], t: Tree, rng: random.Random) -> None:
-        params = {"queues": ["default"], "limit": 20, "worker_id": "other", "lease_seconds": 30.0}
+        params = {
+            "queues": ["default"],
+            "limit": 20,
+            "worker_id": "other",
+            "lease_seconds": 30.0,
+            "skip": [],
+        }
         conn.execute(query("claim"), params)
 
     actors: dict[str, Callable[[psycopg.Connection[Any], Tree, random.Random], None]] = {

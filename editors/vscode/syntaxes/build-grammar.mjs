@@ -81,6 +81,7 @@ const grammar = {
         { include: "#named-calls" },
         { include: "#strings" },
         { include: "#template" },
+        { include: "#regex" },
         { include: "#numbers" },
         { include: "#declarations" },
         { include: "#keywords" },
@@ -152,6 +153,19 @@ const grammar = {
       beginCaptures: { 0: { name: `punctuation.definition.string.template.begin${S}` } },
       endCaptures: { 0: { name: `punctuation.definition.string.template.end${S}` } },
       patterns: [{ include: "#string-escapes" }, { include: "#template-substitution" }],
+    },
+    // `/pattern/flags` where an expression starts (after `(`, `=`, `,`, an operator, `return`, ...), as
+    // rhythm.core's lexer decides; after a name, a number or a closing bracket `/` divides.
+    regex: {
+      match:
+        "(?:^|(?<=[=(:,\\[?+\\-*%!&|{};~^<>])|(?<=\\breturn|\\btypeof|\\bcase|\\bvoid|\\bthrow|\\bdelete|\\bin|\\bawait|\\belse|\\bdo))" +
+        "\\s*(/)(?![/*])((?:[^/\\\\\\[\\n]|\\\\.|\\[(?:[^\\]\\\\\\n]|\\\\.)*\\])+)(/)([A-Za-z]*)",
+      captures: {
+        1: { name: `string.regexp${S} punctuation.definition.string.begin${S}` },
+        2: { name: `string.regexp${S}` },
+        3: { name: `string.regexp${S} punctuation.definition.string.end${S}` },
+        4: { name: `string.regexp${S} keyword.other.regexp-flags${S}` },
+      },
     },
     "template-substitution": {
       name: `meta.template.expression${S}`,

@@ -165,3 +165,24 @@ def test_prune_command(migrated_url: str) -> None:
     result = run(cli, ["prune", "--older-than", "1s", "--status", "running"])
     assert result.exit_code == 2 and "'running' is not one of" in result.output
     assert remaining(migrated_url, ids) == {"cli-new"}
+
+
+def test_prune_clears_overdue_rows_left_by_killed_workers(migrated_url: str) -> None:
+    # A worker killed while a task of its ran past its timeout leaves its rhythm.overdue row;
+    # `rhythm status` hides it once expired, and prune deletes it (an unexpired one stays).
+    gone, alive = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(migrated_url) as conn:
+        conn.execute(
+            "INSERT INTO rhythm.overdue (worker_id, execution_id, attempt, name, expires_at)"
+            " VALUES ('killed-worker', %s, 1, 'slow', now() - interval '1 minute'),"
+            " ('live-worker', %s, 1, 'slow', now() + interval '1 minute')",
+            (gone, alive),
+        )
+    with Client(migrated_url) as client:
+        client.executions.prune(older_than=DAY)
+    with psycopg.connect(migrated_url) as conn:
+        left = conn.execute(
+            "SELECT execution_id FROM rhythm.overdue WHERE execution_id = ANY(%s)", ([gone, alive],)
+        ).fetchall()
+        conn.execute("DELETE FROM rhythm.overdue WHERE execution_id = %s", (alive,))
+    assert left == [(alive,)]

@@ -141,6 +141,49 @@ def test_time_travel_steps_back_through_suspensions(
     assert "not a step number: &#39;x&#39;" in console.get(f"/executions/{wid}?step=x").text
 
 
+def test_restart_from_a_past_snapshot_on_the_page(
+    client: Client, worker, make_console, wait_until, csrf_of
+) -> None:
+    wid = client.workflows.run("waiter", {"order": "R-1"})
+    wait_until(lambda: client.executions.get(wid).status == "suspended")
+    client.signals.send(wid, "approve", {"by": "al"})
+    client.signals.send(wid, "ship", {"to": "x"})
+    wait_until(lambda: client.executions.get(wid).status == "completed")
+    console = make_console()
+    page = console.get(f"/executions/{wid}?step=1").text
+    assert 'id="restart-here"' in page and 'name="from_step" value="1"' in page
+    looking = make_console(read_only=True).get(f"/executions/{wid}?step=1").text
+    assert 'id="restart-here"' not in looking and 'id="restart"' not in looking
+    finished = console.get(f"/executions/{wid}").text
+    assert 'id="restart-beginning"' in finished and 'id="restart"' in finished
+    done = console.post(
+        f"/executions/{wid}/restart",
+        data={"csrf": csrf_of(console), "from_step": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    new = done.headers["location"].split("/executions/")[1].split("?")[0]
+    assert new != wid
+    shown = console.get(done.headers["location"]).text
+    assert f"restarted from {wid} at step 1" in shown
+    assert f'<a href="/executions/{wid}?step=1">{wid}</a> at step 1' in shown
+    wait_until(lambda: client.executions.get(new).status == "suspended")
+    assert (
+        f'<a href="/executions/{new}">{new}</a> (from step 1'
+        in console.get(f"/executions/{wid}").text
+    )
+    # It resumes at the first await: the signal from the original is not carried over.
+    client.signals.send(new, "approve", {"by": "bea"})
+    client.signals.send(new, "ship", {"to": "y"})
+    assert client.executions.wait(new, timeout=15).output["first"] == {"by": "bea"}
+    # A bad step and a workflow without that snapshot: one clear message on the page.
+    token = csrf_of(console)
+    bad = console.post(f"/executions/{wid}/restart", data={"csrf": token, "from_step": "x"})
+    assert "not a step number: &#39;x&#39;" in bad.text
+    gone = console.post(f"/executions/{wid}/restart", data={"csrf": token, "from_step": "99"})
+    assert f"workflow {wid} has no kept snapshot of step 99; kept: 2 snapshots" in gone.text
+
+
 def test_metrics_in_prometheus_text_format(
     client: Client, worker, make_console, wait_until
 ) -> None:
@@ -173,3 +216,61 @@ def test_metrics_in_prometheus_text_format(
     count = next(s.value for s in runs if s.name.endswith("_count"))
     inf = next(s.value for s in runs if s.labels.get("le") == "+Inf")
     assert count == inf >= 1
+
+
+def test_metrics_step_and_task_latency_histograms(make_console, migrated_url: str) -> None:
+    """Rows with known times: a workflow whose step after task A commits 0.25 s after A ends
+    (it creates B), whose step after B finishes it 0.5 s after B ends, and whose step after C
+    and D (awaited together) creates E 0.1 s after the later of them; each task waited 0.02 s
+    in its queue."""
+    import uuid
+
+    import psycopg
+    from prometheus_client.parser import text_string_to_metric_families
+
+    w, a, b, c, d, e = (str(uuid.uuid4()) for _ in range(6))
+    name = f"latency-{w[:8]}"
+    base = "now() - interval '10 minutes'"
+    rows = [
+        # id, parent handle, created, started, completed (seconds after base)
+        (a, 1, 0.0, 0.02, 1.0),
+        (b, 2, 1.25, 1.27, 2.0),
+        (c, 3, 0.5, 0.52, 3.0),
+        (d, 4, 0.5, 0.52, 3.5),
+        (e, 5, 3.6, 3.62, None),
+    ]
+    with psycopg.connect(migrated_url) as conn:  # one transaction: one now()
+        conn.execute(
+            "INSERT INTO rhythm.executions (id, type, name, status, created_at, started_at,"
+            f" completed_at) VALUES (%s, 'workflow', %s, 'completed', {base}, {base},"
+            f" {base} + interval '2.5 seconds')",
+            (w, name),
+        )
+        for cid, handle, created, started, completed in rows:
+            conn.execute(
+                "INSERT INTO rhythm.executions (id, type, name, status, parent_id, parent_handle,"
+                " created_at, started_at, completed_at) VALUES (%s, 'task', %s, %s, %s, %s,"
+                f" {base} + make_interval(secs => %s), {base} + make_interval(secs => %s),"
+                f" {base} + make_interval(secs => %s))",
+                (cid, f"{name}-task", "completed" if completed else "running", w, handle,
+                 created, started, completed),
+            )  # fmt: skip
+    page = make_console().get("/metrics").text
+    families = {f.name: f for f in text_string_to_metric_families(page)}
+    steps = [
+        s
+        for s in families["rhythm_workflow_step_latency_seconds"].samples
+        if s.labels.get("name") == name
+    ]
+    count = next(s.value for s in steps if s.name.endswith("_count"))
+    total = next(s.value for s in steps if s.name.endswith("_sum"))
+    le = {s.labels["le"]: s.value for s in steps if s.name.endswith("_bucket")}
+    assert count == 3 and abs(total - (0.25 + 0.5 + 0.1)) < 1e-6
+    assert (le["0.1"], le["0.25"], le["0.5"], le["+Inf"]) == (1, 2, 3, 3)
+    waits = [
+        s
+        for s in families["rhythm_task_queue_seconds"].samples
+        if s.labels.get("name") == f"{name}-task"
+    ]
+    assert next(s.value for s in waits if s.name.endswith("_count")) == 4  # E is still running
+    assert abs(next(s.value for s in waits if s.name.endswith("_sum")) - 0.08) < 1e-6

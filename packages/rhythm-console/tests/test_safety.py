@@ -49,7 +49,7 @@ def test_read_only_hides_and_refuses_every_action(client: Client, make_console, 
     page = console.get(f"/executions/{wid}").text
     assert 'id="cancel"' not in page and "signal-form" not in page
     token = csrf_of(console)
-    for action in ("cancel", "signal"):
+    for action in ("cancel", "signal", "retry", "restart"):
         refused = console.post(
             f"/executions/{wid}/{action}", data={"csrf": token, "name": "approve"}
         )

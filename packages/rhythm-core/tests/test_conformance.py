@@ -287,6 +287,122 @@ return [`x${(await Task.run("t")).n}y${`n${(await Task.run("t", { a: 1 })).input
   a?.[(await Task.run("t")).n], o.f?.((await Task.run("t")).n, (await Task.run("t")).n),
   Math.max((await Task.run("t")).n, 1), (await Task.run("t")).n ?? await Task.run("t")];
 """,
+    # Regular expressions: properties, lastIndex with g and y, exec results (elements, index,
+    # input, groups), a regex and a match result held across suspensions (aliasing kept).
+    "regex_objects": r"""
+const out = [];
+const r = /a(\d)(?<tail>x)?/g;
+const alias = r;
+out.push(r.source, r.flags, r.global, r.ignoreCase, r.multiline, r.dotAll, r.unicode, r.sticky,
+  String(r), `${/b/ysmu}`, typeof r, JSON.stringify(r), r.lastIndex, /[/]\//.source);
+out.push(r.test("a1 a2x"), r.lastIndex);
+const m = r.exec("a1 a2x");
+await Task.run("t");
+out.push(alias.lastIndex, r === alias, m, m.index, m.input, m.groups, m.groups.tail, m.length);
+out.push(r.exec("a1 a2x"), r.lastIndex, r.test("zz"), r.lastIndex);
+r.lastIndex = 4;
+out.push(r.exec("a1a2a3")[0], r.lastIndex);
+r.lastIndex = 99;
+out.push(r.test("a1"), r.lastIndex);
+const y = /b/y;
+out.push(y.test("ab"), y.lastIndex, (y.lastIndex = 1, y.test("ab")), y.lastIndex, y.test("ab"));
+const plain = /c/;
+plain.lastIndex = 5;
+out.push(plain.test("c"), plain.lastIndex, plain.exec("xc").index, /(z)?c/.exec("c"));
+const n = /(?<y>\d{4})-(?<mo>\d\d)/.exec("on 2024-05!");
+await Task.run("t");
+out.push(n.groups, n.index, n.input, [...n], n.groups.y + n.groups.mo);
+out.push(/x/.exec("abc"), "lastIndex" in r, "index" in m, RegExp("a+", "g").flags,
+  RegExp(r) === r, RegExp(r, "i").flags, RegExp("a/b").source, RegExp("").source,
+  String(RegExp("\n")), RegExp(undefined).source);
+const dyn = (await Task.run("t")).name;
+try { RegExp("(" + dyn, ""); } catch (e) { out.push(T(e)); }
+try { RegExp("a", "gg" + dyn); } catch (e) { out.push(T(e)); }
+try { RegExp(dyn, "q"); } catch (e) { out.push(T(e)); }
+try { r.source = "b"; } catch (e) { out.push(T(e)); }
+return out;
+""",
+    # Replacement patterns and functions, global and not, empty matches, replaceAll's check.
+    "regex_replace": r"""
+const out = [];
+const s = "John Smith, Jane Doe";
+out.push(s.replace(/(\w+) (\w+)/, "$2 $1"), s.replace(/(\w+) (\w+)/g, "$2, $1"),
+  s.replace(/(?<first>\w+) (?<last>\w+)/g, "$<last>/$<first>/$<none>/$<first"),
+  s.replace(/o/g, "[$&|$`|$']"), s.replace(/o/, "$$-$0-$00-$1-$01-$10-$2-$"),
+  "abc".replace(/(b)/, "$01$10$11$1$2$9"), "abcdefghijkl".replace(/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)/, "$11-$10-$012-$1"),
+  "abc".replace(/(?:)/g, "-"), "aaa".replace(/a*?/g, "X"), "aaa".replace(/a*/g, "X"),
+  "xAxa".replace(/a/gi, (m, i, str) => `${m}${i}${str.length}`),
+  "2024-05".replace(/(?<y>\d+)-(?<m>\d+)/, (...args) => JSON.stringify(args)),
+  "a1b2".replace(/(\d)|(z)/g, (m, d, z, i) => `<${d}${z}${i}>`),
+  "a.b.c".replaceAll(/\./g, "/"), "aaa".replace(/a/y, "b"), "baa".replace(/a/y, "b"),
+  "a-b".replace(/-/, () => "$&"));
+const g = /o/g;
+g.lastIndex = 3;
+out.push("foo boo".replace(g, "0"), g.lastIndex);
+const st = /o/y;
+st.lastIndex = 1;
+out.push("foo".replace(st, "0"), st.lastIndex, "foo".replace(st, "0"), st.lastIndex);
+try { "x".replaceAll(/a/, "b"); } catch (e) { out.push(T(e)); }
+out.push((await Task.run("t")).n, "n=1".replace(/(\d)/, "[$1]"));
+return out;
+""",
+    # split, match, matchAll, search with patterns (and strings read as patterns).
+    "regex_split_match_search": r"""
+const out = [];
+out.push("a, b ,c".split(/\s*,\s*/), "a1b2c".split(/(\d)/), "a1b2c".split(/(\d)/, 2),
+  "abc".split(/(?:)/), "".split(/a/), "".split(/(?:)/), "ab".split(/(?:)/, 1), "abc".split(/(z)?b/),
+  "a,b,".split(/,/), "test".split(/(t)/), "aXbxc".split(/x/i), "a\nb\r\nc".split(/\r?\n/),
+  "abc".split(/b/, 0), "abc".split(/$/), "abc".split(/^/m));
+out.push("x1y22z333".match(/\d+/g), "x1y22".match(/(\d)(\d)?/), "xyz".match(/\d/g),
+  "xyz".match(/\d/), "a.b".match("."), "a+b".match("\\+").index, "ab".match(/(?:)/g));
+const all = [..."a1b22".matchAll(/(?<d>\d+)/g)];
+out.push(all, all.map((m) => [m.index, m.groups.d, m.input]), [..."aaa".matchAll(/a*?/g)].length,
+  [..."x".matchAll("x")].length);
+const g = /b/g;
+g.lastIndex = 2;
+out.push([..."abcb".matchAll(g)].map((m) => m.index), g.lastIndex);
+out.push("abc1".search(/\d/), "abc".search(/z/), "a.c".search("."), "aBc".search(/b/i));
+g.lastIndex = 3;
+out.push("abcb".search(g), g.lastIndex);
+for (const m of "k1=v1;k2=v2".matchAll(/(\w+)=(\w+)/g)) {
+  out.push(m[1] + ":" + m[2]);
+  await Task.run("t");
+}
+try { "x".matchAll(/x/); } catch (e) { out.push(T(e)); }
+return out;
+""",
+    # `/` divides after a value and starts a regex where an expression starts, as in JavaScript.
+    "regex_or_division": r"""
+const out = [];
+const a = 8, b = 2, xs = [8];
+let i = 4;
+out.push(a / b / 2, (a) / 2 / 2, xs[0] / 2 / 1, a /b/ 2, `${a}` / 2, i++ / 2, i);
+if (true) /t/g.test("t") && out.push("if");
+out.push([/a/, { r: /b/ }].length, /=/.test("="), typeof /x/, !/x/.test("y"));
+{ out.push("block"); }
+/c/.test("c") && out.push("after block");
+const f = (x) => x / 2;
+out.push(f(a) / 2, /[/]/.test("/"), /\//.test("/"), 1 /* c */ / 1);
+return out;
+""",
+    # Character classes, anchors and escapes with JavaScript's definitions (not Python's).
+    "regex_semantics": r"""
+const out = [];
+out.push(/^\s+$/.test(" \t\n\v\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"),
+  /\s/.test("\u0085"), /\s/.test("\u180e"), /\d/.test("\u0661"), /\w/.test("é"), /\w/u.test("é"),
+  /\bé/.test("aé"), /a$/.test("a\n"), /a$/m.test("a\rb"), /^b/m.test("a\u2028b"), /a.b/.test("a\rb"),
+  /a.b/.test("a\u2029b"), /a.b/s.test("a\nb"), /[^]/.test("\n"), /[]/.test("a"), /[^\S]/.test(" "),
+  /[\S]/.test(" "), /[a\S]/.test("b"), /[^a\S]/.test(" "), /[^a\S]/.test("a"), /a{,2}/.test("a{,2}"),
+  /x{2}/.test("xx"), /a{/.test("a{"), /a}/.test("a}"), /]/.test("]"), /(a)|b\1/.exec("b"),
+  /(?<=\$)\d+/.exec("cost $42")[0], /(?<!\$)\b\d+/.exec("$4 5")[0], /(?=(a))a/.exec("ab"),
+  /a+?/.exec("aaa")[0], /a{2,3}?/.exec("aaaa")[0], /ABC/i.test("abc"), /s/i.test("\u017f"),
+  /k/i.test("\u212a"), /[a-z]+/i.exec("HeLLo")[0], /\cJ\x41\u0042\0/.test("\nAB\0"),
+  /\u{1F600}/u.test("\u{1F600}"), /^.$/u.test("\u{1F600}"), /\ud83d\ude00/u.test("\u{1F600}"),
+  /(a)\1/.test("aa"), /(?<n>a)\k<n>/.test("aa"), /[\b]/.test("\b"), /a|ab/.exec("abc")[0],
+  /(a|ab)(c|bcd)(d*)/.exec("abcd"), /\$\^\.\*\+\?\(\)\[\]\{\}\|\//.test("$^.*+?()[]{}|/"),
+  /[\-\]]/.test("-"), /\B/.test("ab"), /^(?:a|b)*$/.test("abba"), /(\d+)\.(\d+)/.exec("v1.25"));
+return out;
+""",
 }
 
 

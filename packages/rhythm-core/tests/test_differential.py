@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from rhythm.core import regex
 from rhythm.core.testing import run_workflow
 
 SEED = int(os.environ.get("RHYTHM_DIFF_SEED", "20251121"))
@@ -31,6 +32,16 @@ _C4 = ["','", "''", "'l'", "' '"]
 _C5 = ["x", "!x", "typeof x === 'number'", "String(x).length > 1"]
 _C6 = ["','", "''", "'-'"]
 _C7 = ["x", "typeof x === 'string'", "x > 1"]
+
+# Regular expressions: pieces of random patterns (only those .flow accepts are kept), flags, and
+# replacement templates (every `$` form) and functions.
+_RE_ATOMS = ["a", "b", "l", "o", "x", "-", ",", " ", "\\d", "\\w", "\\s", "\\S", "\\W", ".",
+             "[a-c]", "[^a ]", "[\\s,]", "[0-9]", "\\.", "é", "[^\\S]", "\\b"]  # fmt: skip
+_RE_QUANT = ["+", "*", "?", "{1,2}", "+?", "*?", "{2}", "??", "{0,3}"]
+_RE_FLAGS = ["", "g", "i", "gi", "m", "gm", "y", "s", "u", "gu", "gy", "gim"]
+_RE_REPL = ["'<$&>'", "'$1|$2'", "'[$`]'", "\"$'\"", "'$$'", "'$<g1>:$<g9>'", "'$10$01$0'",
+            "(m, ...a) => JSON.stringify([m, ...a])", "(m, p1, i) => `${i}${p1}`"]  # fmt: skip
+_RE_SUBJECTS = ['"a1 b22 c333"', '"lo-lo, ab"', '" x.y "', '"éclair 12"', '"aab\\nb"', '""']
 
 NUMS = [
     "0",
@@ -97,6 +108,8 @@ class Gen:
 
     def num(self, d: int = 0) -> str:
         r = self.r
+        if d < 3 and r.random() < 0.03:
+            return self.regex_use("num")
         c = r.randrange(14 if d < 3 else 3)
         if c == 0:
             return r.choice(NUMS)
@@ -140,6 +153,8 @@ class Gen:
 
     def str_(self, d: int = 0) -> str:
         r = self.r
+        if d < 2 and r.random() < 0.05:
+            return self.regex_use("str")
         c = r.randrange(16 if d < 3 else 2)
         if c == 0:
             return r.choice(STRS)
@@ -176,6 +191,8 @@ class Gen:
 
     def bool_(self, d: int = 0) -> str:
         r = self.r
+        if d < 3 and r.random() < 0.05:
+            return self.regex_use("bool")
         c = r.randrange(9 if d < 3 else 2)
         if c == 0:
             return r.choice(["true", "false"])
@@ -290,10 +307,91 @@ class Gen:
         name = self.r.choice(TASK_NAMES)
         return f'Task.run("{name}", {{ v: {self.any_(2)}, k: {self.num(2)} }})'
 
+    # ------------------------------------------------------------ regular expressions
+
+    def regex_pattern(self, d: int = 0) -> str:
+        r = self.r
+        alts = []
+        for _ in range(r.randrange(1, 3) if d < 2 else 1):
+            parts = []
+            for _ in range(r.randrange(1, 4)):
+                if d < 2 and r.random() < 0.25:
+                    self.n += 1
+                    head = r.choice(["(", "(?:", f"(?<g{self.n % 10}>"])
+                    atom = f"{head}{self.regex_pattern(d + 1)})"
+                else:
+                    atom = r.choice(_RE_ATOMS)
+                if r.random() < 0.35:
+                    atom += r.choice(_RE_QUANT)
+                parts.append(atom)
+            alts.append("".join(parts))
+        pattern = "|".join(alts)
+        if d == 0 and r.random() < 0.2:
+            pattern = r.choice(["^", "(?<=a)", "(?!b)"]) + pattern + r.choice(["$", "", "\\b"])
+        return pattern
+
+    def regex(self, flags: str | None = None) -> str:
+        """A random literal .flow accepts (a few tries, else a plain one)."""
+        for _ in range(8):
+            pattern = self.regex_pattern()
+            f = self.r.choice(_RE_FLAGS) if flags is None else flags
+            if regex.problem(pattern, f) is None:
+                return f"/{pattern}/{f}"
+        return "/a/g"
+
+    def subject(self) -> str:
+        return self.r.choice(_RE_SUBJECTS) if self.r.random() < 0.6 else self.str_(2)
+
+    def regex_use(self, kind: str) -> str:
+        r = self.r
+        s = self.subject()
+        if kind == "bool":
+            return f"{self.regex()}.test({s})"
+        if kind == "num":
+            return r.choice(
+                [
+                    f"{s}.search({self.regex()})",
+                    f"({s}.match({self.regex(r.choice(['g', 'gi', 'gm']))}) ?? []).length",
+                    f"({self.regex()}.exec({s})?.index ?? -1)",
+                ]
+            )
+        c = r.randrange(7)
+        if c == 0:
+            return f"{s}.replace({self.regex()}, {r.choice(_RE_REPL)})"
+        if c == 1:
+            return (
+                f"{s}.replaceAll({self.regex(r.choice(['g', 'gi', 'gy']))}, {r.choice(_RE_REPL)})"
+            )
+        if c == 2:
+            return f"JSON.stringify({s}.split({self.regex()}{r.choice(['', ', 2'])}))"
+        if c == 3:
+            return f"JSON.stringify({s}.match({self.regex()}))"
+        if c == 4:
+            g = self.regex(r.choice(["g", "gi", "gs"]))
+            return f"JSON.stringify([...{s}.matchAll({g})].map(m => [m.index, ...m, m.groups]))"
+        if c == 5:
+            return f"JSON.stringify({self.regex()}.exec({s})?.groups ?? null)"
+        return f"String({self.regex()}.exec({s}))"
+
+    def regex_snippet(self) -> list[str]:
+        """A regex held in a variable across an await: lastIndex, aliasing and exec results."""
+        u = self.fresh()
+        s = self.subject()
+        return [
+            f"const {u} = {self.regex(self.r.choice(['g', 'y', 'gi', '']))};",
+            f"const m{u} = {u}.exec({s});",
+            f"out.push({u}.test({s}), {u}.lastIndex, String({u}));",
+            f"out.push((await {self.task()}).n);",
+            f"out.push(m{u} && [m{u}.index, m{u}.input, m{u}.groups, ...m{u}], {u}.lastIndex,",
+            f"  {u}.exec({s}), {u}.source, {u}.flags, {u}.global, {u}.sticky);",
+        ]
+
     # ------------------------------------------------------------ statements
 
     def stmt(self, depth: int = 0) -> list[str]:
         r = self.r
+        if depth < 2 and r.random() < 0.04:
+            return self.regex_snippet()
         c = r.randrange(26 if depth < 2 else 4)
         if c >= 16:
             return self.snippet(c - 16)

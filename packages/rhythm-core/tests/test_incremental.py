@@ -27,6 +27,7 @@ PIECES = [*"(){}[];,.:?=+-*/%!<>&|`'\"\\$\n ",
     "const t0 = 1\n", "let y = 2\n", "}\n", "_", "z = 3;", "`a ${b} c`",
     "function f(a) { return a }\n", "async ", "f(1)", "delete ", "x | 1", ", ",
 ]  # fmt: skip
+PIECES += ["/a+/g", "/[/]x/", "/\\p{L}/u", "/(a)\\1/i", "/(/", "r.test(s)"]
 
 
 def generated(blocks: int) -> str:
@@ -96,6 +97,17 @@ def test_random_edits_equal_a_fresh_analysis(
     for where, length, inserted in steps:
         start = int(where * len(text))
         text = text[:start] + inserted + text[start + length :]
+        analysis = reanalyze(analysis, text)
+        assert_same(analysis, text)
+
+
+def test_regex_literals_edited_equal_a_fresh_analysis() -> None:
+    # A regex literal is cut by what comes before its `/`; refused ones are diagnostics.
+    text = 'const s = "a"\nconst r = /a+/g\nconst q = s.length / 2 / 1\nreturn [r.test(s), q]\n'
+    analysis = analyze_units(text)
+    assert_same(analysis, text)
+    for old, new in [("/a+/g", "/\\p{L}/u"), ("/ 2 /", "/ 2 /"), ("const q = s.length", "/x/")]:
+        text = text.replace(old, new, 1)
         analysis = reanalyze(analysis, text)
         assert_same(analysis, text)
 

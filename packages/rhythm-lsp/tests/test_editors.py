@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -111,3 +111,43 @@ async def test_a_refused_rename_is_a_plain_error_and_logs_nothing(
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Failed to handle" not in err, err
     assert not [m for m in client.log_messages if m.type == types.MessageType.Error]
+
+
+def change_folders(
+    client: LanguageClient, added: Sequence[Path] = (), removed: Sequence[Path] = ()
+) -> None:
+    def folders(paths: Sequence[Path]) -> list[types.WorkspaceFolder]:
+        return [types.WorkspaceFolder(uri=from_fs_path(str(p)) or "", name=p.name) for p in paths]
+
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(added=folders(added), removed=folders(removed))
+        )
+    )
+
+
+async def test_workspace_folders_added_later_are_indexed_and_watched(
+    neovim: tuple[LanguageClient, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    client, root = neovim
+    other = tmp_path_factory.mktemp("billing")  # not under the first folder
+    refund = '@task("refund-card")\ndef refund(r):\n    pass\n'
+    (other / "tasks.py").write_text(refund)
+    uri = open_flow(client, root, FLOW)
+    await diagnostics(client, uri, lambda d: unknown_tasks(d) == {"refund-card"})
+
+    change_folders(client, added=[other])  # indexed when added...
+    await diagnostics(client, uri, lambda d: not unknown_tasks(d))
+    (other / "tasks.py").write_text('@task("void-card")\ndef void(r):\n    pass\n')
+    await diagnostics(client, uri, lambda d: unknown_tasks(d) == {"refund-card"})  # ...watched
+    (other / "tasks.py").write_text(refund)
+    await diagnostics(client, uri, lambda d: not unknown_tasks(d))
+
+    change_folders(client, removed=[other])  # forgotten when removed...
+    await diagnostics(client, uri, lambda d: unknown_tasks(d) == {"refund-card"})
+    # ...and no longer watched: a pass that notices the change in the first folder (charge-card
+    # gone) would have noticed the one made before it in the removed folder too.
+    (other / "tasks.py").write_text(refund + '\n\n@task("extra")\ndef extra():\n    pass\n')
+    (root / "tasks.py").write_text("")
+    found = await diagnostics(client, uri, lambda d: "charge-card" in unknown_tasks(d))
+    assert unknown_tasks(found) == {"charge-card", "refund-card"}

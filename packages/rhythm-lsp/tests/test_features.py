@@ -195,3 +195,18 @@ def test_every_keyword_of_the_language_is_offered() -> None:
     labels = labels_at("const total = 1\nsw\n", "sw|")
     for keyword in ("switch", "case", "default", "function", "async", "void", "delete", "of"):
         assert keyword in labels
+
+
+def test_regular_expressions_complete_hover_and_are_semantic_tokens() -> None:
+    text = (
+        'const r = /^\\S+@\\S+$/i;\nconst s = RegExp("a", "g");\nr.\ns.\nconst ok = r.test("a");\n'
+    )
+    assert {"test", "exec", "lastIndex", "source", "flags"} <= labels_at(text, "r.|\n")
+    assert "exec" in labels_at(text, "s.|\n")  # RegExp() returns a RegExp
+    text = 'const r = /^\\S+@\\S+$/i;\nconst ok = r.test("a");\n'
+    d = doc(text)
+    shown = hover(d, text.index("test("), WorkspaceIndex())
+    assert shown is not None and "regexp.test" in str(shown.contents)
+    data = semantic_tokens(d)
+    kinds = [TOKEN_TYPES[data[i + 3]] for i in range(0, len(data), 5)]
+    assert "regexp" in kinds

@@ -141,3 +141,21 @@ def test_deeply_nested_python_does_not_stop_indexing(tmp_path: Path) -> None:
     index = WorkspaceIndex()
     index.add_root(tmp_path)
     assert index.task_names() == ["later"]
+
+
+def test_a_removed_root_takes_its_files_but_not_a_nested_roots(tmp_path: Path) -> None:
+    (tmp_path / "billing" / "refunds").mkdir(parents=True)
+    (tmp_path / "billing" / "tasks.py").write_text("@task('charge')\ndef f():\n    pass\n")
+    (tmp_path / "billing" / "refunds" / "tasks.py").write_text("@task('refund')\ndef g(): pass\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "order.flow").write_text("return 1\n")
+    index = WorkspaceIndex()
+    for root in ("billing", "billing/refunds", "shop"):
+        index.add_root(tmp_path / root)
+    index.remove_root(tmp_path / "billing")
+    assert index.task_names() == ["refund"]  # still under the nested root
+    assert index.workflow_names() == ["order"]
+    assert index.roots == [tmp_path / "billing" / "refunds", tmp_path / "shop"]
+    index.remove_root(tmp_path / "billing")  # twice: nothing more
+    index.remove_root(tmp_path / "billing" / "refunds")
+    assert index.task_names() == []

@@ -36,6 +36,7 @@ def test_claim_plan_uses_the_primary_key_with_a_long_history(migrated_url: str) 
             "limit": 8,
             "worker_id": "plan-test",
             "lease_seconds": 30.0,
+            "skip": [],
         }
         (raw,) = conn.execute("EXPLAIN (FORMAT JSON) " + query("claim"), params).fetchone()  # type: ignore[misc]
         nodes = plan_nodes(raw[0]["Plan"])

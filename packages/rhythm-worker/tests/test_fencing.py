@@ -30,7 +30,13 @@ LATE = {
 
 
 def claim(conn: psycopg.Connection[Any], queue: str) -> uuid.UUID:
-    params = {"queues": [queue], "limit": 1, "worker_id": "fence", "lease_seconds": 30.0}
+    params = {
+        "queues": [queue],
+        "limit": 1,
+        "worker_id": "fence",
+        "lease_seconds": 30.0,
+        "skip": [],
+    }
     (row,) = conn.execute(query("claim"), params).fetchall()
     return row[0]
 

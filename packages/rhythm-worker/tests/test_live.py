@@ -134,3 +134,22 @@ def test_a_child_workflow_finishes_after_its_own_steps_when_seen_at_once() -> No
         "    ✓ task reserve_b completed in 10ms",
         "  ✓ workflow pack_b completed in 10ms",
     ]
+
+
+def test_a_child_workflow_waiting_on_a_signal_is_shown_with_its_id() -> None:
+    # The signal goes to the child, so its line names the child's execution id.
+    r = StepReporter()
+    kid = child("k1", "suspended", type="workflow", name="approve")
+    kid_ex = replace(root("suspended"), id="k1", name="approve", parent_id="w")
+    nested = [Inspection(kid_ex, [], wait("signal", "decision", line=7))]
+    assert [t.plain for t in r.update(Inspection(root("suspended"), [kid]), nested)] == [
+        "  ▶ workflow approve started",
+        "    ⏸ workflow approve k1 waiting on signal 'decision'  (line 7)",
+    ]
+    assert [t.plain for t in r.update(Inspection(root("suspended"), [kid]), nested)] == []
+    # It resumes, then waits again on the same line: shown again, as for the root.
+    running = replace(kid, status="running")
+    assert [t.plain for t in r.update(Inspection(root("suspended"), [running]))] == []
+    assert [t.plain for t in r.update(Inspection(root("suspended"), [kid]), nested)] == [
+        "    ⏸ workflow approve k1 waiting on signal 'decision'  (line 7)"
+    ]

@@ -114,7 +114,13 @@ def test_finishing_and_reaping_the_same_rows_never_deadlocks(migrated_url: str) 
                 conn.execute(query("cancel_execution"), {"id": target})
 
     def claim(conn: psycopg.Connection[Any], ids: list[uuid.UUID], rng: Any) -> None:
-        params = {"queues": ["default"], "limit": 20, "worker_id": "other", "lease_seconds": 30.0}
+        params = {
+            "queues": ["default"],
+            "limit": 20,
+            "worker_id": "other",
+            "lease_seconds": 30.0,
+            "skip": [],
+        }
         conn.execute(query("claim"), params)
 
     actors = {

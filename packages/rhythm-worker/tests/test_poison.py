@@ -271,7 +271,13 @@ def test_a_claim_the_worker_never_heard_of_lapses_and_runs(
     )
     tid = client.tasks.run("p-echo", {"value": "ghost"}, queue=queue)
     with psycopg.connect(migrated_url, autocommit=True) as conn:
-        params = {"queues": [queue], "limit": 1, "worker_id": worker.worker_id, "lease_seconds": 1}
+        params = {
+            "queues": [queue],
+            "limit": 1,
+            "worker_id": worker.worker_id,
+            "lease_seconds": 1,
+            "skip": [],
+        }
         assert len(conn.execute(query("claim"), params).fetchall()) == 1  # reply "lost"
     start_worker(tasks=ALL, queues=[queue])
     ex = client.executions.wait(tid, timeout=10)

@@ -2,6 +2,8 @@
 
 from rhythm.client.client import AsyncClient, Client, init
 from rhythm.client.errors import (
+    CannotRestart,
+    CannotRetry,
     ConfigError,
     DatabaseUnavailable,
     ExecutionFinished,
@@ -13,6 +15,7 @@ from rhythm.client.errors import (
     PermissionDenied,
     RhythmError,
     SchemaMissing,
+    SnapshotNotFound,
     UnknownWorkflow,
     WaitTimeout,
 )
@@ -21,6 +24,8 @@ from rhythm.client.workflow_files import WorkflowDefinition, WorkflowFile, Workf
 
 __all__ = [
     "AsyncClient",
+    "CannotRestart",
+    "CannotRetry",
     "Client",
     "ConfigError",
     "DatabaseUnavailable",
@@ -34,6 +39,7 @@ __all__ = [
     "PermissionDenied",
     "RhythmError",
     "SchemaMissing",
+    "SnapshotNotFound",
     "UnknownWorkflow",
     "WaitTimeout",
     "WorkflowDefinition",

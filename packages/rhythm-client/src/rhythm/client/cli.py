@@ -14,6 +14,8 @@ from rhythm.client.cli_executions import (
     cancel_command,
     ls_command,
     prune_command,
+    restart_command,
+    retry_command,
     status_command,
 )
 from rhythm.client.cli_flow import check_command, fmt_command
@@ -111,6 +113,8 @@ for _command in (
     ls_command,
     inspect_command,
     cancel_command,
+    retry_command,
+    restart_command,
     prune_command,
     start_command,
     signal_command,

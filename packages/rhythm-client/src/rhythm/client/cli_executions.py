@@ -1,4 +1,5 @@
-"""`rhythm status`, `rhythm ls`, `rhythm cancel ID` and `rhythm prune`."""
+"""`rhythm status`, `rhythm ls`, `rhythm cancel ID`, `rhythm retry ID`, `rhythm restart ID` and
+`rhythm prune`."""
 
 from __future__ import annotations
 
@@ -143,3 +144,41 @@ def _age(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+@click.command("retry")
+@click.argument("execution_id")
+@database_url_option
+def retry_command(execution_id: str, database_url: str | None) -> None:
+    """Run a failed task again (one started by a client; a workflow's task: restart the
+    workflow)."""
+    with _client(database_url) as client:
+        client.executions.retry(execution_id)
+    click.echo(f"retrying task {execution_id}")
+
+
+@click.command("restart")
+@click.argument("execution_id")
+@click.option(
+    "--from",
+    "from_step",
+    type=click.IntRange(0),
+    default=None,
+    help="The kept snapshot (step number, as the console and `rhythm inspect` show) to start "
+    "from; 0: from the beginning. Default: the last one kept.",
+)
+@json_option
+@database_url_option
+def restart_command(
+    execution_id: str, from_step: int | None, as_json: bool, database_url: str | None
+) -> None:
+    """Start a new execution of a workflow from one of its kept snapshots, on the same version,
+    linked to the original (what the snapshot waited for is started again for it)."""
+    with _client(database_url) as client:
+        new = client.executions.restart(execution_id, from_step=from_step)
+        step = client.executions.get(new).restarted_from_step
+    if as_json:
+        print_json({"id": new, "restarted_from": execution_id, "restarted_from_step": step})
+    else:
+        where = "the beginning" if step == 0 else f"step {step}"
+        click.echo(f"restarted {execution_id} from {where} as {new}")

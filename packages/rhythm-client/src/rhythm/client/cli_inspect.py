@@ -62,7 +62,7 @@ def show(found: Inspection, out: Console) -> None:
         section(out, "Output", json_text(ex.output))
     error = failure(ex)
     if error is not None:
-        section(out, "Error", error_text(error))
+        section(out, "Error", error_text(error), wrap=True)
     if found.children:
         section(out, "Steps", tree(found))
     if found.wait is not None:
@@ -71,10 +71,12 @@ def show(found: Inspection, out: Console) -> None:
         section(out, "Waiting", Text(found.wait_problem, style="yellow"))
 
 
-def section(out: Console, title: str, body: RenderableType) -> None:
+def section(out: Console, title: str, body: RenderableType, wrap: bool = False) -> None:
+    """`wrap`: long lines wrap even when piped (whose console otherwise crops them, so that
+    ids stay whole): an error message is read to its end."""
     out.print()
     out.print(Text(title, style="bold"))
-    out.print(Padding(body, (0, 0, 0, 2), expand=False))
+    out.print(Padding(body, (0, 0, 0, 2), expand=False), soft_wrap=False if wrap else None)
 
 
 def heading(ex: Execution) -> Text:
@@ -97,6 +99,10 @@ def facts(ex: Execution) -> Table:
         table.add_row("version", ex.version_hash)
     if ex.parent_id:
         table.add_row("parent", ex.parent_id)
+    if ex.restarted_from:
+        step = ex.restarted_from_step
+        where = "the beginning" if not step else f"step {step}"
+        table.add_row("restarted from", f"{ex.restarted_from} at {where}")
     if ex.idempotency_key is not None:
         table.add_row("idempotency key", ex.idempotency_key)
     table.add_row("created", when(ex.created_at))

@@ -115,6 +115,15 @@ def steps_text(count: int) -> str:
     return "1 step" if count == 1 else f"{count} steps"
 
 
+def listed_status(ex: Execution) -> Text:
+    """The status; for an unfinished workflow that a worker handed back (it could not resume
+    it: docs/workflows.md, "Versions and rolling upgrades"), why, from its `error`."""
+    text = status_text(ex.status)
+    if ex.type == "workflow" and not ex.finished and isinstance(ex.error, dict):
+        text.append(f" ({ex.error.get('type', 'handed back')})", style="yellow")
+    return text
+
+
 def executions_table(found: Iterable[Execution]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("ID", no_wrap=True)
@@ -130,7 +139,7 @@ def executions_table(found: Iterable[Execution]) -> Table:
             ex.id,
             ex.type,
             ex.name,
-            status_text(ex.status),
+            listed_status(ex),
             ex.queue,
             str(ex.attempt) if ex.type == "task" else steps_text(ex.attempt),
             when(ex.created_at),

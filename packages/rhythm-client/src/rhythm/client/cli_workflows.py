@@ -9,6 +9,7 @@ import click
 
 from rhythm.client.cli_options import JsonValue, database_url_option, inputs_option
 from rhythm.client.cli_output import json_option, print_json
+from rhythm.client.errors import WaitTimeout
 
 
 def _client(database_url: str | None) -> Any:
@@ -65,7 +66,13 @@ def start_command(
         )
         finished = None
         if wait_seconds is not None:
-            finished = client.executions.wait(execution_id, timeout=wait_seconds)
+            try:
+                finished = client.executions.wait(execution_id, timeout=wait_seconds)
+            except WaitTimeout as exc:
+                # The workflow was started and stays started: say so, and how to follow it.
+                raise click.ClickException(
+                    f"{exc}; it was started and keeps running: rhythm inspect {execution_id}"
+                ) from None
     if as_json:
         shown: dict[str, Any] = {"id": execution_id, "name": name}
         if finished is not None:

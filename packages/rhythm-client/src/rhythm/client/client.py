@@ -378,6 +378,21 @@ class Executions:
         and its result is discarded."""
         return self._client._drive(ops.cancel_execution(execution_id))
 
+    def retry(self, execution_id: str) -> None:
+        """Run a failed task again: back in its queue, its error cleared, its attempts kept.
+        Only a task started by a client (a workflow's task has delivered its failure to the
+        workflow: restart the workflow instead); CannotRetry says why otherwise."""
+        self._client._drive(ops.retry_task(execution_id))
+
+    def restart(self, execution_id: str, from_step: int | None = None) -> str:
+        """Start a NEW execution of a workflow from one of its kept snapshots (time travel
+        history): step `from_step` (None: the last one kept, e.g. where a failed workflow last
+        suspended; 0: from the beginning with the same inputs), on the same version. What the
+        snapshot was waiting for (tasks, child workflows, timers, signal waits) is created
+        again for it. The new execution records where it came from (`restarted_from`,
+        `restarted_from_step`); returns its id. SnapshotNotFound / CannotRestart say why not."""
+        return self._client._drive(ops.restart_workflow(execution_id, from_step))
+
     def prune(
         self,
         older_than: float | int | timedelta,
@@ -659,6 +674,12 @@ class AsyncExecutions:
 
     async def cancel(self, execution_id: str) -> bool:
         return await self._client._drive(ops.cancel_execution(execution_id))
+
+    async def retry(self, execution_id: str) -> None:
+        await self._client._drive(ops.retry_task(execution_id))
+
+    async def restart(self, execution_id: str, from_step: int | None = None) -> str:
+        return await self._client._drive(ops.restart_workflow(execution_id, from_step))
 
     async def prune(
         self,

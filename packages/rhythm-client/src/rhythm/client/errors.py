@@ -49,6 +49,18 @@ class NotAWorkflow(InvalidInput):
     """A workflow-only operation (sending a signal) was given the id of a task."""
 
 
+class CannotRetry(RhythmError):
+    """`executions.retry` was given something other than a failed task started by a client."""
+
+
+class CannotRestart(RhythmError):
+    """`executions.restart` cannot start a new execution from that workflow (message: why)."""
+
+
+class SnapshotNotFound(CannotRestart, LookupError):
+    """The workflow has no kept snapshot of the step asked for (the message lists those kept)."""
+
+
 class ExecutionFinished(RhythmError):
     """The execution has already completed, failed or been cancelled."""
 

@@ -38,6 +38,10 @@ class Execution:
     priority: int = 0
     idempotency_key: str | None = None
     version_hash: str | None = None  # workflows: the version this execution runs on
+    # A workflow started by executions.restart: the original's id and the step it began from
+    # (0: from the beginning).
+    restarted_from: str | None = None
+    restarted_from_step: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -62,6 +66,10 @@ class Execution:
             priority=row["priority"],
             idempotency_key=row["idempotency_key"],
             version_hash=row.get("version_hash"),
+            restarted_from=None
+            if row.get("restarted_from") is None
+            else str(row["restarted_from"]),
+            restarted_from_step=row.get("restarted_from_step"),
         )
 
     @property

@@ -17,6 +17,7 @@ blocking and the asyncio client differ only in how they run a step, and both sta
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,14 +25,18 @@ from typing import Any, Literal, TypeAlias, TypeVar
 
 import psycopg
 
+from rhythm.client import restarting
 from rhythm.client import validation as v
 from rhythm.client.errors import (
+    CannotRestart,
+    CannotRetry,
     ExecutionFinished,
     ExecutionNotFound,
     IdempotencyConflict,
     InvalidInput,
     NotAWorkflow,
     RhythmError,
+    SnapshotNotFound,
     UnknownWorkflow,
     WaitTimeout,
 )
@@ -295,6 +300,7 @@ def prune_executions(older_than: object, statuses: object, batch_size: object) -
         deleted = pruned(row)
         total += deleted
         if deleted < call.params["batch"]:
+            yield Call("prune_overdue", {})  # what killed workers left in `rhythm status`
             return total
 
 
@@ -419,3 +425,110 @@ def inspect(execution_id: object) -> Operation[Inspection]:
         ex.name, snapshot["version_hash"], snapshot["source"], snapshot["state"]
     )
     return Inspection(ex, children, wait, problem)
+
+
+def retry_task(execution_id: object) -> Operation[None]:
+    """Put a failed task started by a client back in its queue (attempts kept, error cleared);
+    CannotRetry says why not otherwise."""
+    params = {"id": v.parse_id(execution_id)}
+    # Not replay-safe: a second run would find the task pending and call that an error.
+    row = yield Call("retry_task", params, replay_safe=False)
+    if row is None:
+        raise ExecutionNotFound(f"no execution with id {execution_id}")
+    if row["retried"]:
+        return
+    if row["type"] != "task":
+        raise CannotRetry(
+            f"{execution_id} is a workflow; only a failed task can be retried (restart a "
+            "workflow instead)"
+        )
+    if row["parent_id"] is not None:
+        raise CannotRetry(
+            f"task {execution_id} was started by workflow {row['parent_id']}, which has its "
+            "failure already; retry cannot run it again (restart the workflow instead)"
+        )
+    raise CannotRetry(f"task {execution_id} is {row['status']}, not failed; nothing to retry")
+
+
+MAX_STEP = 2**62
+
+
+def restart_workflow(execution_id: object, from_step: object = None) -> Operation[str]:
+    """Start a new execution of a workflow from its kept snapshot of step `from_step` (None: the
+    last one kept; 0: from the beginning, with the same inputs), on the same version, linked to
+    the original. Returns the new execution's id. See rhythm.client.restarting."""
+    original = v.parse_id(execution_id)
+    step = None if from_step is None else v.check_int(from_step, "from_step", 0, MAX_STEP)
+    source = yield Call("restart_source", {"id": original, "step": step or None})
+    if source is None:
+        raise ExecutionNotFound(f"no execution with id {execution_id}")
+    if source["type"] != "workflow":
+        raise NotAWorkflow(
+            f"execution {execution_id} is a {source['type']}, not a workflow: only workflows "
+            "restart (retry a failed task instead)"
+        )
+    new = new_id()
+    params: dict[str, Any] = {
+        "id": new,
+        "name": source["name"],
+        "queue": source["queue"],
+        "priority": source["priority"],
+        "inputs": source["inputs"],
+        "version_hash": source["version_hash"],
+        "restarted_from": original,
+        "step": 0,
+        "state": None,
+        "waiting_on": [],
+    }
+    statements: list[tuple[str, dict[str, Any]]] = []
+    if step != 0:
+        if source["step"] is None:
+            raise _no_snapshot(str(original), step, source)
+        snapshot_step = int(source["step"])
+        state = source["state"]
+        pending = restarting.pending_handles(state)
+        handles = [p.handle for p in pending]
+        children, timers = yield Atomic(
+            (
+                Call("restart_children", {"id": original, "handles": handles}, "all"),
+                Call("restart_timers_of", {"id": original, "handles": handles}, "all"),
+            )
+        )
+        plan = restarting.plan_restart(str(original), snapshot_step, pending, children, timers, new)
+        statements = plan.statements()
+        params.update(
+            step=snapshot_step,
+            state=json.dumps(state, separators=(",", ":"), ensure_ascii=False),
+            waiting_on=list(source["waiting_on"]),
+            version_hash=source["snapshot_version"],
+        )
+    if not source["defined"]:
+        raise CannotRestart(
+            f"workflow {source['name']!r} version {params['version_hash']} is no longer "
+            f"registered, so {execution_id} cannot be restarted on it"
+        )
+    calls = [Call("restart_workflow", params)]
+    calls += [
+        Call(name, p, "one" if name == "start_step_tasks" else "none") for name, p in statements
+    ]
+    try:
+        yield Atomic(tuple(calls))
+    except psycopg.errors.UniqueViolation as exc:
+        if not landed_before(exc):  # else: a retry after the restart had committed
+            raise
+    return str(new)
+
+
+def _no_snapshot(original: str, step: int | None, source: dict[str, Any]) -> CannotRestart:
+    if source["history_off"] and not source["kept"]:
+        return CannotRestart(
+            f"no snapshot of workflow {original} is kept: time travel history is off "
+            "(rhythm.history = 'off'); restart it from the beginning with from_step=0"
+        )
+    kept = restarting.describe_kept(source)
+    if step is None:
+        return SnapshotNotFound(
+            f"workflow {original} has no kept snapshot ({kept}: it never suspended, or ran "
+            "while history was off); restart it from the beginning with from_step=0"
+        )
+    return SnapshotNotFound(f"workflow {original} has no kept snapshot of step {step}; {kept}")

@@ -22,7 +22,7 @@ from rhythm.client.client import AsyncClient
 from rhythm.client.errors import RhythmError
 from rhythm.client.inspection import WaitPoint, wait_point
 from rhythm.client.models import EXECUTION_TYPES, STATUSES
-from rhythm.console import actions, metrics, reads
+from rhythm.console import metrics, reads
 from rhythm.console.charts import HEIGHT, WIDTH, minute_bars
 from rhythm.console.live import Broadcaster
 from rhythm.console.security import CSRF_COOKIE, CSRF_FIELD, Guard, csrf_token, posted_form
@@ -177,6 +177,9 @@ class Console:
         # "now" of an unfinished workflow is its last kept suspension; of a finished one, after it
         now_at = len(numbers) - (0 if ex.finished else 1)
         at = numbers.index(step) if step in numbers else now_at
+        # The snapshot on the page ("Restart from here" starts from it): the chosen one, or now
+        shown_step = step if step is not None else (numbers[at] if 0 <= at < len(numbers) else None)
+        restarts = await reads.fetch(self.pool, "execution_restarts", {"id": ex.id})
         return self.render(
             request,
             "execution.html",
@@ -188,6 +191,8 @@ class Console:
             steps=steps,
             earlier=numbers[at - 1] if at > 0 else None,
             later=numbers[at + 1] if at + 1 < len(numbers) else None,
+            shown_step=shown_step,
+            restarts=restarts,
             signals=signals,
             waits=waits,
             source=source,
@@ -243,7 +248,12 @@ class Console:
         durations = await reads.fetch(
             self.pool, "metrics_durations", {"bounds": list(metrics.BOUNDS)}
         )
-        body = metrics.render(metrics.Snapshot(overview, executions, durations))
+        bounds = {"bounds": list(metrics.BOUNDS)}
+        task_waits = await reads.fetch(self.pool, "metrics_task_waits", bounds)
+        steps = await reads.fetch(
+            self.pool, "metrics_step_latency", {**bounds, "sample": metrics.STEP_SAMPLE}
+        )
+        body = metrics.render(metrics.Snapshot(overview, executions, durations, task_waits, steps))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def events(self, request: Request) -> Response:
@@ -266,10 +276,27 @@ class Console:
     async def retry(self, request: Request) -> Response:
         execution_id = request.path_params["id"]
         try:
-            done = await actions.retry_task_async(self.pool, execution_id)
+            await self.client.executions.retry(execution_id)
         except RhythmError as exc:
             return self._after(execution_id, str(exc))
-        return self._after(execution_id, done)
+        return self._after(execution_id, f"retrying task {execution_id}")
+
+    async def restart(self, request: Request) -> Response:
+        """A new execution from a kept snapshot (form field from_step; none: the last one)."""
+        execution_id = request.path_params["id"]
+        text = posted_form(request).get("from_step", "").strip()
+        try:
+            from_step = int(text) if text else None
+        except ValueError:
+            return self._after(execution_id, f"not a step number: {text!r}")
+        try:
+            new = await self.client.executions.restart(execution_id, from_step=from_step)
+        except RhythmError as exc:
+            return self._after(execution_id, str(exc))
+        where = {0: "the beginning", None: "its last kept snapshot"}.get(
+            from_step, f"step {from_step}"
+        )
+        return self._after(new, f"restarted from {execution_id} at {where}")
 
     async def signal(self, request: Request) -> Response:
         execution_id = request.path_params["id"]
@@ -337,6 +364,7 @@ def create_app(settings: ConsoleSettings) -> Starlette:
             Route("/executions/{id}/cancel", console.cancel, methods=["POST"]),
             Route("/executions/{id}/signal", console.signal, methods=["POST"]),
             Route("/executions/{id}/retry", console.retry, methods=["POST"]),
+            Route("/executions/{id}/restart", console.restart, methods=["POST"]),
         ]
     app = Starlette(routes=routes, lifespan=console.lifespan)
     app.add_middleware(Guard, token=settings.token, read_only=settings.read_only)

@@ -51,13 +51,3 @@ def console_command(
         err=True,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-
-
-@click.command("retry")
-@click.argument("execution_id")
-@database_url_option
-def retry_command(execution_id: str, database_url: str | None) -> None:
-    """Run a failed task again (one started by a client, not by a workflow)."""
-    from rhythm.console.actions import retry_task
-
-    click.echo(retry_task(resolve_database_url(database_url), execution_id))

@@ -53,6 +53,14 @@ class TemplateLit(Node):
 
 
 @dataclass(kw_only=True, slots=True)
+class RegExpLit(Node):
+    """`/pattern/flags`: the pattern as written between the slashes, and the flags."""
+
+    pattern: str
+    flags: str
+
+
+@dataclass(kw_only=True, slots=True)
 class BoolLit(Node):
     value: bool
 
@@ -215,7 +223,7 @@ class Update(Node):
 
 
 Expr: TypeAlias = (
-    NumberLit | StringLit | TemplateLit | BoolLit | NullLit | UndefinedLit | Identifier
+    NumberLit | StringLit | TemplateLit | RegExpLit | BoolLit | NullLit | UndefinedLit | Identifier
     | ArrayLit | ObjectLit | Member | Index | Call | Unary | Binary | Logical | Conditional
     | Await | Arrow | Assign | Update | Sequence
 )  # fmt: skip

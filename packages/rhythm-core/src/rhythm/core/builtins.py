@@ -16,6 +16,7 @@ from rhythm.core.values import (
     _WS,
     UNDEFINED,
     Handle,
+    RegExp,
     is_callable,
     js_error,
     js_pow,
@@ -495,6 +496,8 @@ impl("string.trimEnd")(lambda vm, this, args: _str_this(this).rstrip(_WS))
 def string_split(vm: VM, this: Any, args: list[Any]) -> Any:
     s = _str_this(this)
     sep, limit = arg(args, 0), arg(args, 1)
+    if type(sep) is RegExp:
+        return regexp_methods.string_split(vm, s, sep, limit)
     lim = 4294967295 if limit is UNDEFINED else int(to_integer(limit)) % 4294967296
     if lim == 0:
         return []
@@ -578,6 +581,8 @@ def _expand(repl: str, match: str, pos: int, s: str) -> str:
 
 def _replace(vm: VM, this: Any, args: list[Any], all_: bool) -> str:
     s = _str_this(this)
+    if type(arg(args, 0)) is RegExp:
+        return regexp_methods.string_replace(vm, s, args[0], arg(args, 1), all_)
     pattern = to_string(arg(args, 0))
     replacement = arg(args, 1)
     positions: list[int] = []
@@ -897,3 +902,30 @@ def array_at(vm: VM, this: Any, args: list[Any]) -> Any:
     if i < 0:
         i += len(a)
     return a[i] if 0 <= i < len(a) else UNDEFINED
+
+
+# ---------------------------------------------------------------- regular expressions
+
+from rhythm.core import regexp_methods  # noqa: E402  (registers RegExp and its methods)
+
+
+def _pattern_arg(v: Any, flags: Any) -> RegExp:
+    """`s.match(x)` & co. with x not a RegExp: x is read as a pattern, as JavaScript does."""
+    return v if type(v) is RegExp else regexp_methods.new_regexp(v, flags)
+
+
+impl("string.match")(
+    lambda vm, this, args: regexp_methods.string_match(
+        vm, _str_this(this), _pattern_arg(arg(args, 0), UNDEFINED)
+    )
+)
+impl("string.matchAll")(
+    lambda vm, this, args: regexp_methods.string_match_all(
+        vm, _str_this(this), _pattern_arg(arg(args, 0), "g")
+    )
+)
+impl("string.search")(
+    lambda vm, this, args: regexp_methods.string_search(
+        vm, _str_this(this), _pattern_arg(arg(args, 0), UNDEFINED)
+    )
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from rhythm.core import ast, stdlib
+from rhythm.core import ast, regex, stdlib
 from rhythm.core.ast import Span
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
 from rhythm.core.symbols import Binding, SymbolTable, build_symbols
@@ -222,6 +222,9 @@ class _Checker:
             self.member(node)
         elif isinstance(node, ast.Call):
             self.call(node)
+            self.regexp_call(node)
+        elif isinstance(node, ast.RegExpLit):
+            self.regexp(node.pattern, node.flags, node.span, literal=True)
         for child in ast.iter_children(node):
             self.expr(child, arrow)
 
@@ -251,6 +254,8 @@ class _Checker:
             return "string", getattr(stdlib, "STRING_MEMBERS", {})
         if isinstance(obj, ast.ArrayLit):
             return "array", getattr(stdlib, "ARRAY_MEMBERS", {})
+        if isinstance(obj, ast.RegExpLit):
+            return "regexp", stdlib.REGEXP_MEMBERS
         return None
 
     def member(self, node: ast.Member) -> None:
@@ -296,6 +301,42 @@ class _Checker:
             f"{builtin.qualified_name} expects {want}, got {got}: {builtin.signature}",
             node.span,
         )
+
+    # ------------------------------------------------------------ regular expressions
+
+    def regexp(self, pattern: str, flags: str, span: Span, literal: bool) -> None:
+        """Refuses, at compile time, a pattern JavaScript rejects or .flow cannot run exactly."""
+        problem = regex.problem(pattern, flags)
+        if problem is None:
+            return
+        error, in_flags = problem
+        at = span
+        if literal:  # point at the construct: the literal is on one line
+            offset = len(pattern) + 2 if in_flags else error.offset + 1
+            start = span.start + offset
+            column = span.column + offset
+            at = Span(span.line, column, span.line, column + 1, start, start + 1)
+        shown = f"/{pattern}/{flags}" if literal else f"RegExp({pattern!r}, {flags!r})"
+        if isinstance(error, regex.RegexUnsupported):
+            self.add(
+                Code.UNSUPPORTED_REGEX,
+                f"regular expression {shown} is not supported in .flow: {error.message}",
+                at,
+            )
+        else:
+            self.add(Code.SYNTAX, f"invalid regular expression {shown}: {error.message}", at)
+
+    def regexp_call(self, node: ast.Call) -> None:
+        """`RegExp("...", "...")` with literal strings is checked like a regex literal."""
+        g = self.global_of(node.callee)
+        if g is None or g.name != "RegExp":
+            return
+        args = node.arguments
+        if not args or not all(isinstance(a, ast.StringLit) for a in args[:2]):
+            return
+        flags = args[1].value if len(args) > 1 else ""  # type: ignore[union-attr]
+        pattern = regex.escape_source(args[0].value)  # type: ignore[union-attr]
+        self.regexp(pattern, flags, node.span, literal=False)
 
     def run(self) -> list[Diagnostic]:
         self.names()

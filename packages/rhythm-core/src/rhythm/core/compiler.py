@@ -613,6 +613,13 @@ class _Compiler:
     def expr_StringLit(self, e: A.StringLit) -> None:
         self.emit(op.CONST, e.value)
 
+    def expr_RegExpLit(self, e: A.RegExpLit) -> None:
+        # A new object at each evaluation, as in JavaScript; the checker has vetted the pattern.
+        self.emit(op.CONST, e.pattern)
+        self.emit(op.CONST, e.flags)
+        self.at(e)
+        self.emit(op.CALL_BUILTIN, "RegExp", 2)
+
     def expr_BoolLit(self, e: A.BoolLit) -> None:
         self.emit(op.CONST, bool(e.value))
 

@@ -28,6 +28,9 @@ class Code(StrEnum):
     CONTINUE_OUTSIDE_LOOP = "RY108"
     AWAIT_IN_ARROW = "RY109"
     INVALID_ASSIGNMENT_TARGET = "RY110"
+    UNSUPPORTED_REGEX = (
+        "RY120"  # valid JavaScript regex that .flow cannot run with the same meaning
+    )
     UNREACHABLE_CODE = "RY201"  # warning
     UNUSED_VARIABLE = "RY202"  # warning
     UNKNOWN_TASK = "RY301"  # (language server) Task.run("x") with no @task("x") in the workspace

@@ -546,6 +546,8 @@ class _Printer:
             return n.raw or repr(n.value)
         if isinstance(n, ast.StringLit):
             return quote_string(n.value)
+        if isinstance(n, ast.RegExpLit):
+            return f"/{n.pattern}/{n.flags}"
         if isinstance(n, ast.BoolLit):
             return "true" if n.value else "false"
         if isinstance(n, ast.NullLit):

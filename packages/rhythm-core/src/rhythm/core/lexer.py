@@ -165,6 +165,7 @@ _ENDERS = {
     "NAME",
     "NUMBER",
     "STRING",
+    "REGEX",
     "TEMPLATE_FULL",
     "TEMPLATE_TAIL",
     "RPAR",
@@ -411,6 +412,7 @@ class _Scanner:
         new_tok = _new_tok
         punctuators = PUNCTUATORS
         unsupported = _UNSUPPORTED
+        regex_allowed = _regex_allowed
         pos = self.pos
         line = 1
         line_start = 0
@@ -458,6 +460,8 @@ class _Scanner:
                     value = text[pos:end]
                     if value == "}" and braces and braces[-1] == "${":
                         m = None  # a template continues: the general scanner reads it
+                    elif value[0] == "/" and regex_allowed(tokens):
+                        m = None  # a regular expression literal: the general scanner reads it
                     else:
                         if value in unsupported:
                             self.pos = pos
@@ -559,6 +563,9 @@ class _Scanner:
                 self.braces.pop()
                 self.template(self.pos, self.pos + 1, "TEMPLATE_TAIL", "TEMPLATE_MIDDLE")
                 return
+            if c == "/" and _regex_allowed(self.tokens):
+                self.regex()
+                return
             m = _PUNCT_RE.match(text, self.pos)
             if m:
                 p = m.group()
@@ -578,6 +585,40 @@ class _Scanner:
             else:
                 self.error(f"unexpected character {c!r}", self.pos, self.pos + 1)
             self.pos += 1
+
+    def regex(self) -> None:
+        """A regular expression literal `/body/flags` (the scanner has decided `/` starts one);
+        its cooked value is (body, flags). The body is checked later, by the checker."""
+        text = self.text
+        n = len(text)
+        start = self.pos
+        i = start + 1
+        in_class = False
+        while True:
+            if i >= n or text[i] in "\n\r\u2028\u2029":
+                self.error("unterminated regular expression literal: add the closing /", start, i)
+                self.pos = i
+                self.emit("REGEX", start, i, (text[start + 1 : i], ""))
+                return
+            c = text[i]
+            if c == "\\":
+                if i + 1 < n and text[i + 1] in "\n\r\u2028\u2029":
+                    i += 1
+                    continue
+                i += 2
+                continue
+            if c == "[":
+                in_class = True
+            elif c == "]":
+                in_class = False
+            elif c == "/" and not in_class:
+                break
+            i += 1
+        body = text[start + 1 : i]
+        m = _REGEX_FLAGS.match(text, i + 1)
+        end = m.end() if m else i + 1
+        self.pos = end
+        self.emit("REGEX", start, end, (body, text[i + 1 : end]))
 
     def number(self) -> None:
         text = self.text
@@ -725,6 +766,63 @@ class _Scanner:
                 continue
             out.append(c)
             i += 1
+
+
+_REGEX_FLAGS = re.compile(r"[\w$]+")
+# Words after which `/` starts a regular expression (an expression is expected), as in JavaScript;
+# after any other word (a name, `this`, `true`, ...) it divides.
+_REGEX_AFTER_WORDS = frozenset(
+    {"return", "typeof", "instanceof", "in", "new", "delete", "void", "throw", "case", "do",
+     "else", "await", "yield"}
+)  # fmt: skip
+# Tokens before a `{` that make it a block, whose `}` may be followed by a regex.
+_BLOCK_BEFORE = frozenset({"RPAR", "SEMI", "LBRACE", "RBRACE", "ARROW"})
+_BLOCK_WORDS = frozenset({"else", "do", "try", "finally"})
+
+
+def _regex_allowed(tokens: list[Tok]) -> bool:
+    """Whether a `/` after `tokens` starts a regular expression rather than dividing: JavaScript
+    decides by what the grammar allows there, which the previous token tells."""
+    if not tokens:
+        return True
+    prev = tokens[-1]
+    ty = prev.type
+    if ty == "WORD":
+        return prev.value in _REGEX_AFTER_WORDS
+    if ty in ("NUMBER", "STRING", "TEMPLATE_FULL", "TEMPLATE_TAIL", "RSQB", "REGEX", "RESERVED"):
+        return False
+    if ty == "INC" or ty == "DEC":
+        return False  # `a++ / 2`; a prefix `++/re/` is not valid anyway
+    if ty == "RPAR":  # `(a + b) / 2`, but `if (ok) /x/.test(s)`
+        opener = _opener_index(tokens, "LPAR", "RPAR")
+        return (
+            opener > 0
+            and tokens[opener - 1].type == "WORD"
+            and (tokens[opener - 1].value in ("if", "while", "for", "with"))
+        )
+    if ty == "RBRACE":  # a block's `}` (a regex may start the next statement), not an object's
+        opener = _opener_index(tokens, "LBRACE", "RBRACE")
+        if opener <= 0:
+            return opener == 0
+        before = tokens[opener - 1]
+        return before.type in _BLOCK_BEFORE or (
+            before.type == "WORD" and before.value in _BLOCK_WORDS
+        )
+    return True  # after a punctuator that ends no expression: `(`, `=`, `,`, `!`, `&&`, ...
+
+
+def _opener_index(tokens: list[Tok], open_type: str, close_type: str) -> int:
+    """The index of the bracket the last token closes (-1 when unbalanced)."""
+    depth = 0
+    for k in range(len(tokens) - 1, -1, -1):
+        ty = tokens[k].type
+        if ty == close_type:
+            depth += 1
+        elif ty == open_type:
+            depth -= 1
+            if depth == 0:
+                return k
+    return -1
 
 
 def _match_brackets(raw: list[Tok]) -> list[int]:

@@ -568,6 +568,10 @@ class _Builder:
         quote = "'" if tok.value.startswith("'") else '"'
         return ast.StringLit(value=str(tok.cooked), quote=quote, span=self.span(c))
 
+    def regex(self, c: list[Any]) -> ast.RegExpLit:
+        pattern, flags = c[0].cooked
+        return ast.RegExpLit(pattern=pattern, flags=flags, span=self.span(c))
+
     def true(self, c: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(value=True, span=self.span(c))
 

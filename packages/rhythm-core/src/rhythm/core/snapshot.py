@@ -25,7 +25,8 @@ function table (entry pc and scope size of each function). Upgrade rule: a rhyth
 that compiles a source to different instructions, renumbers or renames an opcode's meaning, or
 changes this layout gives different fingerprints (bump FORMAT for a layout or semantics change
 the instructions do not show); `vm.resume` then refuses an older state with the FatalError
-"IncompatibleSnapshot" instead of continuing at a wrong instruction. Let executions finish (or
+"IncompatibleSnapshot" instead of continuing at a wrong instruction (a worker then hands the
+workflow back for a worker that can resume it, rhythm.worker.stepper). Let executions finish (or
 cancel them) on the rhythm-core that started them before upgrading to such a release; a release
 that keeps the instructions keeps every saved state resumable. Golden states under
 packages/rhythm-core/tests/golden/ check that today's release still resumes older ones."""
@@ -47,6 +48,7 @@ from rhythm.core.values import (
     Closure,
     Completion,
     Handle,
+    RegExp,
     Scope,
     StdObjectRef,
 )
@@ -80,11 +82,12 @@ def program_fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion)
+_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion, RegExp)
 
 
 class _Encoder:
-    def __init__(self) -> None:
+    def __init__(self, array_props: dict[int, tuple[list[Any], dict[str, Any]]]) -> None:
+        self.array_props = array_props  # a match result's index, input and groups
         self.ids: dict[int, int] = {}
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
@@ -135,7 +138,12 @@ class _Encoder:
         t = type(v)
         enc = self.value
         if t is list:
+            props = self.array_props.get(id(v))
+            if props is not None:
+                return {"a": [enc(x) for x in v], "x": [[k, enc(x)] for k, x in props[1].items()]}
             return {"a": [enc(x) for x in v]}
+        if t is RegExp:
+            return {"re": [v.source, v.flags], "li": enc(v.last_index)}
         if t is dict:
             return {"o": [[k, enc(x)] for k, x in v.items()]}
         if t is Scope:
@@ -193,7 +201,7 @@ def _load_frames(d: HeapDecoder, frames: list[dict[str, Any]]) -> list[Frame]:
 
 
 def dump_state(vm: VM) -> dict[str, Any]:
-    e = _Encoder()
+    e = _Encoder(vm.array_props)
     frames = _dump_frames(e, vm.frames)
     state = {
         "format": FORMAT,
@@ -233,9 +241,12 @@ class HeapDecoder:
     def __init__(self, heap: list[Any]) -> None:
         self.raw = heap
         self.objs: list[Any] = []
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
         for entry in heap:
             if "a" in entry:
                 self.objs.append([])
+            elif "re" in entry:
+                self.objs.append(RegExp(entry["re"][0], entry["re"][1]))
             elif "o" in entry:
                 self.objs.append({})
             elif "s" in entry:
@@ -279,6 +290,10 @@ class HeapDecoder:
         t = type(obj)
         if t is list:
             obj.extend(dec(x) for x in entry["a"])
+            if "x" in entry:
+                self.array_props[id(obj)] = (obj, {k: dec(x) for k, x in entry["x"]})
+        elif t is RegExp:
+            obj.last_index = dec(entry["li"])
         elif t is dict:
             for k, x in entry["o"]:
                 obj[k] = dec(x)
@@ -358,5 +373,6 @@ def load_state(vm: VM, state: dict[str, Any]) -> None:
         vm.next_seq = state["next_seq"]
         vm.rng = int(state["rng"], 16)
         vm.total = state["instructions"]
+        vm.array_props = d.array_props
     except (KeyError, IndexError, TypeError, ValueError) as e:
         raise FatalError("InvalidState", f"the workflow state is damaged: {e!r}") from None

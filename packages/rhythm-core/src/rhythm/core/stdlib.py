@@ -498,6 +498,14 @@ _GLOBAL_FUNCTIONS = (
     ),
     _fn(
         "",
+        "RegExp",
+        ("pattern: string | RegExp", "flags?: string"),
+        "RegExp",
+        "A regular expression from the text of `pattern` (the same as `/pattern/flags`; a `pattern` that is a RegExp gives its own source). Flags: g (global), i (ignore ASCII case), m (multiline), s (dotAll), u (unicode), y (sticky). A pattern JavaScript rejects throws a SyntaxError, and so does one .flow cannot run exactly (see the language guide); with literal strings that is found at compile time.",
+        'RegExp("^[a-z]+$", "i").test("Abc") // true',
+    ),
+    _fn(
+        "",
         "parseInt",
         ("text: string", "radix?: number"),
         "number",
@@ -578,10 +586,10 @@ STRING_MEMBERS: dict[str, Builtin] = {
         _fn(
             _S,
             "split",
-            ("separator?: string", "limit?: number"),
+            ("separator?: string | RegExp", "limit?: number"),
             "array",
-            'The pieces between occurrences of `separator` (every character for ""; the whole string when omitted), at most `limit` of them.',
-            '"a,b".split(",") // ["a", "b"]',
+            'The pieces between occurrences of `separator` (every character for ""; the whole string when omitted), at most `limit` of them. With a regular expression, the pieces between its matches, and its groups\' captures between them.',
+            '"a, b,c".split(/\\s*,\\s*/) // ["a", "b", "c"]',
         ),
         _fn(
             _S,
@@ -634,18 +642,42 @@ STRING_MEMBERS: dict[str, Builtin] = {
         _fn(
             _S,
             "replace",
-            ("pattern: string", "replacement: string | function"),
+            ("pattern: string | RegExp", "replacement: string | function"),
             "string",
-            "The string with the first occurrence of `pattern` replaced: `$&` in `replacement` inserts the match, `$$` a dollar sign; a function replacement is called with (match, index, string).",
-            '"a-b-c".replace("-", "+") // "a+b-c"',
+            "The string with the first occurrence of `pattern` replaced (every match for a regular expression with the `g` flag). In `replacement`, `$&` inserts the match, `` $` `` the text before it, `$'` the text after it, `$1`..`$99` a group's capture, `$<name>` a named group's, `$$` a dollar sign. A function replacement is called with (match, ...captures, index, string, groups) and returns the text to insert (groups only when the pattern has named groups).",
+            '"2024-05-01".replace(/(\\d+)-(\\d+)-(\\d+)/, "$3.$2.$1") // "01.05.2024"',
         ),
         _fn(
             _S,
             "replaceAll",
-            ("pattern: string", "replacement: string | function"),
+            ("pattern: string | RegExp", "replacement: string | function"),
             "string",
-            "The string with every occurrence of `pattern` replaced.",
+            "The string with every occurrence of `pattern` replaced (a regular expression must have the `g` flag, else a TypeError). `replacement` as for `replace`.",
             '"a-b-c".replaceAll("-", "+") // "a+b+c"',
+        ),
+        _fn(
+            _S,
+            "match",
+            ("pattern: RegExp | string",),
+            "array | null",
+            "Without the `g` flag: what `pattern.exec(text)` gives (the match, its groups, `index`, `input`, `groups`), or null. With `g`: every match's text, or null when none. A string `pattern` is read as a regular expression.",
+            '"order-17".match(/(\\d+)/)[1] // "17"',
+        ),
+        _fn(
+            _S,
+            "matchAll",
+            ("pattern: RegExp | string",),
+            "array",
+            "Every match of `pattern` (which must have the `g` flag, else a TypeError), each as `exec` gives it. JavaScript returns an iterator; .flow returns an array, so `for...of` and spread read it the same way.",
+            'for (const m of "a1b2".matchAll(/\\d/g)) { total += Number(m[0]) }',
+        ),
+        _fn(
+            _S,
+            "search",
+            ("pattern: RegExp | string",),
+            "number",
+            "The index of the first match of `pattern` (from the start, whatever `lastIndex` is), or -1.",
+            '"abc1".search(/\\d/) // 3',
         ),
         _fn(
             _S,
@@ -866,6 +898,75 @@ ARRAY_MEMBERS: dict[str, Builtin] = {
     )
 }
 
+_R = "regexp"
+
+
+def _rflag(name: str, flag: str, meaning: str) -> Builtin:
+    return _prop(
+        _R,
+        name,
+        "boolean",
+        f"Whether the `{flag}` flag is set: {meaning}.",
+        f"/a/{flag}.{name} // true",
+    )
+
+
+REGEXP_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _R,
+            "test",
+            ("text: string",),
+            "boolean",
+            "Whether the pattern matches somewhere in `text` (from `lastIndex` with the `g` or `y` flag, which it then moves past the match, or back to 0 when none).",
+            "/^\\S+@\\S+$/.test(email)",
+            kind="method",
+        ),
+        _fn(
+            _R,
+            "exec",
+            ("text: string",),
+            "array | null",
+            "The first match in `text` (from `lastIndex` with `g` or `y`, as for `test`): an array of the matched text and each group's capture (undefined for a group that took no part), with `index` (where the match starts), `input` (`text`) and `groups` (the named groups' captures, or undefined when the pattern names none); null when there is no match.",
+            '/(?<year>\\d{4})-(\\d\\d)/.exec("on 2024-05").groups.year // "2024"',
+            kind="method",
+        ),
+        _fn(
+            _R,
+            "toString",
+            (),
+            "string",
+            "`/source/flags`.",
+            '/a+/g.toString() // "/a+/g"',
+            kind="method",
+        ),
+        _prop(
+            _R,
+            "source",
+            "string",
+            "The pattern's text, as written between the slashes.",
+            '/a\\/b/.source // "a\\/b"',
+        ),
+        _prop(_R, "flags", "string", "The flags, in the order dgimsuvy.", '/a/gi.flags // "gi"'),
+        _prop(
+            _R,
+            "lastIndex",
+            "number",
+            "Where the next `exec`/`test` of a `g` or `y` pattern starts; writable.",
+            "re.lastIndex = 0",
+        ),
+        _rflag(
+            "global", "g", "find every match (`match`, `replace`) and continue from `lastIndex`"
+        ),
+        _rflag("ignoreCase", "i", "ignore case (ASCII letters)"),
+        _rflag("multiline", "m", "`^` and `$` also match at line breaks"),
+        _rflag("dotAll", "s", "`.` also matches line breaks"),
+        _rflag("unicode", "u", "strict syntax, `\\u{...}` escapes"),
+        _rflag("sticky", "y", "match only at `lastIndex`"),
+    )
+}
+
 GLOBALS: dict[str, StdObject | Builtin] = {
     o.name: o
     for o in (
@@ -896,6 +997,8 @@ def lookup_member(owner_name: str, member: str) -> Builtin | None:
         return STRING_MEMBERS.get(member)
     if owner_name == "array":
         return ARRAY_MEMBERS.get(member)
+    if owner_name == "regexp":
+        return REGEXP_MEMBERS.get(member)
     owner = GLOBALS.get(owner_name)
     if isinstance(owner, StdObject):
         return owner.members.get(member)
@@ -912,4 +1015,5 @@ def all_builtins() -> list[Builtin]:
             out.append(entry)
     out.extend(STRING_MEMBERS.values())
     out.extend(ARRAY_MEMBERS.values())
+    out.extend(REGEXP_MEMBERS.values())
     return out

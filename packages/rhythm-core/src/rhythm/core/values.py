@@ -107,6 +107,17 @@ class Handle:
 
 
 @dataclass(eq=False, slots=True)
+class RegExp:
+    """A regular expression object (`/a+/g`, `RegExp("a+", "g")`): its `source` (as `source`
+    reads in JavaScript), canonical `flags` and `lastIndex` (any value, as JavaScript allows).
+    The translated pattern is found through `rhythm.core.regex.translate`, which caches it."""
+
+    source: str
+    flags: str
+    last_index: Any = 0.0
+
+
+@dataclass(eq=False, slots=True)
 class Completion:
     """How a `finally` block was entered: "normal", "throw", "return" or "jump"."""
 
@@ -272,6 +283,8 @@ def to_primitive(v: Any) -> Any:
         return "() => { [code] }"
     if t is BuiltinFunction:
         return f"function {v.name.rsplit('.', 1)[-1]}() {{ [native code] }}"
+    if t is RegExp:
+        return f"/{v.source}/{v.flags}"
     return v
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.core import opcodes as op
+from rhythm.core import regexp_methods
 from rhythm.core.builtins import IMPLEMENTATIONS
 from rhythm.core.compiler import CompiledWorkflow
 from rhythm.core.effects import Effect
@@ -28,6 +29,7 @@ from rhythm.core.values import (
     Completion,
     Handle,
     JSThrow,
+    RegExp,
     Scope,
     StdObjectRef,
     array_index,
@@ -117,6 +119,9 @@ class VM:
         self.ready: list[Fiber] = []
         # Results of this resume, delivered one at a time by `drive`.
         self.arrived: list[tuple[Handle, dict[str, Any]]] = []
+        # Named properties of arrays, by id(array): only match results have them (`index`,
+        # `input`, `groups`); the array is kept beside them so its id stays its own.
+        self.array_props: dict[int, tuple[list[Any], dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ stepping
 
@@ -958,7 +963,8 @@ class VM:
                 return obj[i] if i < len(obj) else UNDEFINED
             if "array." + key in self.impl:
                 return BuiltinFunction("array." + key, obj)
-            return UNDEFINED
+            props = self.array_props.get(id(obj))
+            return UNDEFINED if props is None else props[1].get(key, UNDEFINED)
         if t is str:
             if key == "length":
                 return float(len(obj))
@@ -972,6 +978,8 @@ class VM:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
+        if t is RegExp:
+            return regexp_methods.get_prop(self, obj, key)
         if t is StdObjectRef:
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
@@ -1013,6 +1021,8 @@ class VM:
                     obj.extend([UNDEFINED] * (int(n) - len(obj)))
             else:
                 raise js_error("TypeError", f"Cannot set property '{key}' of an array")
+        elif t is RegExp:
+            regexp_methods.set_prop(obj, key, v)
         elif obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot set properties of {to_string(obj)} (setting '{key}')"
@@ -1046,7 +1056,12 @@ class VM:
             return k in obj
         if t is list:
             i = array_index(k)
-            return (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl
+            if (i is not None and i < len(obj)) or k == "length" or f"array.{k}" in self.impl:
+                return True
+            props = self.array_props.get(id(obj))
+            return props is not None and k in props[1]
+        if t is RegExp:
+            return k == "lastIndex" or f"regexp.{k}" in self.impl
         if t is StdObjectRef:
             return lookup_member(obj.name, k) is not None
         raise js_error(

@@ -10,6 +10,7 @@ from rhythm.core.lexer import KEYWORDS as LEXER_KEYWORDS
 from rhythm.core.stdlib import (
     ARRAY_MEMBERS,
     GLOBALS,
+    REGEXP_MEMBERS,
     STRING_MEMBERS,
     Builtin,
     StdObject,
@@ -19,7 +20,7 @@ from rhythm.lsp.ast_search import in_string_or_comment
 from rhythm.lsp.cursor import CursorContext, cursor_context
 from rhythm.lsp.document import Document
 from rhythm.lsp.index import WorkspaceIndex
-from rhythm.lsp.receivers import ARRAY, STRING, receiver_type
+from rhythm.lsp.receivers import ARRAY, REGEXP, STRING, receiver_type
 from rhythm.lsp.scopes import text_resolver, visible_bindings
 from rhythm.lsp.stdlib_docs import builtin_markdown, object_markdown
 
@@ -133,6 +134,8 @@ def _member_items(
         return [_builtin_item(b, replace) for b in STRING_MEMBERS.values()]
     if kind == ARRAY:
         return [_builtin_item(b, replace) for b in ARRAY_MEMBERS.values()]
+    if kind == REGEXP:
+        return [_builtin_item(b, replace) for b in REGEXP_MEMBERS.values()]
     entry = lookup_global(kind) if kind else None
     if isinstance(entry, StdObject):
         items = [_builtin_item(b, replace) for b in entry.members.values()]

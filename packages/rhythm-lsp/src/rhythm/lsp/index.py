@@ -217,6 +217,17 @@ class WorkspaceIndex:
         for path in iter_workspace_files(root):
             self.update_file(path)
 
+    def remove_root(self, root: Path) -> None:
+        """Stop indexing `root` (a workspace folder the editor closed): its files are forgotten,
+        except those that also lie under another root (nested workspace folders)."""
+        root = root.absolute()
+        if root not in self.roots:
+            return
+        self.roots.remove(root)
+        for path in list(self._files):
+            if path.is_relative_to(root) and not any(path.is_relative_to(r) for r in self.roots):
+                del self._files[path]
+
     def update_file(self, path: Path, text: str | None = None) -> None:
         """(Re)read one file, from `text` when given (an open editor buffer) else from disk."""
         path = path.absolute()

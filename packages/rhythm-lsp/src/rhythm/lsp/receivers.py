@@ -1,4 +1,5 @@
-"""What a value before a `.` obviously is: a stdlib object (`Task`), a string or an array.
+"""What a value before a `.` obviously is: a stdlib object (`Task`), a string, an array or a
+regular expression.
 Only the obvious cases: literals, variables initialised with one, and calls to stdlib builtins
 whose table entry says they return a string or an array."""
 
@@ -12,6 +13,7 @@ from rhythm.lsp.cursor import callee_before
 
 STRING = "string"
 ARRAY = "array"
+REGEXP = "regexp"
 
 # The type of the name `name` as seen from `offset`: a variable's obvious type, else the stdlib
 # object it names when no variable shadows it, else None.
@@ -25,6 +27,8 @@ def _returns(builtin: Builtin | None) -> str | None:
         return STRING
     if builtin.returns == "array" or builtin.returns.endswith("[]"):
         return ARRAY
+    if builtin.returns == "RegExp":
+        return REGEXP
     return None
 
 
@@ -34,6 +38,8 @@ def expression_type(expr: ast.Node | None, resolve: ResolveName) -> str | None:
         return STRING
     if isinstance(expr, ast.ArrayLit):
         return ARRAY
+    if isinstance(expr, ast.RegExpLit):
+        return REGEXP
     if isinstance(expr, ast.Binary) and expr.op == "+":
         left = expression_type(expr.left, resolve)
         right = expression_type(expr.right, resolve)

@@ -2,22 +2,39 @@
 plain module (completion, hover, navigation, ...) for the answer and converts it back. Every handler
 is guarded: an exception is logged and answered with an empty result, never a dead server.
 
-Analyses: after an edit the document is re-analysed once the typing pauses (`debounce`), by
-rhythm.core.incremental on the event loop when the edit allows it (a few milliseconds), else from
-scratch in a worker thread, abandoned when a newer edit arrives. Completion, hover, signature
-help, document symbols and semantic tokens never wait for it: they answer from the newest ready
-analysis, seen through the edits made since (`DocumentStore.view`)."""
+Diagnostics after an edit (`TypingDebounce`, rhythm.lsp.debounce): an edit that follows a pause is
+checked after a short wait (`diagnosticsFirstDelay`, 15 ms), just long enough for a second
+keystroke to arrive; an edit that comes less than `diagnosticsDelay` (50 ms) after the previous one
+is part of a typing burst, checked once, that long after the burst's last edit. A check that a
+newer edit supersedes is abandoned and never published: each check carries the document's
+generation (bumped by every change) and stops when it no longer matches. The client's messages
+are read on the event loop (rhythm.lsp.stdio), so edits that arrived together are all seen before
+a timer set by the first of them can fire.
+
+Analyses: the document is re-analysed by rhythm.core.incremental on the event loop when the edit
+allows it (a few milliseconds), else from scratch in a worker thread, abandoned when a newer edit
+arrives. Completion, hover, signature help, document symbols and semantic tokens never wait for
+it: they answer from the newest ready analysis, seen through the edits made since
+(`DocumentStore.view`).
+
+Files changed on disk: reported by the client when it offers `workspace/didChangeWatchedFiles`,
+else noticed by listing the workspace folders every `watchInterval` seconds (rhythm.lsp.watcher),
+the folders the client adds or removes later included."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+import threading
+import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
@@ -25,6 +42,7 @@ from pygls.workspace import TextDocument
 from rhythm.core.incremental import Abandoned
 from rhythm.lsp.code_actions import quick_fixes
 from rhythm.lsp.completion import completions
+from rhythm.lsp.debounce import FIRST_SECONDS, QUIET_SECONDS, TypingDebounce
 from rhythm.lsp.diagnostics import to_lsp
 from rhythm.lsp.document import Document, DocumentStore, analyse
 from rhythm.lsp.folding import folding_ranges
@@ -41,16 +59,13 @@ from rhythm.lsp.navigation import (
 from rhythm.lsp.outline import document_symbols
 from rhythm.lsp.safety import Refused, Unavailable, guarded, quiet_refusals, report_error
 from rhythm.lsp.signature import signature_help
+from rhythm.lsp.stdio import stdin_reader
 from rhythm.lsp.textsync import LspWorkspace, encoding_name
 from rhythm.lsp.tokens import TOKEN_MODIFIERS, TOKEN_TYPES, semantic_tokens
-from rhythm.lsp.watcher import WATCH_SECONDS, changes, snapshot
+from rhythm.lsp.watcher import WATCH_SECONDS, Snapshot, changes, snapshot
 from rhythm.lsp.workspace_checks import workspace_diagnostics
 
 log = logging.getLogger("rhythm.lsp")
-
-# Quiet time after an edit before diagnostics are computed: a burst of keystrokes is checked
-# once. bench/bench_lsp.py measures what it costs (bench/RESULTS.md).
-DEBOUNCE_SECONDS = 0.05
 
 
 def _version() -> str:
@@ -80,12 +95,13 @@ class RhythmLanguageServer(LanguageServer):
         )
         self.index = WorkspaceIndex()
         self.documents = DocumentStore()
-        self.debounce = DEBOUNCE_SECONDS
+        self.debounce = TypingDebounce()
         self.watch_seconds = WATCH_SECONDS
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._generation: dict[str, int] = {}  # bumped by every change: stale work stops
         self._tasks: set[asyncio.Future[None]] = set()
         self._watching: asyncio.Task[None] | None = None
+        self._listed: dict[Path, Snapshot] = {}  # each watched root's files, as last listed
 
     # ------------------------------------------------------------ documents
 
@@ -137,16 +153,22 @@ class RhythmLanguageServer(LanguageServer):
         self._pending.pop(uri, None)
         if not _is_flow(uri) or self.open_document(uri) is None:
             return
-        task = asyncio.ensure_future(self.refresh(uri))
+        task = asyncio.ensure_future(self.refresh(uri, self._generation.get(uri, 0)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def refresh(self, uri: str) -> None:
-        """Bring `uri`'s analysis up to date, then publish its diagnostics. An edit that can be
-        re-read incrementally is, here on the event loop; otherwise the text is analysed in a
-        worker thread, and that work is dropped when a newer edit arrives meanwhile."""
+    def superseded(self, uri: str, generation: int) -> bool:
+        """Whether `uri` changed (or closed) since `generation`."""
+        return self._generation.get(uri, 0) != generation
+
+    async def refresh(self, uri: str, generation: int) -> None:
+        """Bring `uri`'s analysis up to date, then publish its diagnostics, unless the text
+        changes after `generation`: then the check is abandoned and nothing is published (the
+        change scheduled its own). An edit that can be re-read incrementally is, here on the
+        event loop; otherwise the text is analysed in a worker thread, and that work stops when
+        a newer edit arrives meanwhile."""
         text_document = self.open_document(uri)
-        if text_document is None:
+        if text_document is None or self.superseded(uri, generation):
             return
         text = text_document.source
         version = text_document.version
@@ -162,10 +184,9 @@ class RhythmLanguageServer(LanguageServer):
                 else:
                     document = analyse(uri, text, encoding, ready, fallback=False)
             if document is None:
-                generation = self._generation.get(uri, 0)
 
                 def superseded() -> bool:
-                    return self._generation.get(uri, 0) != generation
+                    return self.superseded(uri, generation)
 
                 try:
                     document = await asyncio.to_thread(
@@ -184,9 +205,14 @@ class RhythmLanguageServer(LanguageServer):
         except Exception as error:
             report_error(self, f"analysis of {uri}", error)
             return
-        current = self.open_document(uri)
-        if current is None or current.source != text:
-            return  # edited meanwhile: that edit scheduled its own check
+        # Edits the client sent while this analysis ran may be waiting to be read: read them
+        # (two turns of the event loop: one receives the bytes, one handles the messages), so a
+        # check that an edit already supersedes is not published.
+        for _ in range(2):
+            await asyncio.sleep(0)
+        if self.superseded(uri, generation) or self.open_document(uri) is None:
+            log.debug("check of %s version %s abandoned for a newer edit", uri, version)
+            return
         self.send_diagnostics(uri, document, version)
 
     def send_diagnostics(self, uri: str, document: Document, version: int | None) -> None:
@@ -216,12 +242,19 @@ class RhythmLanguageServer(LanguageServer):
             pending.cancel()
 
     def schedule_diagnostics(self, uri: str, delay: float | None = None) -> None:
-        """Publish diagnostics after `delay` seconds of quiet (each new change restarts it)."""
+        """Publish diagnostics after `delay` seconds (by default the quiet period that ends a
+        burst of typing), replacing a check already scheduled."""
         self.cancel_pending(uri)
         loop = asyncio.get_running_loop()
         self._pending[uri] = loop.call_later(
-            self.debounce if delay is None else delay, self.publish_diagnostics, uri
+            self.debounce.quiet if delay is None else delay, self.publish_diagnostics, uri
         )
+
+    def edited(self, uri: str) -> None:
+        """The client changed `uri`'s text: stale work stops, and a check is scheduled after a
+        short wait after a pause, or at the end of the typing burst (rhythm.lsp.debounce)."""
+        self.changed(uri)
+        self.schedule_diagnostics(uri, self.debounce.delay(uri, time.monotonic()))
 
     def refresh_all_diagnostics(self) -> None:
         """The workspace changed: re-check every open .flow document."""
@@ -245,7 +278,14 @@ class RhythmLanguageServer(LanguageServer):
 
     def start_watching(self) -> None:
         """List the workspace's files every `watch_seconds`: the client watches nothing."""
+        for root in self.index.roots:
+            if root not in self._listed:
+                self.list_root(root)
         self._watching = asyncio.ensure_future(self._watch())
+
+    def list_root(self, root: Path) -> None:
+        """Record what `root` holds now: a change made after this is noticed by the next pass."""
+        self._listed[root.absolute()] = snapshot([root])
 
     def stop_watching(self) -> None:
         if self._watching is not None:
@@ -253,17 +293,23 @@ class RhythmLanguageServer(LanguageServer):
             self._watching = None
 
     async def _watch(self) -> None:
-        roots = list(self.index.roots)
-        before = await asyncio.to_thread(snapshot, roots)
+        """Each pass lists the index's roots as they are now, those the client added since
+        start-up included (`change_folders` lists a root before indexing it)."""
         while True:
             await asyncio.sleep(self.watch_seconds)
-            try:
-                after = await asyncio.to_thread(snapshot, roots)
-            except Exception as error:  # an unreadable folder must not end the watching
-                log.warning("could not list the workspace: %s", error)
-                continue
-            found = changes(before, after)
-            before = after
+            found = []
+            for root in list(self.index.roots):
+                try:
+                    after = await asyncio.to_thread(snapshot, [root])
+                except Exception as error:  # an unreadable folder must not end the watching
+                    log.warning("could not list the workspace folder %s: %s", root, error)
+                    continue
+                if root not in self.index.roots:
+                    continue  # removed while it was being listed
+                before = self._listed.get(root)
+                if before is not None:
+                    found += changes(before, after)
+                self._listed[root] = after
             if found:
                 log.info("files changed on disk: %s", ", ".join(str(c.path) for c in found))
                 self.apply_file_changes(
@@ -280,6 +326,48 @@ class RhythmLanguageServer(LanguageServer):
             roots.append(Path(self.workspace.root_path))
         return roots
 
+    def change_folders(self, added: list[Path], removed: list[Path]) -> None:
+        """The client added or removed workspace folders: index (and, when the server watches
+        files itself, watch) the added ones, forget the removed ones, re-check open documents."""
+        for root in removed:
+            self.index.remove_root(root)
+            self._listed.pop(root.absolute(), None)
+        for root in added:
+            if self._watching is not None and root.absolute() not in self.index.roots:
+                self.list_root(root)  # first: a change made while indexing is noticed too
+            self.index.add_root(root)
+        if removed:
+            for uri in self.open_uris():  # an open buffer stays known while it is open
+                self.index_open_document(uri)
+        log.info("workspace folders now: %s", ", ".join(str(r) for r in self.index.roots))
+        self.refresh_all_diagnostics()
+
+    # ------------------------------------------------------------ transport
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve LSP on stdin/stdout, reading stdin on the event loop (rhythm.lsp.stdio)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_io(stdin or sys.stdin.buffer))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost: shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    async def _serve_io(self, stdin: BinaryIO) -> None:
+        assert self._stop_event is not None
+        reader = await stdin_reader(stdin, StdinAsyncReader(stdin, self.thread_pool))
+        await run_async(
+            stop_event=self._stop_event,
+            reader=reader,
+            protocol=self.protocol,
+            logger=log,
+            error_handler=self.report_server_error,
+        )
+
 
 server = RhythmLanguageServer()
 
@@ -290,19 +378,20 @@ server = RhythmLanguageServer()
 @server.feature(types.INITIALIZE)
 @guarded()
 def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None:
-    """Read initializationOptions: `diagnosticsDelay` (seconds of quiet before re-checking)."""
+    """Read initializationOptions (docs/editor.md): `diagnosticsDelay` (the quiet period that
+    ends a burst of typing), `diagnosticsFirstDelay` (the wait after an edit that follows a
+    pause), `incremental`, `watchInterval`."""
     if not isinstance(ls.workspace, LspWorkspace):
         # pygls has just made the workspace; no document is open yet. Its documents must apply
         # edits by LSP's line breaks (see textsync), which is all the subclass changes.
         ls.workspace.__class__ = LspWorkspace
     quiet_refusals()
     options = params.initialization_options
-    if isinstance(options, dict) and "diagnosticsDelay" in options:
-        delay = options["diagnosticsDelay"]
-        if isinstance(delay, int | float) and not isinstance(delay, bool) and 0 <= delay <= 10:
-            ls.debounce = float(delay)
-        else:
-            log.warning("ignoring diagnosticsDelay=%r: expected seconds between 0 and 10", delay)
+    if isinstance(options, dict):
+        quiet = _seconds(options, "diagnosticsDelay", QUIET_SECONDS)
+        first = _seconds(options, "diagnosticsFirstDelay", FIRST_SECONDS)
+        # A first delay longer than the quiet period would make a pause slower than typing.
+        ls.debounce = TypingDebounce(quiet=quiet, first=min(first, quiet))
     if isinstance(options, dict) and options.get("incremental") is False:
         log.info("incremental analysis is off: every edit is analysed from scratch")
         ls.documents.incremental = False
@@ -314,15 +403,30 @@ def initialize(ls: RhythmLanguageServer, params: types.InitializeParams) -> None
             log.warning("ignoring watchInterval=%r: expected seconds between 0.05 and 600", every)
 
 
+def _seconds(options: dict[str, object], name: str, default: float) -> float:
+    """The option `name` in seconds (0 to 10), else `default` with a warning in the log."""
+    if name not in options:
+        return default
+    value = options[name]
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 10:
+        return float(value)
+    log.warning("ignoring %s=%r: expected seconds between 0 and 10", name, value)
+    return default
+
+
 @server.feature(types.INITIALIZED)
 @guarded()
 def initialized(ls: RhythmLanguageServer, params: types.InitializedParams) -> None:
-    for root in ls.workspace_roots():
-        ls.index.add_root(root)
-    log.info("indexed %d files", len(ls.index.files()))
+    roots = ls.workspace_roots()
     watch = ls.client_capabilities.workspace
     dynamic = watch and watch.did_change_watched_files
-    if not (dynamic and dynamic.dynamic_registration):
+    watch_myself = not (dynamic and dynamic.dynamic_registration)
+    for root in roots:
+        if watch_myself:
+            ls.list_root(root)  # before indexing: a change made while indexing is noticed too
+        ls.index.add_root(root)
+    log.info("indexed %d files", len(ls.index.files()))
+    if watch_myself:
         # The client will not tell us about files changed on disk (Neovim on Linux, 0.7):
         # notice them ourselves, so a task added to tasks.py is known without a restart.
         log.info(
@@ -372,8 +476,7 @@ def did_open(ls: RhythmLanguageServer, params: types.DidOpenTextDocumentParams) 
 def did_change(ls: RhythmLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     if _is_flow(uri):
-        ls.changed(uri)
-        ls.schedule_diagnostics(uri)  # debounced; also refreshes the document's index entry
+        ls.edited(uri)  # debounced; the check also refreshes the document's index entry
     else:
         ls.index_open_document(uri)
         ls.refresh_all_diagnostics()
@@ -392,6 +495,7 @@ def did_close(ls: RhythmLanguageServer, params: types.DidCloseTextDocumentParams
     uri = params.text_document.uri
     ls.changed(uri)
     ls.cancel_pending(uri)
+    ls.debounce.forget(uri)
     ls.documents.forget(uri)
     path = _path(uri)
     if path is not None:
@@ -417,11 +521,10 @@ def did_change_watched_files(
 def did_change_workspace_folders(
     ls: RhythmLanguageServer, params: types.DidChangeWorkspaceFoldersParams
 ) -> None:
-    for folder in params.event.added:
-        path = _path(folder.uri)
-        if path is not None:
-            ls.index.add_root(path)
-    ls.refresh_all_diagnostics()
+    def paths(folders: list[types.WorkspaceFolder]) -> list[Path]:
+        return [p for p in (_path(f.uri) for f in folders) if p is not None]
+
+    ls.change_folders(paths(params.event.added), paths(params.event.removed))
 
 
 # ---------------------------------------------------------------- language features

@@ -21,6 +21,7 @@ TOKEN_TYPES = [
     "string",
     "number",
     "comment",
+    "regexp",
 ]
 TOKEN_MODIFIERS = ["declaration", "readonly", "defaultLibrary"]
 
@@ -96,6 +97,8 @@ def semantic_tokens(document: Document) -> list[int]:
             kind = "string"
         elif tok.type == "NUMBER":
             kind = "number"
+        elif tok.type == "REGEX":
+            kind = "regexp"
         elif tok.type == "NAME":
             kind, mods = _name_token(real, i, bindings)
         if kind is not None:

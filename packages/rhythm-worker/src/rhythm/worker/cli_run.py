@@ -156,7 +156,12 @@ async def _follow(
     deadline = None if timeout is None else loop.time() + timeout
     while True:
         found = await client.executions.inspect(execution_id)
-        for line in reporter.update(found):
+        nested = [
+            await client.executions.inspect(child.id)
+            for child in found.children
+            if child.type == "workflow" and child.status == "suspended"
+        ]
+        for line in reporter.update(found, nested):
             err.print(line)
         if found.execution.finished:
             return found.execution

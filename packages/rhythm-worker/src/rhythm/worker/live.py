@@ -3,10 +3,12 @@
 `StepReporter.update(inspection)` compares the latest view of the workflow (its descendants and,
 when it is suspended, where it waits) with the one before and returns the new events as rich
 Text lines: a task or child workflow started, finished (with its duration) or failed (and whether
-it will be retried), and the workflow waiting on a timer or a signal."""
+it will be retried), and the workflow or one of its child workflows waiting on a timer or a signal
+(a child's line names its id, which is where a signal for it goes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -27,9 +29,11 @@ class StepReporter:
 
     def __init__(self) -> None:
         self._seen: dict[str, _Seen] = {}
-        self._wait: tuple[object, ...] | None = None
+        self._waits: dict[str, tuple[object, ...]] = {}
 
-    def update(self, found: Inspection) -> list[Text]:
+    def update(self, found: Inspection, nested: Sequence[Inspection] = ()) -> list[Text]:
+        """The new lines since the last call. `nested`: inspections of the root's suspended child
+        workflows, so that a child waiting on a timer or a signal is shown as well."""
         root = found.execution
         depth = _depths(root, found.children)
         known = set(depth)
@@ -38,7 +42,12 @@ class StepReporter:
             parent = child.parent_id if child.parent_id in known else root.id
             under.setdefault(parent or root.id, []).append(child)
         lines = self._tree(root.id, under, depth)
-        lines.extend(self._waiting(found))
+        lines.extend(self._waiting(found, 0))
+        waiting = {root.id} | {child.execution.id for child in nested}
+        for gone in set(self._waits) - waiting:  # resumed since: its next wait is news again
+            del self._waits[gone]
+        for child in nested:
+            lines.extend(self._waiting(child, depth.get(child.execution.id, 1)))
         return lines
 
     def _tree(
@@ -87,20 +96,24 @@ class StepReporter:
                 lines.append(_line(depth, "cancelled", ex, "cancelled"))
         return opening, lines
 
-    def _waiting(self, found: Inspection) -> list[Text]:
+    def _waiting(self, found: Inspection, depth: int) -> list[Text]:
+        ex = found.execution
         wait = found.wait
-        if found.execution.status != "suspended" or wait is None:
-            self._wait = None
+        if ex.status != "suspended" or wait is None:
+            self._waits.pop(ex.id, None)
             return []
         key = (wait.line, wait.column, tuple(_describe(w) for w in wait.waits_on))
-        if key == self._wait:
+        if self._waits.get(ex.id) == key:
             return []
-        self._wait = key
+        self._waits[ex.id] = key
         on = [w for w in wait.waits_on if w.get("kind") in ("timer", "signal")]
         if not on:
             return []  # waiting on tasks or children only: their lines say it all
-        text = Text("  ")
+        text = Text("  " * (depth + 1))
         text.append(f"{STATUS_MARK['suspended']} ", style=STATUS_STYLE["suspended"])
+        if depth:
+            text.append("workflow ", style="dim")
+            text.append(f"{ex.name} {ex.id} ", style="bold")
         text.append("waiting on " + ", ".join(_describe(w) for w in on), style="bold")
         text.append(f"  (line {wait.line})", style="dim")
         return [text]

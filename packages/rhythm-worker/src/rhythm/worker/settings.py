@@ -19,6 +19,9 @@ class WorkerSettings:
     # A statement with no answer after this long counts as an outage (a silent network): its
     # connection is cut and the statement retried on a fresh one.
     statement_timeout: float = 30.0
+    # A workflow this worker cannot resume (a snapshot of another rhythm-core) is handed back
+    # and left out of this worker's claims for this long, for a worker that can resume it.
+    hand_back_seconds: float = 60.0
     # Eager dispatch and resume: a step's commit creates the tasks this worker can run at once
     # already claimed by it, and storing a task's result claims the parent workflow it wakes,
     # each in the same transaction, when the worker has a free slot (docs/workflows.md).
@@ -31,6 +34,7 @@ class WorkerSettings:
             "retry_backoff",
             "retry_backoff_max",
             "statement_timeout",
+            "hand_back_seconds",
         ):
             value = getattr(self, field)
             if not value > 0:

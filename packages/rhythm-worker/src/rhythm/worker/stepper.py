@@ -14,6 +14,12 @@ definition cannot be deleted while it runs). Limits (the VM's instruction budget
 fail only the workflow that hit them. Failpoints: step-after-claim, step-after-vm,
 step-before-commit, step-after-commit, eager-task-claimed.
 
+Rolling upgrades: a workflow this worker cannot resume because another rhythm-core wrote its
+snapshot (`IncompatibleSnapshot`: another snapshot format, or a program compiled differently) or
+cannot compile its stored source is not failed: it is handed back to the ready queue (attempt
+not counted, a note in its `error` saying why) for a worker that can, and this worker leaves it
+out of its claims for `hand_back_seconds`. A snapshot that is damaged fails the workflow.
+
 Eager dispatch: the tasks a step starts that this worker can run (no delay, its queue and task
 name, a free slot, this step's own slot included) are created already claimed by it, in the
 step's commit, and returned to the engine as `Started`, which runs them at once: no ready row,
@@ -39,6 +45,7 @@ from rhythm.core import vm
 from rhythm.core.compiler import CompiledWorkflow, FlowCompileError, compile_source
 from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
+from rhythm.core.snapshot import check_state
 from rhythm.worker.failpoints import failpoint
 from rhythm.worker.outcomes import Claimed, Outcome, Started
 from rhythm.worker.store import DATABASE_ERRORS, StepCommit, WorkerStore, is_outage
@@ -66,6 +73,15 @@ class StepFailure(Exception):
 
     def error(self) -> dict[str, Any]:
         return {"type": self.type, "message": self.message}
+
+
+class HandBack(Exception):
+    """This worker's rhythm-core cannot resume the workflow, another one may: hand it back."""
+
+    def __init__(self, type_: str, message: str) -> None:
+        super().__init__(message)
+        self.type = type_
+        self.message = message
 
 
 class Stepper:
@@ -99,6 +115,9 @@ class Stepper:
         now = time.time()
         future = self.engine.threads.submit(lambda _: self.step(item, row, now), None)
         commit = await asyncio.shield(future)
+        if isinstance(commit, HandBack):
+            await self._hand_back(item, commit)
+            return None
         failpoint("step-after-vm")
         failpoint("step-before-commit")
         # Eager dispatch: slots for the tasks this step starts and this worker can run: this
@@ -162,6 +181,31 @@ class Stepper:
             eager.append(take)
         return replace(commit, tasks={**tasks, "eager": eager}), sum(eager)
 
+    async def _hand_back(self, item: Claimed, back: HandBack) -> None:
+        """Release the workflow for a worker that can resume it; skip it here for a while."""
+        engine = self.engine
+        store = engine.store
+        assert store is not None
+        seconds = engine.settings.hand_back_seconds
+        message = (
+            f"worker {engine.worker_id} cannot resume this workflow and handed it back for a "
+            f"worker that can (it skips it for {seconds:g} s): {back.message}"
+        )
+        note = json.dumps({"type": back.type, "message": message}, ensure_ascii=False)
+        engine.skip(item.id)
+        try:
+            ours = await self._retrying(item, lambda: store.hand_back(item.id, item.attempt, note))
+        except DATABASE_ERRORS as exc:
+            log.error("workflow %s (%s): could not hand it back (%s); its lease will lapse",
+                      item.name, item.id, exc)  # fmt: skip
+            return
+        if ours:
+            log.warning("workflow %s (%s) handed back: %s: %s; skipped here for %g s",
+                        item.name, item.id, back.type, back.message, seconds)  # fmt: skip
+        else:
+            log.info("workflow %s (%s): hand-back fenced out (lease lost or cancelled)",
+                     item.name, item.id)  # fmt: skip
+
     async def _retrying(self, item: Claimed, work: Any) -> Any:
         """`work()` again while the database is unreachable (the lease lapses if it stays away;
         then the engine cancels this step and whoever claims it next runs it again)."""
@@ -179,10 +223,13 @@ class Stepper:
 
     # ------------------------------------------------------------ the step (in a thread)
 
-    def step(self, item: Claimed, row: dict[str, Any], now: float) -> StepCommit:
-        """Run the VM for one step and turn its result into a StepCommit. Never raises."""
+    def step(self, item: Claimed, row: dict[str, Any], now: float) -> StepCommit | HandBack:
+        """Run the VM for one step and turn its result into a StepCommit (or a HandBack when
+        this worker cannot resume it). Never raises."""
         try:
             return self._step(item, row, now)
+        except HandBack as back:
+            return back
         except StepFailure as failure:
             return self._failed(item, row, failure)
         except Exception as exc:  # a bug of ours: fail this workflow, not the worker
@@ -204,6 +251,9 @@ class Stepper:
         if row["state"] is None:
             step = vm.start(workflow, row["inputs"], context, **limits)
         else:
+            problem = check_state(workflow, row["state"])
+            if problem is not None and problem[0] == "IncompatibleSnapshot":
+                raise HandBack(*problem)
             step = vm.resume(workflow, row["state"], results, context, **limits)
         commit = StepCommit(
             id=item.id,
@@ -252,7 +302,10 @@ class Stepper:
         try:
             compiled = compile_source(row["source"], f"{row['name']}.flow")
         except FlowCompileError as exc:
-            raise StepFailure("CompileError", str(exc)) from None
+            # It compiled where it was registered: that rhythm-core can run it, this one cannot.
+            raise HandBack(
+                "CompileError", f"this worker's rhythm-core cannot compile the stored source: {exc}"
+            ) from None
         self._compiled[key] = compiled
         if len(self._compiled) > COMPILED_CACHE:
             self._compiled.popitem(last=False)

@@ -78,6 +78,7 @@ class EagerClaim:
     queues: Sequence[str]
     limit: int
     lease_seconds: float
+    skip: Sequence[str] = ()  # workflows this worker handed back a moment ago
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,17 @@ class WorkerStore:
             raise
 
     async def claim(
-        self, queues: Sequence[str], limit: int, lease_seconds: float
+        self, queues: Sequence[str], limit: int, lease_seconds: float, skip: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
-        """Up to `limit` ready executions of `queues`, now running and leased to this worker.
-        Rows carry `inputs` as JSON text: decoding is the caller's, one row at a time."""
+        """Up to `limit` ready executions of `queues`, now running and leased to this worker;
+        never the ids in `skip`. Rows carry `inputs` as JSON text: decoding is the caller's,
+        one row at a time."""
         params = {
             "queues": list(queues),
             "limit": limit,
             "worker_id": self.worker_id,
             "lease_seconds": lease_seconds,
+            "skip": [uuid.UUID(i) for i in skip],
         }
         async with self.connection() as conn:
             return await (await conn.execute(query("claim"), params)).fetchall()
@@ -179,6 +182,7 @@ class WorkerStore:
             "limit": eager.limit,
             "worker_id": self.worker_id,
             "lease_seconds": eager.lease_seconds,
+            "skip": [uuid.UUID(i) for i in eager.skip],
         }
         async with self.connection() as conn:
             async with conn.pipeline(), conn.transaction():
@@ -199,6 +203,14 @@ class WorkerStore:
         async with self.connection() as conn:
             rows = await (await conn.execute(query("release"), params)).fetchall()
         return {str(r["execution_id"]) for r in rows}
+
+    async def hand_back(self, execution_id: str, attempt: int, note: str) -> bool:
+        """Hand a workflow this worker cannot resume back to the ready queue, attempt not
+        counted, with `note` (JSON text) as its error; False when fenced out."""
+        params = {"id": uuid.UUID(execution_id), "attempt": attempt, "note": note}
+        async with self.connection() as conn:
+            rows = await (await conn.execute(query("hand_back"), params)).fetchall()
+        return bool(rows)
 
     async def renew(
         self, held: Sequence[tuple[str, int]], lease_seconds: float

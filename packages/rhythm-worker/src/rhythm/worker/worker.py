@@ -25,6 +25,7 @@ import os
 import secrets
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -176,6 +177,7 @@ class Worker:
         self._stopping = False
         self._notified = True
         self._schedule_changed = True
+        self._skipped: dict[str, float] = {}  # handed-back execution id -> monotonic deadline
 
     @property
     def overdue(self) -> int:
@@ -376,9 +378,22 @@ class Worker:
                 backlog = True  # polling fallback
             self._wakeup.clear()
 
+    def skip(self, execution_id: str) -> None:
+        """Leave `execution_id` out of this worker's claims for `hand_back_seconds` (a workflow
+        the stepper handed back because this worker cannot resume it)."""
+        self._skipped[execution_id] = time.monotonic() + self.settings.hand_back_seconds
+
+    def _skipping(self) -> list[str]:
+        now = time.monotonic()
+        for execution_id in [i for i, until in self._skipped.items() if until <= now]:
+            del self._skipped[execution_id]
+        return list(self._skipped)
+
     async def _claim(self, store: WorkerStore, limit: int) -> list[dict[str, Any]]:
         try:
-            return await store.claim(self.queues, limit, self.settings.lease_seconds)
+            return await store.claim(
+                self.queues, limit, self.settings.lease_seconds, self._skipping()
+            )
         except DATABASE_ERRORS as exc:
             log.warning("claim failed, retrying in %gs: %s", self.settings.poll_interval, exc)
             await asyncio.sleep(self.settings.poll_interval)
@@ -575,7 +590,9 @@ class Worker:
         async def run(rows: list[Any]) -> set[str]:
             claim = None
             if slots.left > 0 and self.eager_now():
-                claim = EagerClaim(self.queues, slots.left, self.settings.lease_seconds)
+                claim = EagerClaim(
+                    self.queues, slots.left, self.settings.lease_seconds, self._skipping()
+                )
             stored, woken = await write(rows, claim)
             if woken:
                 failpoint("eager-step-claimed")

@@ -96,7 +96,7 @@ SELECT id, type, name, queue, priority, status,
        CASE WHEN status = 'completed' THEN coalesce(ordered_result, output::json)
             ELSE output::json END AS output,
        error, attempt, parent_id, idempotency_key, version_hash, created_at, started_at,
-       completed_at
+       completed_at, restarted_from, restarted_from_step
 FROM rhythm.executions
 WHERE id = %(id)s;
 
@@ -163,7 +163,8 @@ WITH picked AS (
     CROSS JOIN LATERAL (
         SELECT r.execution_id, r.priority, r.seq
         FROM rhythm.ready AS r
-        WHERE r.queue = q.name
+        -- `skip`: workflows this worker handed back a moment ago (it cannot resume them).
+        WHERE r.queue = q.name AND r.execution_id <> ALL (%(skip)s::uuid[])
         ORDER BY r.priority DESC, r.seq
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
@@ -223,6 +224,7 @@ WITH parents AS (
     FROM rhythm.ready AS r
     WHERE r.execution_id = ANY (ARRAY(SELECT id FROM parents))
       AND r.queue = ANY (%(queues)s::text[])
+      AND r.execution_id <> ALL (%(skip)s::uuid[])  -- handed back by this worker a moment ago
     ORDER BY r.priority DESC, r.seq
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -393,6 +395,31 @@ WITH r AS (
     USING r
     WHERE l.execution_id = ANY (ARRAY(SELECT id FROM back))
       AND l.execution_id = r.id AND l.attempt = r.attempt
+)
+INSERT INTO rhythm.ready (execution_id, queue, priority)
+SELECT id, queue, priority FROM back
+RETURNING execution_id;
+
+-- name: hand_back
+-- (stepper) A workflow this worker cannot resume (a snapshot of another rhythm-core, a source it
+-- cannot compile) goes back to the ready queue for a worker that can: attempt not counted, its
+-- inbox and snapshot untouched, `note` (JSON text) stored as `error` so `rhythm inspect` shows
+-- why it waits; the next committed step clears it (finish_step). Pass: id, attempt, note.
+-- Lock order: the execution, then its lease, then the new ready row.
+WITH locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status = 'running'
+    FOR UPDATE OF e
+), back AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'pending', attempt = e.attempt - 1, error = %(note)s::text::jsonb
+    FROM locked
+    WHERE e.id = locked.id AND e.attempt = %(attempt)s AND e.status = 'running'
+    RETURNING e.id, e.queue, e.priority
+), unleased AS (
+    DELETE FROM rhythm.leases AS l
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM back)) AND l.attempt = %(attempt)s
 )
 INSERT INTO rhythm.ready (execution_id, queue, priority)
 SELECT id, queue, priority FROM back
@@ -593,6 +620,21 @@ SELECT worker_id, execution_id, attempt, name, timeout_seconds, timed_out_at,
 FROM rhythm.overdue
 WHERE expires_at > now()
 ORDER BY timed_out_at, execution_id;
+
+-- name: prune_overdue
+-- Delete expired rows of rhythm.overdue (left by a worker killed while a task of its ran past its
+-- timeout: live workers delete such rows only while they have overdue tasks of their own). Rows
+-- locks only, skipping locked ones, as sync_overdue's expiry does.
+WITH expired AS (
+    DELETE FROM rhythm.overdue
+    WHERE (worker_id, execution_id, attempt) IN (
+        SELECT worker_id, execution_id, attempt FROM rhythm.overdue
+        WHERE expires_at < now()
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING 1
+)
+SELECT count(*)::int AS expired FROM expired;
 
 -- name: prune_gate
 -- One pruning batch at a time across all clients (a batch's ON DELETE SET NULL of children's
@@ -1118,3 +1160,137 @@ SELECT (SELECT count(*) FROM delivered)::int AS fired,
        (SELECT count(*) FROM due)::int AS taken,
        (SELECT extract(epoch FROM min(fire_at) - clock_timestamp())::float8
         FROM rhythm.timers WHERE fire_at > now()) AS next_due_in;
+
+-- ======================================================================== retry and restart
+-- Actions on finished executions (rhythm.client.operations.retry_task and restart_workflow;
+-- the console's buttons and `rhythm retry` / `rhythm restart` call them).
+
+-- name: retry_task
+-- (runtime-api) Run a failed task again: back to pending (its error cleared, its attempts
+-- kept) and ready. Only a task started by a client: a workflow's child has already delivered
+-- its failure to the workflow, which decided what to do with it. Pass: id. Returns `retried`
+-- (1 or 0) with the execution's type, status and parent_id (no row: no such execution).
+-- Locks: the executions row, then the ready row.
+WITH retried AS (
+    UPDATE rhythm.executions
+    SET status = 'pending', error = NULL, output = NULL, completed_at = NULL
+    WHERE id = %(id)s AND type = 'task' AND status = 'failed' AND parent_id IS NULL
+    RETURNING id, queue, priority
+), queued AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM retried
+)
+SELECT (SELECT count(*) FROM retried)::int AS retried, e.type, e.status, e.parent_id
+FROM rhythm.executions AS e
+WHERE e.id = %(id)s;
+
+-- name: restart_source
+-- (runtime-api) What a restart starts from: the execution, the kept snapshot of step `step`
+-- (NULL: its last kept one) and the extent of its history (kept: how many snapshots, first and
+-- last step), whether this session keeps history (rhythm.history) and whether the version is
+-- still registered (`defined`). Pass: id, step. No row: no such execution; snapshot columns
+-- NULL: no such snapshot.
+SELECT e.id, e.type, e.name, e.status, e.queue, e.priority, e.version_hash,
+       coalesce(e.ordered_inputs, e.inputs::json)::text AS inputs,
+       h.step, h.version_hash AS snapshot_version, h.state, h.waiting_on,
+       k.kept, k.first_step, k.last_step,
+       coalesce(current_setting('rhythm.history', true), '') = 'off' AS history_off,
+       EXISTS (
+           SELECT FROM rhythm.workflow_definitions AS d
+           WHERE d.name = e.name AND d.version_hash = coalesce(h.version_hash, e.version_hash)
+       ) AS defined
+FROM rhythm.executions AS e
+LEFT JOIN LATERAL (
+    SELECT s.step, s.version_hash, s.state, s.waiting_on
+    FROM rhythm.workflow_history AS s
+    WHERE s.execution_id = e.id AND (%(step)s::bigint IS NULL OR s.step = %(step)s::bigint)
+    ORDER BY s.step DESC
+    LIMIT 1
+) AS h ON true
+CROSS JOIN LATERAL (
+    SELECT count(*)::bigint AS kept, min(s.step) AS first_step, max(s.step) AS last_step
+    FROM rhythm.workflow_history AS s
+    WHERE s.execution_id = e.id
+) AS k
+WHERE e.id = %(id)s;
+
+-- name: restart_children
+-- (runtime-api) The executions a workflow started for the given handles (its tasks and child
+-- workflows), with what a restart needs to start them again. Pass: id, handles.
+SELECT parent_handle AS handle, type, name, queue, priority, max_retries, timeout_seconds,
+       version_hash, inputs::text AS inputs,
+       coalesce(ordered_inputs, inputs::json)::text AS ordered_inputs
+FROM rhythm.executions
+WHERE parent_id = %(id)s AND parent_handle = ANY (%(handles)s::int[])
+ORDER BY parent_handle;
+
+-- name: restart_timers_of
+-- (runtime-api) The timers a workflow armed for the given handles (migration 0007's
+-- rhythm.timer_history: Timer.delay / Timer.until, and Signal.when timeouts). Pass: id, handles.
+SELECT handle, kind, fire_at, signal_name, timeout_seconds
+FROM rhythm.timer_history
+WHERE execution_id = %(id)s AND handle = ANY (%(handles)s::int[])
+ORDER BY handle;
+
+-- name: restart_workflow
+-- (runtime-api) Create the restarted execution: a workflow on `version_hash` with the original's
+-- name, queue, priority and inputs, linked to it (restarted_from, restarted_from_step). From a
+-- snapshot (state given): suspended on that snapshot, its step count continuing the original's
+-- numbering; its awaited tasks, child workflows, timers and signal waits are created by the
+-- statements run after this one in the same transaction (start_step_tasks,
+-- restart_child_workflows, restart_timers, start_step_waits). From the beginning (state NULL,
+-- step 0): pending and ready, like a new start. Pass: id, name, queue, priority, inputs (JSON
+-- text), version_hash, restarted_from, step, state (JSON text or NULL), waiting_on. Returns
+-- the id. Fresh keys only: it takes no lock anyone else holds.
+WITH created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, ordered_inputs, version_hash, status,
+         started_at, restarted_from, restarted_from_step)
+    VALUES (%(id)s, 'workflow', %(name)s, %(queue)s, %(priority)s, %(inputs)s::text::jsonb,
+            %(inputs)s::text::json, %(version_hash)s,
+            CASE WHEN %(state)s::text IS NULL THEN 'pending' ELSE 'suspended' END,
+            CASE WHEN %(state)s::text IS NULL THEN NULL ELSE now() END,
+            %(restarted_from)s, %(step)s)
+    RETURNING id, queue, priority, status
+), now_ready AS (
+    INSERT INTO rhythm.ready (execution_id, queue, priority)
+    SELECT id, queue, priority FROM created WHERE status = 'pending'
+), saved AS (
+    INSERT INTO rhythm.workflow_state (execution_id, version_hash, state, waiting_on, steps)
+    SELECT id, %(version_hash)s, %(state)s::text::jsonb, %(waiting_on)s::int[], %(step)s
+    FROM created
+    WHERE status = 'suspended'
+)
+SELECT id FROM created;
+
+-- name: restart_child_workflows
+-- (runtime-api) The child workflows a restarted workflow awaits, started again from their
+-- beginning with their inputs, each on the version the original child ran, in the parent's
+-- queue and priority, ready at once. Pass: parent_id, ids, handles, names, inputs (JSON text),
+-- version_hashes.
+WITH c AS (
+    SELECT *
+    FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(inputs)s::text[],
+                %(version_hashes)s::text[]) AS c (id, handle, name, inputs, version_hash)
+), created AS (
+    INSERT INTO rhythm.executions
+        (id, type, name, queue, priority, inputs, ordered_inputs, parent_id, parent_handle,
+         version_hash)
+    SELECT c.id, 'workflow', c.name, p.queue, p.priority, c.inputs::jsonb, c.inputs::json,
+           %(parent_id)s, c.handle, c.version_hash
+    FROM c CROSS JOIN (SELECT queue, priority FROM rhythm.executions WHERE id = %(parent_id)s) AS p
+    ORDER BY c.handle
+    RETURNING id, queue, priority, parent_handle
+)
+INSERT INTO rhythm.ready (execution_id, queue, priority)
+SELECT id, queue, priority FROM created ORDER BY parent_handle;
+
+-- name: restart_timers
+-- (runtime-api) The timers a restarted workflow awaits, each at the time given (a time that
+-- has passed fires at the next fire_timers). Pass: id, handles, kinds ('timer' | 'timeout'),
+-- fire_ats, signal_names, timeouts.
+INSERT INTO rhythm.timers (execution_id, handle, kind, fire_at, signal_name, timeout_seconds)
+SELECT %(id)s, t.handle, t.kind, t.fire_at, t.signal_name, t.timeout
+FROM unnest(%(handles)s::int[], %(kinds)s::text[], %(fire_ats)s::timestamptz[],
+            %(signal_names)s::text[], %(timeouts)s::float8[])
+    AS t (handle, kind, fire_at, signal_name, timeout);

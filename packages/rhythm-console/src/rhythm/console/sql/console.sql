@@ -106,19 +106,69 @@ FROM (
 ) AS bucketed
 GROUP BY type, name, bucket;
 
--- name: retry_task
--- Run a failed task again: back to pending (its error cleared, its attempts kept) and ready.
--- Only a task started by a client: a workflow's child has already delivered its failure to the
--- workflow, which decided what to do with it. Locks: the executions row, then the ready row.
-WITH retried AS (
-    UPDATE rhythm.executions
-    SET status = 'pending', error = NULL, output = NULL, completed_at = NULL
-    WHERE id = %(id)s AND type = 'task' AND status = 'failed' AND parent_id IS NULL
-    RETURNING id, queue, priority
-), queued AS (
-    INSERT INTO rhythm.ready (execution_id, queue, priority)
-    SELECT id, queue, priority FROM retried
+-- name: execution_restarts
+-- The executions restarted from this one (executions.restart), oldest first, through
+-- executions_restarted_from (migration 0007).
+SELECT id, status, restarted_from_step, created_at
+FROM rhythm.executions
+WHERE restarted_from = %(id)s
+ORDER BY created_at, id
+LIMIT 100;
+
+-- name: metrics_task_waits
+-- /metrics: queue wait (creation to first start) of tasks that finished in the last hour, per
+-- (name, bucket) as in metrics_durations. Through executions_completed_at.
+SELECT name, bucket, count(*)::bigint AS n, sum(s) AS total
+FROM (
+    SELECT name, s,
+           (SELECT count(*) FROM unnest(%(bounds)s::float8[]) AS b WHERE b < s)::int AS bucket
+    FROM (
+        SELECT name, greatest(0, extract(epoch FROM started_at - created_at))::float8 AS s
+        FROM rhythm.executions
+        WHERE completed_at IS NOT NULL AND completed_at >= now() - interval '1 hour'
+          AND type = 'task' AND started_at IS NOT NULL
+    ) AS waits
+) AS bucketed
+GROUP BY name, bucket;
+
+-- name: metrics_step_latency
+-- /metrics: workflow step latency, wake-up to step: for the last `sample` results workflows
+-- received from children (tasks, child workflows) in the last hour, the time from the result
+-- (the child's end) to the commit of the step that read it - the next child the workflow
+-- created after it, or the workflow's end (a step's commit stamps both with its transaction's
+-- time). Results that arrived together (Promise.all) count once, from the last of them. Wake-ups
+-- by timers and signals, and steps that start nothing new and do not finish, are not counted.
+-- Per (workflow name, bucket) as in metrics_durations. Through executions_completed_at and
+-- executions_parent_created (migration 0008).
+WITH results AS (
+    SELECT c.parent_id, c.completed_at
+    FROM rhythm.executions AS c
+    WHERE c.completed_at IS NOT NULL AND c.completed_at >= now() - interval '1 hour'
+      AND c.parent_handle IS NOT NULL
+    ORDER BY c.completed_at DESC
+    LIMIT %(sample)s
+), stepped AS (
+    SELECT r.parent_id, r.completed_at, w.name,
+           least(n.created_at, CASE WHEN w.completed_at >= r.completed_at THEN w.completed_at END)
+               AS step_at
+    FROM results AS r
+    JOIN rhythm.executions AS w ON w.id = r.parent_id
+    LEFT JOIN LATERAL (
+        SELECT s.created_at FROM rhythm.executions AS s
+        WHERE s.parent_id = r.parent_id AND s.created_at >= r.completed_at
+        ORDER BY s.created_at
+        LIMIT 1
+    ) AS n ON true
+), steps AS (
+    SELECT st.name, extract(epoch FROM st.step_at - max(st.completed_at))::float8 AS s
+    FROM stepped AS st
+    WHERE st.step_at IS NOT NULL
+    GROUP BY st.name, st.parent_id, st.step_at
 )
-SELECT (SELECT count(*) FROM retried)::int AS retried, e.type, e.status, e.parent_id
-FROM rhythm.executions AS e
-WHERE e.id = %(id)s;
+SELECT name, bucket, count(*)::bigint AS n, sum(s) AS total
+FROM (
+    SELECT name, s,
+           (SELECT count(*) FROM unnest(%(bounds)s::float8[]) AS b WHERE b < s)::int AS bucket
+    FROM steps
+) AS bucketed
+GROUP BY name, bucket;

@@ -1,0 +1,219 @@
+"""Regular expressions: what .flow refuses (at compile time, at the construct, with its reason),
+what JavaScript itself rejects, how the lexer tells a regex from a division, the run-time
+`RegExp(text)` checks, and regexes and match results in the saved state. Behaviour against Node is
+in test_conformance.py (the regex_* cases) and test_differential.py."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rhythm.core import regex, vm
+from rhythm.core.analysis import analyze
+from rhythm.core.compiler import FlowCompileError, compile_source
+from rhythm.core.diagnostics import Code
+from rhythm.core.lexer import tokenize
+from rhythm.core.testing import run_workflow
+
+# Every construct .flow refuses though JavaScript accepts it: (pattern, flags, where the message
+# points in the pattern (0-based), the message's words).
+REFUSED = [
+    (r"\p{L}", "u", 0, r"the Unicode property escape '\p{...}'"),
+    (r"\P{Lu}", "u", 0, r"the Unicode property escape '\P{...}'"),
+    (r"\p", "", 0, r"the identity escape '\p' (it means 'p' without the u flag)"),
+    ("a", "d", None, "the flag 'd' (.flow supports g, i, m, s, u and y)"),
+    ("a", "v", None, "the flag 'v' (.flow supports g, i, m, s, u and y)"),
+    ("a", "iu", None, "the flags 'i' and 'u' together"),
+    ("é", "i", 0, "the non-ASCII character 'é' with the 'i' flag"),
+    (r"[\u00e0-\u00ff]", "i", 1, "with the 'i' flag"),
+    (r"(a)\1", "i", 3, "a backreference with the 'i' flag"),
+    (r"\1(a)", "", 0, "a backreference to group 1 before that group ends"),
+    (r"(a\1)", "", 2, "a backreference to group 1 before that group ends"),
+    (r"\k<n>(?<n>a)", "", 0, "a backreference to the group 'n' before that group ends"),
+    (r"(?:(a)|b)+", "", 9, "a capturing group that a repetition might skip"),
+    (r"(?:(a)?b)*", "", 9, "a capturing group that a repetition might skip"),
+    (r"(a*)+", "", 4, "a capturing group inside a repetition that can match the empty string"),
+    (r"(a*)?", "", 4, "a capturing group inside a repetition that can match the empty string"),
+    (r"(?:a?)*", "", 6, "a repeated group that can match the empty string"),
+    (r"(?<=a+)b", "", 0, "a lookbehind whose length varies"),
+    (r"(?<=(a))b", "", 0, "a capturing group or backreference inside a lookbehind"),
+    (r"(?=a)*", "", 0, "a quantified lookahead assertion"),
+    (r"\2(a)", "", 0, r"'\2' (with fewer than 2 groups"),
+    (r"\8", "", 0, r"'\8' (with fewer than 8 groups"),
+    (r"\01", "", 0, r"the legacy octal escape '\0'"),
+    (r"[\1]", "", 1, r"the legacy octal escape '\1'"),
+    (r"\a", "", 0, r"the identity escape '\a' (JavaScript reads it as 'a'"),
+    (r"\k", "", 0, r"the identity escape '\k'"),
+    (r"\c1", "", 0, r"'\c' not followed by a letter"),
+    (r"\x4", "", 0, r"'\x' not followed by two hex digits"),
+    (r"\u41", "", 0, r"'\u' not followed by four hex digits"),
+    (r"\ud83d", "", 0, "a surrogate code unit"),
+    (r"\ud83d\ude00", "", 0, "a surrogate code unit"),
+    (r"[\d-z]", "", 1, r"a class range with a class escape like \d at one end"),
+    (r"(?<nämé>a)", "", 3, "a group name that is not plain ASCII"),
+    ("a{1,100001}", "", 1, "a repetition count above 100000"),
+]
+
+# Patterns JavaScript rejects with a SyntaxError: (pattern, flags, JavaScript's words).
+INVALID = [
+    ("(", "", "Unterminated group"),
+    (")", "", "Unmatched ')'"),
+    ("a|*", "", "Nothing to repeat"),
+    ("a**", "", "Nothing to repeat"),
+    ("^*", "", "Nothing to repeat"),
+    ("a{2,1}", "", "numbers out of order in {} quantifier"),
+    ("[b-a]", "", "Range out of order in character class"),
+    ("(?<n>a)(?<n>b)", "", "Duplicate capture group name"),
+    ("(?x)", "", "Invalid group"),
+    (r"\k<m>(?<n>a)", "", "Invalid named capture referenced"),
+    ("{", "u", "Lone quantifier brackets"),
+    (r"\a", "u", "Invalid escape"),
+    (r"\1", "u", "Invalid escape"),
+    ("a", "gg", "Invalid flags"),
+    ("a", "x", "Invalid flags"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "flags", "at", "words"), REFUSED)
+def test_refused_construct_is_named_at_compile_time(
+    pattern: str, flags: str, at: int | None, words: str
+) -> None:
+    source = f"const ok = 1\nconst r = /{pattern}/{flags}\nreturn r\n"
+    diagnostics = [d for d in analyze(source).diagnostics if d.code is Code.UNSUPPORTED_REGEX]
+    assert len(diagnostics) == 1, analyze(source).diagnostics
+    d = diagnostics[0]
+    assert words in d.message
+    assert d.message.startswith(f"regular expression /{pattern}/{flags} is not supported in .flow")
+    literal_column = len("const r = ") + 1
+    want = literal_column + (len(pattern) + 2 if at is None else at + 1)
+    assert (d.span.line, d.span.column) == (2, want)
+    with pytest.raises(FlowCompileError, match=rf"^flow\.flow:2:{want}: regular expression"):
+        compile_source(source, "flow.flow")
+
+
+@pytest.mark.parametrize(("pattern", "flags", "words"), INVALID)
+def test_what_javascript_rejects_is_a_syntax_error(pattern: str, flags: str, words: str) -> None:
+    source = f"return /{pattern}/{flags}\n"
+    errors = [d for d in analyze(source).diagnostics if d.code is Code.SYNTAX]
+    assert len(errors) == 1 and words in errors[0].message, errors
+    assert errors[0].message.startswith(f"invalid regular expression /{pattern}/{flags}")
+
+
+def test_unterminated_class_in_a_runtime_pattern() -> None:
+    with pytest.raises(regex.RegexSyntaxError, match="Unterminated character class"):
+        regex.translate("[a", "")
+
+
+def test_refused_constructs_are_listed_in_the_language_guide() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[3] / "docs" / "language.md").read_text()
+    section = guide.split("## Regular expressions", 1)[1].split("\n## ", 1)[0]
+    for needle in ("\\p{...}", "`d` and `v`", "`i` together with `u`", "backreference with `i`",
+                   "lookbehind", "quantified lookahead", "surrogate", "group name", "100000"):  # fmt: skip
+        assert needle in section, needle
+
+
+def test_regexp_with_literal_strings_is_checked_at_compile_time() -> None:
+    d = analyze('const r = RegExp("\\\\p{L}", "u")\nreturn r\n').diagnostics
+    assert [x.code for x in d] == [Code.UNSUPPORTED_REGEX]
+    assert "RegExp('\\\\p{L}', 'u') is not supported" in d[0].message
+    d = analyze('return RegExp("a(", "g")\n').diagnostics
+    assert [x.code for x in d] == [Code.SYNTAX] and "Unterminated group" in d[0].message
+
+
+def test_regexp_built_at_run_time_throws_a_syntax_error_naming_the_construct() -> None:
+    result = run_workflow(
+        "const out = []\n"
+        'for (const [p, f] of [["\\\\p{L}", "u"], ["(a)|b\\\\1(", ""], ["x", "ig"], ["é", "i"]]) {\n'
+        "  try { RegExp(p, f); out.push('ok') } catch (e) { out.push(e.type + ': ' + e.message) }\n"
+        "}\nreturn out\n"
+    )
+    assert result.output == [
+        "SyntaxError: Unsupported regular expression in .flow: /\\p{L}/u: the Unicode property "
+        "escape '\\p{...}' (line 3)",
+        "SyntaxError: Invalid regular expression: /(a)|b\\1(/: Unterminated group (line 3)",
+        "ok",
+        "SyntaxError: Unsupported regular expression in .flow: /é/i: the non-ASCII character 'é' "
+        "with the 'i' flag (JavaScript's case-insensitive rules for non-ASCII letters differ "
+        "from Python's) (line 3)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "kinds"),
+    [
+        ("a / b / c", ["NAME", "SLASH", "NAME", "SLASH", "NAME"]),
+        ("x = /b/g", ["NAME", "ASSIGN", "REGEX"]),
+        ("(a) / 2 / 1", ["LPAR", "NAME", "RPAR", "SLASH", "NUMBER", "SLASH", "NUMBER"]),
+        ("if (a) /b/.test(c)", ["IF", "LPAR", "NAME", "RPAR", "REGEX", "DOT", "NAME"]),
+        ("xs[0] / 2 / 1", ["NAME", "LSQB", "NUMBER", "RSQB", "SLASH", "NUMBER", "SLASH"]),
+        ("return /=/", ["RETURN", "REGEX"]),
+        ("a /= 2", ["NAME", "ASSIGN_OP", "NUMBER"]),
+        ("f(/[/]/, /\\//)", ["NAME", "LPAR", "REGEX", "COMMA", "REGEX", "RPAR"]),
+        ("{ }\n/a/.test(s)", ["LBRACE", "RBRACE", "REGEX", "DOT", "NAME"]),
+        ("x = { } / 2", ["NAME", "ASSIGN", "LBRACE_OBJ", "RBRACE", "SLASH", "NUMBER"]),
+        ("typeof /a/", ["TYPEOF", "REGEX"]),
+        ("a++ / 2", ["NAME", "INC", "SLASH", "NUMBER"]),
+        ("`a` / 2", ["TEMPLATE_FULL", "SLASH", "NUMBER"]),
+    ],
+)
+def test_lexer_tells_a_regex_from_a_division(source: str, kinds: list[str]) -> None:
+    tokens = [t.type for t in tokenize(source).tokens if t.value != ""]
+    assert tokens[: len(kinds)] == kinds
+
+
+def test_regex_token_keeps_body_and_flags_and_an_unterminated_one_is_reported() -> None:
+    tok = next(t for t in tokenize("x = /a[/]b\\/c/gi\n").tokens if t.type == "REGEX")
+    assert tok.cooked == ("a[/]b\\/c", "gi") and tok.value == "/a[/]b\\/c/gi"
+    lexed = tokenize("x = /abc\nreturn x\n")
+    assert [d.message for d in lexed.diagnostics] == [
+        "unterminated regular expression literal: add the closing /"
+    ]
+
+
+def test_translation_spells_out_javascripts_sets() -> None:
+    compiled = regex.translate(r"^\s.$", "m")
+    assert compiled.pattern.flags & re.ASCII
+    for js_space in " \t\u00a0\ufeff\u2028\u3000":
+        assert compiled.pattern.search(f"x\n{js_space}y")
+    assert not compiled.pattern.search("\n\u0085y")  # NEL is not white space in JavaScript
+    assert not regex.translate("a$", "").pattern.search("a\n")
+    assert regex.translate(r"(a)|b\1", "").pattern.search("b")[0] == "b"
+
+
+def test_regex_and_match_results_survive_the_state_round_trip_with_aliasing() -> None:
+    source = """
+const r = /(?<k>\\w)(\\d)?/g
+const holder = { r, list: [r] }
+r.test("a1 b2")
+const m = r.exec("a1 b2")
+const ms = [m, m]
+await Timer.delay(1)
+holder.r.lastIndex = 0
+return [holder.list[0] === r, r.lastIndex, ms[0] === ms[1], m.index, m.groups.k, m.input, m[2],
+  r.exec("zz9").index, r.lastIndex, String(r)]
+"""
+    wf = compile_source(source)
+    step = vm.start(wf, {}, {"executionId": "e", "workflowName": "w", "now": 0.0})
+    assert step.status == "suspended"
+    state = json.loads(json.dumps(step.state))
+    kinds = [next(iter(entry)) for entry in state["heap"]]
+    assert "re" in kinds and any("x" in entry for entry in state["heap"] if "a" in entry)
+    done = vm.resume(wf, state, {"1": {"status": "completed", "output": None}})
+    assert done.status == "completed", done
+    assert done.output == [True, 0, True, 3, "b", "a1 b2", "2", 0, 1, "/(?<k>\\w)(\\d)?/g"]
+
+
+def test_formatter_keeps_regex_literals() -> None:
+    from rhythm.core.formatter import format_source
+
+    source = "const r = /^[a-z/]+\\/$/gi\nreturn [r.test(x), 4 / 2 / 1]\n"
+    assert format_source(source) == source
+
+
+def test_unknown_regexp_member_is_a_did_you_mean() -> None:
+    d = analyze("return /a/.tset('a')\n").diagnostics
+    assert [x.code for x in d] == [Code.UNKNOWN_MEMBER] and "did you mean 'test'" in d[0].message
