@@ -47,4 +47,13 @@ for (const key in Inputs) { names.push(key) }
 const { a, b: { c = 1 } = {}, ...more } = Inputs.config
 return names.length > 0 ? `${names.join(", ")}: ${a}${c}${more}` : null
 """,
+    """// methods and labels
+const api = { total(items, tax = 0) { return items.length + tax }, async charge(o) {
+  return await Task.run("charge", o) }, ["on" + "x"](...e) { return e }, "q k"() {}, async: 1 }
+outer: for (const a of [1, 2]) { inner: for (;;) { if (a) continue outer; break inner } }
+done: { if (api.async) break done
+  await api.charge({}) }
+const g = () => { const s = "abc"; const n = s.trim(); return [n.toUpperCas(), Math.flor(1), "x".padStart()] }
+return api.total([]) + g(Timer.delay(1, 2)) + Mth.max()
+""",
 ]

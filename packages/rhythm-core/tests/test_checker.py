@@ -50,6 +50,31 @@ CASES = [
         "const f = () => { while (true) { break } }\nf()",
     ),
     (Code.CONTINUE_OUTSIDE_LOOP, "continue", "for (;;) { continue }"),
+    (Code.CONTINUE_OUTSIDE_LOOP, "a: { continue a }", "a: for (;;) { continue a }"),
+    (Code.UNDEFINED_LABEL, "a: for (;;) { break b }", "a: for (;;) { break a }"),
+    (Code.UNDEFINED_LABEL, "a: for (;;) { continue b }", "a: for (;;) { continue a }"),
+    (
+        Code.UNDEFINED_LABEL,
+        "a: for (;;) { [1].map(() => { for (;;) { break a } }); break }",
+        "[1].map(() => { a: for (;;) { break a } })",
+    ),
+    (Code.INVALID_LABEL, "a: a: for (;;) { break a }", "a: b: for (;;) { break a }"),
+    (Code.INVALID_LABEL, "a: { a: { break a } }", "a: { b: { break a } }"),
+    (Code.INVALID_LABEL, "a: const x = 1\nx", "a: { const x = 1\nx }"),
+    (Code.INVALID_LABEL, "a: function f() {}\nf()", "function f() {}\nf()"),
+    (
+        Code.UNKNOWN_MEMBER,
+        'const f = () => { const s = "abc"; return s.toUpperCas() }\nf()',
+        'const f = () => { const s = "abc"; return s.toUpperCase() }\nf()',
+    ),
+    (
+        Code.UNKNOWN_MEMBER,
+        'return "a,b".split(",").joinn("-")',
+        'return "a,b".split(",").join("-")',
+    ),
+    (Code.UNKNOWN_MEMBER, "return JSON.stringify(1).lenght", "return JSON.stringify(1).length"),
+    (Code.UNKNOWN_MEMBER, 'return ("a" + 1).trimm()', 'return ("a" + 1).trim()'),
+    (Code.UNKNOWN_MEMBER, "return (typeof 1).trimm()", "return (typeof 1).trim()"),
     (
         Code.AWAIT_IN_ARROW,
         'const f = () => await Task.run("x")\nf()',
@@ -157,3 +182,43 @@ def test_analysis_is_sorted_and_combines_syntax_and_semantics() -> None:
     found = [(d.code.value, d.span.line) for d in a.diagnostics]
     assert found == sorted(found, key=lambda f: f[1])
     assert ("RY001", 2) in found and ("RY101", 1) in found and ("RY101", 3) in found
+
+
+def test_too_few_or_too_many_arguments_are_warnings() -> None:
+    # Legal JavaScript: a missing argument is undefined, an extra one is ignored.
+    (few,) = only('return "abc".padStart()', Code.ARGUMENT_COUNT)
+    assert few.severity is Severity.WARNING and "the missing ones are undefined" in few.message
+    (many,) = only("return Timer.delay(1, 2)", Code.ARGUMENT_COUNT)
+    assert many.severity is Severity.WARNING and "the extra ones are ignored" in many.message
+    assert not analyze('return "abc".padStart()').has_errors
+
+
+def test_members_of_variables_only_when_their_kind_is_plain() -> None:
+    # A `let` assigned again, a parameter, or a top-level variable (each top-level statement is
+    # checked on its own by the language server) are not followed.
+    assert not only(
+        'const f = () => { let s = "a"; s = 1; return s.foo }\nf()', Code.UNKNOWN_MEMBER
+    )
+    assert not only("const f = (s) => s.toUpperCas()\nf()", Code.UNKNOWN_MEMBER)
+    assert not only('const s = "abc"\nreturn s.toUpperCas()', Code.UNKNOWN_MEMBER)
+    (d,) = only(
+        'const f = () => { const a = ["x"]; const b = a; return b.mapp() }\nf()',
+        Code.UNKNOWN_MEMBER,
+    )
+    assert d.replacement == "map" and "not a member of array" in d.message
+
+
+def test_every_kind_table_is_registered() -> None:
+    """A table of members of a kind of value must be in VALUE_MEMBERS under its owner's name, or
+    the checker, hover, completion and the docs would not see it."""
+    from rhythm.core import stdlib
+
+    for name, value in vars(stdlib).items():
+        if not isinstance(value, dict) or not value or name == "VALUE_MEMBERS":
+            continue
+        rows = list(value.values())
+        if all(isinstance(b, stdlib.Builtin) for b in rows):
+            owners = {b.owner for b in rows}
+            for owner in owners:
+                if owner[:1].islower():
+                    assert stdlib.VALUE_MEMBERS.get(owner) is value, (name, owner)

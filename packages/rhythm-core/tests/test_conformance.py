@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -279,6 +280,199 @@ switch (5) {}
 switch (5) { default: out.push("only default"); }
 return out;
 """,
+    # Object method shorthand: plain, async (awaiting inside), computed and quoted keys, default
+    # and rest parameters, keywords as method names, methods calling each other through the
+    # object's variable, held across a suspension and stringified (methods are dropped).
+    "method_shorthand": """
+const out = [];
+const name = "dyn";
+const o = {
+  f(x) { return x + 1 },
+  async g(n) { const r = await Task.run("t", { n }); return r.inputs.n * 2 },
+  ["k" + name](a, ...r) { return [a, r.length] },
+  "quoted key"(y = 5) { return y },
+  async: 3,
+  get() { return o.f(o.async) },
+  default(a, b = a * 2) { return a + b },
+  if() { return "kw" },
+};
+const held = await Task.run("t");
+out.push(o.f(1), await o.g(2), o.kdyn(1, 2, 3), o["quoted key"](), o.get(), o.default(1), o.if());
+out.push(typeof o.f, JSON.stringify(o), Object.keys(o), held.n);
+const p = { async [name](x) { return (await Task.run("t", { x })).inputs.x }, n() { return 1 } };
+out.push(await p.dyn(7), p.n());
+const later = { m(a, b) { return { a, b } } };
+await Task.run("t");
+out.push(later.m(1, 2));
+return out;
+""",
+    # Labelled statements: break/continue to an outer loop (for, for-of, for-in, while,
+    # do-while), break out of a labelled block, if, switch and try (finally still runs), several
+    # labels on one loop, a label reused after its statement ends, awaits inside.
+    "labels": """
+const out = [];
+outer: for (let i = 0; i < 4; i++) {
+  inner: for (const j of [1, 2, 3]) {
+    if (j === 2) continue outer;
+    if (i === 2) break outer;
+    out.push([i, j]);
+    continue inner;
+  }
+}
+blk: {
+  out.push("in");
+  if (out.length > 0) break blk;
+  out.push("never");
+}
+a: b: while (true) { out.push("ab"); for (;;) { break b; } }
+let k = 0;
+w: do { k++; if (k < 3) continue w; break; } while (true);
+s: switch (k) { case 3: for (const x of [1]) { out.push("three"); break s; } default: out.push("d"); }
+t: try { out.push((await Task.run("t", { v: 1 })).inputs); break t; } finally { out.push("fin"); }
+keys: for (const key in { x: 1, y: 2, z: 3 }) {
+  for (let m = 0; m < 3; m++) { if (key === "y") continue keys; if (m === 1) break; out.push(key + m); }
+}
+blk: if (k === 3) { out.push("if"); break blk; }
+let n = 0;
+loop: while (n < 10) {
+  n++;
+  try { if (n % 2) continue loop; if (n > 6) break loop; } finally { out.push("f" + n); }
+  out.push((await Task.run("t", { n })).inputs.n);
+}
+out.push(n);
+return out;
+""",
+    # new Error & co: name, message, cause, toString, enumerability, instanceof; the errors the VM
+    # throws are TypeError/RangeError/ReferenceError/SyntaxError instances; a failed task is an
+    # Error; errors survive the state's JSON round trip (an await in the middle).
+    "errors_and_instanceof": """
+const out = [];
+const e = new Error("boom", { cause: { code: 42 } });
+const t = TypeError("bad type");
+const r = new RangeError();
+const s = new SyntaxError(12);
+out.push(e.name, e.message, e.cause, String(e), `${t}`, r.toString(), r.message, s.message);
+out.push(Object.keys(e), JSON.stringify(e), JSON.stringify({ e, t }), { ...e }, "message" in e);
+out.push(e instanceof Error, t instanceof Error, t instanceof TypeError, t instanceof RangeError,
+  r instanceof RangeError, new ReferenceError("x") instanceof ReferenceError, e instanceof TypeError);
+e.code = 7; e.message = "changed"; t.name = "Custom";
+out.push(Object.keys(e), JSON.stringify(e), String(e), String(t), delete e.code, Object.keys(e));
+const alias = e;
+await Task.run("t");
+out.push(alias === e, e.cause.code, e.message, String(t), t instanceof TypeError, e instanceof Error);
+for (const f of [() => null.x, () => undefined(), () => (1)(), () => JSON.parse("{"),
+  () => "a".repeat(-1), () => new Date(NaN).toISOString(), () => { throw new RangeError("r"); },
+  () => { const o = {}; o.self = o; JSON.stringify(o); }, () => [].reduce((a, b) => a)]) {
+  try { f(); out.push("no error"); } catch (err) {
+    out.push(err.name, err instanceof Error, err instanceof TypeError, err instanceof RangeError,
+      err instanceof ReferenceError, err instanceof SyntaxError, Object.keys(err));
+  }
+}
+out.push([1] instanceof Array, [1] instanceof Object, {} instanceof Object, "s" instanceof Object,
+  null instanceof Object, (() => 1) instanceof Object, e instanceof Object, 5 instanceof Error,
+  new Map() instanceof Map, new Set() instanceof Map, new Date(0) instanceof Date, ({}) instanceof Array);
+for (const bad of [() => ({}) instanceof 5, () => 1 instanceof Math, () => new Map(), () => new Set()]) {
+  try { out.push(typeof bad()); } catch (err) { out.push(err.name); }
+}
+const thrown = (() => { try { throw new TypeError("inner", { cause: e }); } catch (x) { return x; } })();
+out.push(thrown.cause === e, thrown.name, typeof Error, typeof Date, typeof Map, Error("x").message);
+const re = new RegExp("a+", "g"), re2 = new RegExp(re, "i");
+out.push(re instanceof RegExp, /x/ instanceof RegExp, re2.flags, re2 === re, "a" instanceof RegExp,
+  re instanceof Object, re.test("caa"), re.lastIndex);
+return out;
+""",
+    # Date in UTC: from ms, ISO strings, components (overflow carries), invalid dates, getters,
+    # setters, statics, JSON, comparison and arithmetic; a Date kept across an await.
+    "dates": """
+const out = [];
+const ms = [0, 1706704215250, -1, -62198755200000, 8.64e15, 8.64e15 + 1, 253402300799999, 951782400000];
+for (const m of ms) {
+  const d = new Date(m);
+  out.push(d.getTime(), isNaN(d.getTime()) ? null : d.toISOString(), d.getUTCFullYear(),
+    d.getUTCMonth(), d.getUTCDate(), d.getUTCDay(), d.getUTCHours(), d.getUTCMinutes(),
+    d.getUTCSeconds(), d.getUTCMilliseconds(), d.getFullYear(), d.getHours(), d.getDay());
+}
+const texts = ["2024-01-31", "2024-01-31T12:30", "2024-01-31T12:30:15.250Z", "2024-02-30",
+  "2024-01-31T12:30:15+02:00", "2024-01-31T12:30:15.1234-05:30", "2024", "2024-07", "+010000-01-01",
+  "-000001-01-01T00:00:00Z", "2024-01-31T24:00:00", "2024-01-31T24:00:01", "2023-02-29", "2024-02-29",
+  "hello", "", "2024-13-01", "2024-01-31T12:60", "1970-01-01T00:00:00.000Z"];
+for (const t of texts) out.push(Date.parse(t), new Date(t).getTime());
+out.push(Date.UTC(2024, 0, 31), Date.UTC(2024, 13, 1), Date.UTC(2024, 0, 0, 25, 61, 61, 1001),
+  Date.UTC(99, 0), Date.UTC(100, 0), Date.UTC(-1, 0), Date.UTC(2024), Date.UTC(2024, NaN),
+  Date.UTC(2024.7, 1.9, 3.5), Date.UTC(275760, 8, 13), Date.UTC(275760, 8, 13, 0, 0, 0, 1));
+out.push(new Date(2024, 0, 31, 12, 30).getTime(), new Date(2024, 11, 32).toISOString(),
+  new Date(5, 1).getUTCFullYear(), new Date(2024, -1, 1).toISOString());
+const d = new Date(Date.UTC(2024, 0, 31, 12, 30, 15, 250));
+const copy = new Date(d);
+out.push(d.setUTCMonth(1), d.toISOString(), d.setUTCDate(0), d.toISOString(),
+  d.setUTCHours(25, 70), d.toISOString(), d.setUTCMinutes(-1), d.setUTCSeconds(3, 4),
+  d.setUTCMilliseconds(1500), d.setUTCFullYear(2020, 1, 29), d.toISOString(), d.setTime(86400000),
+  d.setMonth(2), d.setHours(1), d.setFullYear(2000), d.toISOString(), copy.toISOString());
+const bad = new Date("nope");
+out.push(bad.getTime(), bad.getUTCDay(), bad.setUTCHours(1), bad.setUTCFullYear(2024),
+  bad.toISOString(), String(new Date(NaN)), JSON.stringify({ at: new Date(0), bad: new Date(NaN) }),
+  new Date(NaN).toJSON(), new Date(0).toJSON(), bad.getTimezoneOffset(), d.getTimezoneOffset());
+const a = new Date(1000), b = new Date(2500);
+out.push(b - a, a < b, a > b, +a, a.valueOf(), a == 1000, `${a}`, String(b), b.toUTCString(),
+  a + 1, new Date(true).getTime(), new Date(null).getTime(),
+  new Date(1.9).getTime(), new Date(-1.9).getTime(), typeof Date.now(), Date.now() > 1e12,
+  typeof Date(), new Date().getTime() > 1e12, Date.parse(new Date(7).toISOString()));
+out.push(String(new Date(-62198755200000)), new Date(-1e14).toUTCString(), String(new Date(8.64e15)),
+  new Date(-8.64e15).toUTCString());
+const held = new Date(42), alias = held;
+await Task.run("t");
+alias.setUTCFullYear(2001);
+out.push(held.getTime(), held === alias, held instanceof Date, held.toISOString());
+try { new Date(NaN).toISOString(); } catch (e) { out.push(e.name, e instanceof RangeError); }
+return out;
+""",
+    # Map and Set: SameValueZero keys (NaN, -0, "1" vs 1), objects by identity, insertion order
+    # (re-setting keeps the place, delete and add moves to the end), iteration, spread, forEach
+    # deleting ahead, construction from iterables; aliasing and self-reference across an await.
+    "maps_and_sets": """
+const out = [];
+const k1 = { id: 1 }, k2 = { id: 1 };
+const m = new Map([["a", 1], [1, "num"], ["1", "str"], [NaN, "nan"], [-0, "zero"], [k1, "k1"]]);
+m.set(k2, "k2").set("a", "again").set(0, "zero2");
+out.push(m.size, m.get("a"), m.get(1), m.get("1"), m.get(NaN), m.get(0), m.get(-0), m.get(k1),
+  m.get(k2), m.get({ id: 1 }), m.has(NaN), m.has("nope"), [...m.keys()], [...m.values()]);
+out.push(m.delete("a"), m.delete("a"), m.size);
+m.set("a", "back");
+out.push([...m].map(([k, v]) => [typeof k, v]), Object.keys(m), JSON.stringify(m),
+  JSON.stringify({ m, s: new Set([1]) }), String(m), typeof m);
+for (const [k, v] of m) { if (typeof k === "string") out.push(k + "=" + v); }
+const seen = [];
+m.forEach((v, k, map) => { seen.push(v); if (k === 1) map.delete(k1); if (map !== m) seen.push("?"); });
+out.push(seen, m.size);
+const s = new Set([3, 1, 3, "3", NaN, NaN, -0, 0, k1, k1, k2]);
+out.push(s.size, [...s].length, s.has(0), s.has(-0), s.has(NaN), s.has(k2), s.has({ id: 1 }));
+out.push(s.add(1) === s, s.delete(3), s.delete(3), s.size, [...s.entries()].length, [...s.keys()].length);
+s.add(3);
+out.push([...s].filter(x => typeof x !== "object"), new Set("hello").size, [...new Set("hello")]);
+const visited = [];
+s.forEach((v, v2, set) => { visited.push(v === v2 && set === s); });
+out.push(visited.length, visited.every(x => x));
+const fromMap = new Map(m), fromSet = new Set(s);
+fromMap.set("new", 1); fromSet.add("new");
+out.push(fromMap.size - m.size, fromSet.size - s.size, new Map().size, new Set().size,
+  new Map(null).size, new Set(undefined).size, [...new Map([[1, 2]]).entries()]);
+for (const bad of [() => new Map([1]), () => new Map(5), () => new Set(5), () => m.forEach(5)]) {
+  try { bad(); out.push("no error"); } catch (e) { out.push(e.name); }
+}
+const alias = m, self = new Map();
+self.set("me", self);
+const selfSet = new Set();
+selfSet.add(selfSet);
+m.clear();
+m.set(k1, "after clear");
+await Task.run("t");
+alias.set("later", 2);
+out.push(m.size, m.get(k1), m === alias, self.get("me") === self, selfSet.has(selfSet),
+  [...m.keys()][0] === k1, m.get("later"), s.size);
+s.clear();
+out.push(s.size, [...s]);
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };
@@ -431,8 +625,14 @@ for (const p of programs) {
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.mjs"
         path.write_text("\n".join(parts))
+        # .flow's local time is UTC: Node runs in UTC too, so Date's local forms agree.
         proc = subprocess.run(
-            ["node", str(path)], capture_output=True, text=True, timeout=60, check=False
+            ["node", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.split("\n") if line]
@@ -477,3 +677,39 @@ def test_formatter_keeps_parentheses_that_end_an_optional_chain() -> None:
     source = "let a\nconst x = (a?.b).c\nconst y = (a?.b)()\nconst z = a?.b.c\nreturn [x, y, z]\n"
     assert format_source(source) == source
     assert format_source("const z = (a?.b?.c)?.d\n") == "const z = (a?.b?.c)?.d\n"
+
+
+# Early errors that Node reports as a SyntaxError before running anything, and that .flow
+# reports at compile time with file:line:col.
+EARLY_ERRORS = {
+    "a: for (;;) { break b; }": ("RY112", 1, 21),
+    "a: { continue a; }": ("RY108", 1, 15),
+    "a: for (;;) { [1].map(() => { for (;;) { break a; } }); break; }": ("RY112", 1, 48),
+    "a: a: for (;;) { break a; }": ("RY113", 1, 4),
+    "a: { a: { break a; } }": ("RY113", 1, 6),
+    "a: const x = 1;": ("RY113", 1, 1),
+    "continue;": ("RY108", 1, 1),
+}
+
+
+@pytest.mark.parametrize("source", list(EARLY_ERRORS))
+def test_early_errors_like_node(source: str) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "early.mjs"
+        path.write_text(f"async function main() {{\n{source}\n}}\n")
+        proc = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert proc.returncode != 0 and "SyntaxError" in proc.stderr, proc.stderr
+    code, line, column = EARLY_ERRORS[source]
+    from rhythm.core.analysis import analyze
+
+    found = [d for d in analyze(source).diagnostics if d.code.value == code]
+    assert found and (found[0].span.line, found[0].span.column) == (line, column), found
+    with pytest.raises(FlowCompileError, match=rf"^w.flow:{line}:{column}: "):
+        compile_source(source, "w.flow")
+
+
+def test_this_in_a_method_is_a_compile_time_error() -> None:
+    with pytest.raises(FlowCompileError, match=r"w.flow:1:26: 'this' is not supported in .flow"):
+        compile_source("const o = { f() { return this.a } }\nreturn o.f()", "w.flow")

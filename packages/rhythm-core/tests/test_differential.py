@@ -110,7 +110,9 @@ class Gen:
         r = self.r
         if d < 3 and r.random() < 0.03:
             return self.regex_use("num")
-        c = r.randrange(14 if d < 3 else 3)
+        c = r.randrange(16 if d < 3 else 3)
+        if c >= 14:
+            return self.num_method(d)
         if c == 0:
             return r.choice(NUMS)
         if c == 1:
@@ -155,7 +157,9 @@ class Gen:
         r = self.r
         if d < 2 and r.random() < 0.05:
             return self.regex_use("str")
-        c = r.randrange(16 if d < 3 else 2)
+        c = r.randrange(18 if d < 3 else 2)
+        if c >= 16:
+            return self.str_method(d)
         if c == 0:
             return r.choice(STRS)
         if c == 1:
@@ -189,6 +193,64 @@ class Gen:
             return f'({self.str_(d + 1)}.at({r.randrange(-3, 3)}) ?? "none")'
         return f'{self.str_(d + 1)}.split({r.choice(_C4)}).join("|")'
 
+    def num_method(self, d: int) -> str:
+        """Number statics, exact Math functions and the number-valued string/function members.
+        (sin, exp, log and the like are left out: V8's fdlibm and the platform's libm may differ
+        in the last digit, see docs/language.md.)"""
+        r = self.r
+        c = r.randrange(8)
+        if c == 0:
+            f = r.choice(["hypot", "imul"])
+            return f"Math.{f}({self.num(d + 1)}, {self.num(d + 1)})"
+        if c == 1:
+            f = r.choice(["clz32", "fround", "trunc", "sign", "cbrt", "log2", "log10"])
+            exact = {  # arguments whose result is exact, so every libm agrees
+                "cbrt": ["0", "-0", "8", "-27", "1000", "Infinity", "NaN"],
+                "log2": ["1", "8", "1024", "0.5", "0", "Infinity", "-1"],
+                "log10": ["1", "1000", "1e21", "0", "-0", "NaN"],
+            }
+            arg = r.choice(exact[f]) if f in exact else self.num(d + 1)
+            return f"Math.{f}({arg})"
+        if c == 2:
+            f = r.choice(["charCodeAt", "codePointAt", "lastIndexOf"])
+            a = self.str_(d + 1) if f == "lastIndexOf" else str(r.randrange(-1, 5))
+            return f"({self.str_(d + 1)}.{f}({a}) ?? -7)"
+        if c == 3:
+            return (
+                f"Number({r.choice(['Number.parseFloat', 'Number.parseInt'])}({self.str_(d + 1)}))"
+            )
+        if c == 4:
+            return f"Number.{r.choice(['MAX_SAFE_INTEGER', 'EPSILON', 'MIN_VALUE', 'MAX_VALUE', 'MIN_SAFE_INTEGER'])}"
+        if c == 5:
+            # Lower-case ASCII only: there code-point order and the locale's order agree.
+            words = ['""', '"a"', '"ab"', '"abc"', '"b"', '"ba"', '"hello"']
+            return f"{r.choice(words)}.localeCompare({r.choice(words)})"
+        if c == 6:
+            return f"(({self.num(d + 1)}) ** 0 + {r.choice(['Math.max', 'parseInt', 'String', 'Number'])}.length)"
+        return f"{r.choice(['Math.LN2', 'Math.SQRT2', 'Math.LOG10E', 'Math.PI'])}"
+
+    def str_method(self, d: int) -> str:
+        """Number formatting (toFixed, toPrecision, toExponential, toString(radix)), String
+        statics and string methods, toString on values, function names."""
+        r = self.r
+        c = r.randrange(7)
+        n = self.num(d + 1)
+        if c == 0:
+            return f"({n}).toFixed({r.randrange(0, 12)})"
+        if c == 1:
+            return f"({n}).{r.choice(['toPrecision', 'toExponential'])}({r.randrange(1, 22)})"
+        if c == 2:
+            return f"({n}).toString({r.choice(['2', '3', '8', '16', '36', '7', ''])})"
+        if c == 3:
+            f = r.choice(["fromCharCode", "fromCodePoint"])
+            return f"String.{f}({r.randrange(32, 0x3000)}, {r.randrange(48, 123)})"
+        if c == 4:
+            m = r.choice([f"charAt({r.randrange(-1, 5)})", "concat(1, null)", "normalize()"])
+            return f"{self.str_(d + 1)}.{m}"
+        if c == 5:
+            return f"String({r.choice([self.arr, self.any_, self.obj, self.bool_])(d + 1)}?.toString())"
+        return f"{r.choice(['Math.max', 'parseInt', 'String', 'Number.isInteger'])}.name"
+
     def bool_(self, d: int = 0) -> str:
         r = self.r
         if d < 3 and r.random() < 0.05:
@@ -210,11 +272,16 @@ class Gen:
             return f"{self.arr(d + 1)}.{r.choice(['some', 'every'])}(x => x {r.choice(['>', '<', '=='])} {self.num(d + 1)})"
         if c == 7:
             return f"({self.bool_(d + 1)} {r.choice(['&&', '||'])} {self.bool_(d + 1)})"
+        if r.random() < 0.3:
+            f = r.choice(["isInteger", "isSafeInteger", "isFinite", "isNaN"])
+            return f"{r.choice(['Number.', '' if f in ('isFinite', 'isNaN') else 'Number.'])}{f}({self.any_(d + 1)})"
         return f"{r.choice(['Array.isArray', 'isNaN', 'Boolean'])}({self.any_(d + 1)})"
 
     def arr(self, d: int = 0) -> str:
         r = self.r
-        c = r.randrange(12 if d < 3 else 2)
+        c = r.randrange(14 if d < 3 else 2)
+        if c >= 12:
+            return self.arr_method(d)
         if c == 0:
             items = [
                 self.r.choice([self.num, self.str_, self.any_])(d + 1)
@@ -242,6 +309,40 @@ class Gen:
         if c == 10:
             return f"[[1, [2]], {self.arr(d + 1)}].{r.choice(['flat()', 'flat(2)', 'flatMap(x => x)'])}"
         return f"[...{self.arr(d + 1)}].reverse()"
+
+    def arr_method(self, d: int) -> str:
+        """Array.from/of and the copying array methods (splice and fill work on a fresh copy,
+        so shared arrays held in variables are not changed behind the generator's back)."""
+        r = self.r
+        c = r.randrange(8)
+        a = self.arr(d + 1)
+        if c == 0:
+            src = r.choice(
+                [
+                    a,
+                    self.str_(d + 1),
+                    f"{{ length: {r.randrange(0, 4)}, 0: {self.any_(d + 1)} }}",
+                    f"{a}.entries()",
+                ]
+            )
+            fn = r.choice(["", ", (x, i) => [x, i]", ", String"])
+            return f"Array.from({src}{fn})"
+        if c == 1:
+            return f"Array.of({self.any_(d + 1)}, {self.num(d + 1)})"
+        if c == 2:
+            if r.random() < 0.5:  # iterators in JavaScript: spread them
+                return f"[...{a}.{r.choice(['keys()', 'values()', 'entries()'])}]"
+            return f"{a}.{r.choice(['toSorted()', 'toReversed()', 'toSorted((x, y) => String(y).length - String(x).length)'])}"
+        if c == 3:
+            return f"[...{a}, 0].with({r.randrange(-1, 1)}, {self.any_(d + 1)})"
+        if c == 4:
+            return f"[...{a}].splice({r.randrange(-3, 3)}, {r.randrange(0, 3)}, {self.any_(d + 1)})"
+        if c == 5:
+            return f"[...{a}, 1, 2].fill({self.any_(d + 1)}, {r.randrange(-3, 3)}, {r.randrange(-1, 4)})"
+        if c == 6:
+            f = r.choice(["findLast", "findLastIndex"])
+            return f"[{a}.{f}(x => {r.choice(_C7)}) ?? null, {a}.lastIndexOf({self.any_(d + 1)})]"
+        return f"[{a}.toString(), [{a}, [{a}]].toString()]"
 
     def obj(self, d: int = 0) -> str:
         r = self.r
@@ -392,7 +493,7 @@ class Gen:
         r = self.r
         if depth < 2 and r.random() < 0.04:
             return self.regex_snippet()
-        c = r.randrange(26 if depth < 2 else 4)
+        c = r.randrange(27 if depth < 2 else 4)
         if c >= 16:
             return self.snippet(c - 16)
         if c == 0 or c == 1:
@@ -510,6 +611,8 @@ class Gen:
                 f"case {pick}: out.push('same{u}');",
                 "}",
             ]
+        if c == 10:
+            return self.objects(u)
         if c == 8:
             # Async calls awaited together, suspending in between; one may throw after its first
             # await; one is left running (it never throws: Node would stop at the rejection).
@@ -609,6 +712,80 @@ class Gen:
             f"out.push(`${{{u}.length}} items: ${{{u}}}`, {u}.findIndex(x => !x), [...{u}].sort());",
         ]
 
+    def objects(self, u: str) -> list[str]:
+        """Builtin constructors: Error classes thrown and caught (`instanceof`, name, message,
+        cause, enumerability), Dates (ms, ISO text, UTC parts, getters, setters, invalid ones),
+        Maps and Sets (SameValueZero keys, order, iteration), held across an await."""
+        r = self.r
+        c = r.randrange(3)
+        if c == 0:
+            cls = r.choice(["Error", "TypeError", "RangeError"])
+            other = r.choice(["Error", "TypeError", "RangeError", "Array", "Object", "Map"])
+            new = "" if r.random() < 0.2 else "new "
+            cause = r.choice(["", f", {{ cause: {self.any_(2)} }}", ", {}"])
+            vm_error = r.choice(["null.x", "undefined()", "(5)()", "'a'.repeat(-1)"])
+            return [
+                f"const e{u} = {new}{cls}({self.str_(2)}{cause});",
+                f"e{u}.{r.choice(['code', 'status'])} = {self.num(2)};",
+                f"out.push(e{u}.name, e{u}.message, String(e{u}), Object.keys(e{u}),"
+                f" JSON.stringify(e{u}), e{u} instanceof {other}, e{u}.cause ?? 'none');",
+                "try {",
+                f"if ({self.bool_(2)}) throw e{u};",
+                f"{vm_error};",
+                "} catch (err) {",
+                f"out.push(err === e{u}, err.name, err instanceof {cls}, err instanceof {other},"
+                " err instanceof Error, typeof err);",
+                "}",
+                f"const t{u} = await {self.task()};",
+                f"out.push(e{u} instanceof Error, e{u}.message, t{u} instanceof Object);",
+            ]
+        if c == 1:
+            ms = r.choice(["0", "1706704215250", "-1", "86399999", "951782400000", "-62198755200000",
+                           "8.64e15", "NaN", str(r.randrange(-10**12, 10**13))])  # fmt: skip
+            iso = r.choice(['"2024-01-31"', '"2024-02-29T23:59:59.999Z"', '"2020-06-15T08:00+02:00"',
+                            '"1999-12-31T23:59"', '"bad"', '"2024-13-01"', '"+012345-01-01"'])  # fmt: skip
+            parts = ", ".join(str(r.randrange(-3, 40)) for _ in range(r.randrange(1, 6)))
+            year = r.choice(["2024", "1970", "99", "2000", "-5"])
+            getter = r.choice(["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds",
+                               "Milliseconds"])  # fmt: skip
+            setter = r.choice(["FullYear", "Month", "Date", "Hours", "Minutes", "Seconds"])
+            return [
+                f"const d{u} = new Date({ms}), i{u} = new Date({iso}), c{u} = new Date(Date.UTC({year}, {parts}));",
+                f"const dd{u} = d{u};",
+                f"out.push(d{u}.getTime(), i{u}.getTime(), c{u}.getTime(), Date.parse({iso}), d{u}.getUTC{getter}(),"
+                f" i{u}.get{getter}(), JSON.stringify({{ d: d{u}, i: i{u} }}), d{u} < c{u}, c{u} - i{u});",
+                f"out.push(c{u}.setUTC{setter}({self.num(2)}), c{u}.getTime(), new Date({year}, {parts}).getTime());",
+                f"await {self.task()};",
+                f"dd{u}.setUTC{setter}({r.randrange(-5, 30)});",
+                f"out.push(d{u}.getTime(), dd{u} === d{u}, String(i{u}), d{u} instanceof Date);",
+                "try {",
+                f"out.push(c{u}.toISOString(), i{u}.toISOString(), d{u}.toUTCString());",
+                "} catch (err) {",
+                "out.push(err.name, err instanceof RangeError);",
+                "}",
+            ]
+        keys = ", ".join(
+            r.choice(["1", '"1"', "NaN", "-0", "0", '"a"', "true", "null", "undefined", f"k{u}"])
+            for _ in range(r.randrange(0, 6))
+        )
+        key = r.choice(["1", '"1"', "NaN", "0", '"a"', "true", f"k{u}", "{}"])
+        return [
+            f"const k{u} = {{ id: {self.num(2)} }};",
+            f"const m{u} = new Map([{keys}].map((k, i) => [k, i])), s{u} = new Set([{keys}]);",
+            f"m{u}.set({key}, {self.any_(2)}).set(k{u}, 'obj');",
+            f"s{u}.add({key});",
+            f"out.push(m{u}.size, s{u}.size, m{u}.get({key}), m{u}.has({key}), s{u}.has({key}),"
+            f" [...m{u}.keys()].length, [...s{u}].map(x => typeof x));",
+            f"out.push(m{u}.delete({key}), s{u}.delete({r.choice(['NaN', '1', '0', 'null'])}),"
+            f" [...m{u}.values()], [...s{u}.entries()].length);",
+            f"const a{u} = m{u};",
+            f"const v{u} = await {self.task()};",
+            f"a{u}.set('late', v{u}.n);",
+            f"for (const [k, v] of m{u}) out.push(typeof k, v);",
+            f"s{u}.forEach((v) => out.push(v === k{u} ? 'key' : v));",
+            f"out.push(m{u}.get('late'), m{u}.get(k{u}), JSON.stringify(m{u}), Array.isArray([...s{u}]));",
+        ]
+
     def block(self, depth: int) -> list[str]:
         saved = dict(self.vars)
         lines = [line for _ in range(self.r.randrange(1, 3)) for line in self.stmt(depth)]
@@ -674,8 +851,13 @@ for (let i = 0; i < programs.length; i++) {{
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "programs.mjs"
         path.write_text("\n".join(parts))
-        proc = subprocess.run(
-            ["node", str(path)], capture_output=True, text=True, timeout=120, check=False
+        proc = subprocess.run(  # in UTC: .flow's local time is UTC (Date's local forms)
+            ["node", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TZ": "UTC"},
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines()]

@@ -174,7 +174,10 @@ def test_promise_combinators() -> None:
     const settled = await Promise.allSettled([Task.run("double", { n: 2 }), Task.run("fail", { n: 1 })]);
     const any = await Promise.any([Task.run("fail", { n: 2 }), Task.run("double", { n: 3 })]);
     let aggregate;
-    try { await Promise.any([Task.run("fail", { n: 3 }), Task.run("fail", { n: 4 })]); } catch (e) { aggregate = e; }
+    try { await Promise.any([Task.run("fail", { n: 3 }), Task.run("fail", { n: 4 })]); } catch (e) {
+      // An AggregateError: name, message and errors are not enumerable (as in JavaScript).
+      aggregate = { name: e.name, type: e.type, message: e.message, errors: e.errors, isError: e instanceof Error };
+    }
     let first;
     try { await Promise.all([Task.run("fail", { n: 5 }), Task.run("double", { n: 1 })]); } catch (e) { first = e.message; }
     const race = await Promise.race([Timer.delay(60), Task.run("double", { n: 4 })]);
@@ -192,6 +195,8 @@ def test_promise_combinators() -> None:
         ],
         "any": 6,
         "aggregate": {
+            "name": "AggregateError",
+            "isError": True,
             "type": "AggregateError",
             "message": "All promises were rejected",
             "errors": [

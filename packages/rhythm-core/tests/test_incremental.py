@@ -26,6 +26,7 @@ PIECES = [*"(){}[];,.:?=+-*/%!<>&|`'\"\\$\n ",
     "x", "1", "/*", "*/", "//", "++", "\r\n", "\u2028", "é", "Task.", "Tassk.run()", "Mth.max",
     "const t0 = 1\n", "let y = 2\n", "}\n", "_", "z = 3;", "`a ${b} c`",
     "function f(a) { return a }\n", "async ", "f(1)", "delete ", "x | 1", ", ",
+    "new f(1)", "new Map()", " instanceof Error", "new Math.max()", "const g = (x) => x\n",
 ]  # fmt: skip
 PIECES += ["/a+/g", "/[/]x/", "/\\p{L}/u", "/(a)\\1/i", "/(/", "r.test(s)"]
 
@@ -131,6 +132,19 @@ def test_a_new_line_moves_the_positions_messages_quote() -> None:
     after = reanalyze(before, edited)
     assert after.diagnostics == analyze(edited).diagnostics
     assert any("declared with const at 5:30" in d.message for d in after.diagnostics)
+
+
+def test_new_of_a_function_declared_in_another_statement() -> None:
+    text = "function f(a) { return a }\nconst g = (x) => x\nlet h = (x) => x\nconst o = new f(1)\n"
+    text += "const p = new g(2)\nconst q = new h(3)\nconst m = new Map()\n"
+    before = analyze_units(text)
+    assert_same(before, text)
+    found = [d.message for d in before.diagnostics if d.code.value == "RY111"]
+    assert len(found) == 2 and "'f' is a function" in found[0] and "'g' is" in found[1]
+    edited = text.replace("function f(a)", "function f2(a)")  # f is no longer a function
+    after = reanalyze(before, edited)
+    assert_same(after, edited)
+    assert sum(d.code.value == "RY111" for d in after.diagnostics) == 1
 
 
 def test_a_consumed_analysis_is_refused() -> None:

@@ -24,7 +24,10 @@ def out(source: str, **kwargs: Any) -> Any:
 
 def caught(expr: str) -> dict[str, Any]:
     """The error object `expr` throws."""
-    return out(f'try {{ {expr}; }} catch (e) {{ return e; }} return "no error";')
+    return out(
+        f"try {{ {expr}; }} catch (e) {{ return {{ type: e.type, name: e.name, message: e.message }}; }}"
+        ' return "no error";'
+    )
 
 
 def test_every_table_entry_has_an_implementation_and_vice_versa() -> None:

@@ -205,7 +205,7 @@ def test_json_stringify() -> None:
     cyclic.append(cyclic)
     with pytest.raises(JSThrow) as e:
         jsjson.stringify(cyclic)
-    assert e.value.value["type"] == "TypeError"
+    assert e.value.value.cls == "TypeError"
 
 
 def test_json_parse() -> None:
@@ -213,7 +213,7 @@ def test_json_parse() -> None:
     for bad in ("{a: 1}", "NaN", "[1,]", "'x'", ""):
         with pytest.raises(JSThrow) as e:
             jsjson.parse(bad)
-        assert e.value.value["type"] == "SyntaxError"
+        assert e.value.value.cls == "SyntaxError"
 
 
 def test_to_json_and_from_json() -> None:

@@ -238,10 +238,14 @@ def test_try_catch_finally() -> None:
 
 
 def test_runtime_errors_are_catchable_objects() -> None:
-    e = out("try { const u = undefined; u.x; } catch (e) { return e; }")
+    e = out(
+        "try { const u = undefined; u.x; } catch (e) { return { type: e.type, name: e.name, message: e.message }; }"
+    )
     assert e["type"] == "TypeError"
     assert "reading 'x'" in e["message"] and "line 1" in e["message"]
-    e = out("try { const n = 5; n(); } catch (e) { return e; }")
+    e = out(
+        "try { const n = 5; n(); } catch (e) { return { type: e.type, name: e.name, message: e.message }; }"
+    )
     assert e["type"] == "TypeError" and "not a function" in e["message"]
     e = out("try { null.x = 1; } catch (e) { return e.type; }")
     assert e == "TypeError"
@@ -322,7 +326,10 @@ def test_typeof_of_undeclared_and_functions() -> None:
     ],
 )
 def test_runtime_error_paths(code: str, type_: str, fragment: str) -> None:
-    e = out(f"try {{\n{code};\n}} catch (e) {{ return e; }} return 'no error';")
+    e = out(
+        f"try {{\n{code};\n}} catch (e) {{ return {{ type: e.type, message: e.message }}; }} "
+        "return 'no error';"
+    )
     assert isinstance(e, dict), e
     assert e["type"] == type_, e
     assert fragment in e["message"], e

@@ -94,12 +94,14 @@ class ArrayLit(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Property(Node):
-    """`key: value`, `"quoted": value`, `[computed]: value`, or shorthand `key`."""
+    """`key: value`, `"quoted": value`, `[computed]: value`, shorthand `key`, or a method
+    `key(params) { ... }` / `async key(params) { ... }` (`method`; `value` is then its Arrow)."""
 
     key: str | Expr  # a str for plain and quoted keys, an Expr when computed
     value: Expr
     computed: bool = False
     shorthand: bool = False
+    method: bool = False
     key_span: Span = NO_SPAN
 
 
@@ -140,6 +142,15 @@ class Call(Node):
     parenthesized: bool = False  # as in Member
 
 
+@dataclass(kw_only=True, slots=True)
+class New(Node):
+    """`new Callee(args)` (`new Callee` without parentheses has no arguments). The callee is a
+    name or a dotted path (`new Date(ms)`); .flow constructs builtins only."""
+
+    callee: Expr
+    arguments: list[Expr | Spread]
+
+
 UnaryOp: TypeAlias = Literal["-", "+", "!", "typeof", "~", "void", "delete"]
 
 
@@ -159,7 +170,7 @@ class Unary(Node):
 BinaryOp: TypeAlias = Literal[
     "+", "-", "*", "/", "%", "**",
     "<", "<=", ">", ">=", "==", "!=", "===", "!==",
-    "in",
+    "in", "instanceof",
 ]  # fmt: skip
 
 
@@ -224,7 +235,7 @@ class Update(Node):
 
 Expr: TypeAlias = (
     NumberLit | StringLit | TemplateLit | RegExpLit | BoolLit | NullLit | UndefinedLit | Identifier
-    | ArrayLit | ObjectLit | Member | Index | Call | Unary | Binary | Logical | Conditional
+    | ArrayLit | ObjectLit | Member | Index | Call | New | Unary | Binary | Logical | Conditional
     | Await | Arrow | Assign | Update | Sequence
 )  # fmt: skip
 
@@ -338,12 +349,28 @@ class DoWhile(Node):
 
 @dataclass(kw_only=True, slots=True)
 class Break(Node):
-    pass
+    """`break` or `break label`."""
+
+    label: str | None = None
+    label_span: Span = NO_SPAN
 
 
 @dataclass(kw_only=True, slots=True)
 class Continue(Node):
-    pass
+    """`continue` or `continue label`."""
+
+    label: str | None = None
+    label_span: Span = NO_SPAN
+
+
+@dataclass(kw_only=True, slots=True)
+class Labeled(Node):
+    """`label: statement`: `break label` leaves the statement, `continue label` (when it is a
+    loop) starts its next iteration."""
+
+    label: str
+    body: Stmt
+    label_span: Span = NO_SPAN
 
 
 @dataclass(kw_only=True, slots=True)
@@ -401,7 +428,7 @@ class ErrorStmt(Node):
 
 Stmt: TypeAlias = (
     VarDecl | ExprStmt | Block | If | ForOf | ForIn | For | While | DoWhile | Break | Continue
-    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch
+    | Return | Throw | Try | Empty | ErrorStmt | FunctionDecl | Switch | Labeled
 )  # fmt: skip
 
 
@@ -415,7 +442,7 @@ class Program(Node):
 def iter_children(node: Node):
     """Yield every direct child node (in source order), looking through lists and fields."""
     for name in node.__slots__ if hasattr(node, "__slots__") else ():
-        if name in ("span", "key_span", "name_span", "comments"):
+        if name in ("span", "key_span", "name_span", "label_span", "comments"):
             continue
         value = getattr(node, name)
         if isinstance(value, Node):
@@ -433,6 +460,15 @@ def walk(node: Node):
         current = stack.pop()
         yield current
         stack.extend(reversed(list(iter_children(current))))
+
+
+def callee_text(e: Node) -> str:
+    """`Date`, `a.b.C`: how a `new` callee reads in messages ("x is not a constructor")."""
+    if isinstance(e, Identifier):
+        return e.name
+    if isinstance(e, Member):
+        return f"{callee_text(e.object)}.{e.name}"
+    return "expression"
 
 
 def has_optional(e: Node) -> bool:

@@ -462,7 +462,6 @@ def array_is_array(vm: VM, this: Any, args: list[Any]) -> Any:
 
 impl("NaN")(lambda vm, this, args: math.nan)
 impl("Infinity")(lambda vm, this, args: math.inf)
-impl("Number")(lambda vm, this, args: to_number(args[0]) if args else 0.0)
 impl("String")(lambda vm, this, args: to_string(args[0]) if args else "")
 impl("Boolean")(lambda vm, this, args: to_boolean(arg(args, 0)))
 impl("parseInt")(lambda vm, this, args: parse_int(to_string(arg(args, 0)), arg(args, 1)))
@@ -764,7 +763,9 @@ def array_sort(vm: VM, this: Any, args: list[Any]) -> Any:
     a = _arr(this)
     compare = arg(args, 0)
     if compare is not UNDEFINED and not is_callable(compare):
-        raise js_error("TypeError", "array.sort: the comparator must be a function or undefined")
+        raise js_error(
+            "TypeError", "The comparison function must be either a function or undefined"
+        )
     values = [x for x in a if x is not UNDEFINED]
     undefined_count = len(a) - len(values)
     if compare is UNDEFINED:
@@ -929,3 +930,9 @@ impl("string.search")(
         vm, _str_this(this), _pattern_arg(arg(args, 0), UNDEFINED)
     )
 )
+
+
+# The builtin constructors (Error, Date, Map, Set) register their entries too.
+# These modules register their builtins into IMPLEMENTATIONS when imported.
+from rhythm.core import builtins_array, builtins_number, builtins_values  # noqa: E402, F401
+from rhythm.core import builtins_objects as _objects  # noqa: E402, F401

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from rhythm.core import ast, regex, stdlib
 from rhythm.core.ast import Span
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
-from rhythm.core.symbols import Binding, SymbolTable, build_symbols
+from rhythm.core.symbols import Binding, Reference, SymbolTable, build_symbols
 
 _LOOPS = (ast.For, ast.ForOf, ast.ForIn, ast.While, ast.DoWhile)
 
@@ -38,6 +38,10 @@ class _Checker:
         self.symbols = symbols
         self.out: list[Diagnostic] = []
         self.ref_by_node = {id(r.node): r for r in symbols.references if r.node is not None}
+        self.labels = []
+        # Members written or deleted (`s.x = 1`, `delete s.x`): not checked as reads of a member
+        # (writing a property of a string throws a TypeError at run time, as in JavaScript).
+        self.not_read: set[int] = set()
 
     def add(
         self,
@@ -128,6 +132,9 @@ class _Checker:
     # ------------------------------------------------------------ structure
 
     switches = 0  # switch statements around the statement being checked
+    # Labels around the statement being checked (within the current function): (name, whether
+    # the labelled statement is a loop, which `continue name` needs).
+    labels: list[tuple[str, bool]]
 
     def stmts(self, body: list[object], loop: bool, arrow: bool) -> None:
         dead_from: object | None = None
@@ -157,11 +164,17 @@ class _Checker:
                 self.stmts(case.body, loop, arrow)
             self.switches -= 1
         elif isinstance(stmt, ast.Break):
-            if not loop and not self.switches:
+            if stmt.label is not None:
+                self.jump_label(stmt.label, stmt.label_span, "break")
+            elif not loop and not self.switches:
                 self.add(Code.BREAK_OUTSIDE_LOOP, "'break' outside a loop", stmt.span)
         elif isinstance(stmt, ast.Continue):
-            if not loop:
+            if stmt.label is not None:
+                self.jump_label(stmt.label, stmt.label_span, "continue")
+            elif not loop:
                 self.add(Code.CONTINUE_OUTSIDE_LOOP, "'continue' outside a loop", stmt.span)
+        elif isinstance(stmt, ast.Labeled):
+            self.labeled(stmt, loop, arrow)
         elif isinstance(stmt, _LOOPS):
             for child in ast.iter_children(stmt):
                 if child is stmt.body:
@@ -185,6 +198,59 @@ class _Checker:
             for child in ast.iter_children(stmt):
                 self.expr(child, arrow)
 
+    def labeled(self, stmt: ast.Labeled, loop: bool, arrow: bool) -> None:
+        """`name: statement`, with JavaScript's early errors for labels."""
+        names: list[ast.Labeled] = [stmt]
+        body = stmt.body
+        while isinstance(body, ast.Labeled):
+            names.append(body)
+            body = body.body
+        is_loop = isinstance(body, _LOOPS)
+        pushed = 0
+        for node in names:
+            if any(name == node.label for name, _ in self.labels):
+                self.add(
+                    Code.INVALID_LABEL,
+                    f"label '{node.label}' is already declared around this statement",
+                    node.label_span,
+                )
+            self.labels.append((node.label, is_loop))
+            pushed += 1
+        if isinstance(body, ast.FunctionDecl | ast.VarDecl):
+            what = (
+                "a function declaration" if isinstance(body, ast.FunctionDecl) else "a declaration"
+            )
+            self.add(
+                Code.INVALID_LABEL,
+                f"a label cannot be put on {what}: wrap it in a block `{{ ... }}`",
+                stmt.label_span,
+            )
+        try:
+            self.stmt(body, loop, arrow)
+        finally:
+            del self.labels[len(self.labels) - pushed :]
+
+    def jump_label(self, label: str, span: Span, keyword: str) -> None:
+        """`break label` / `continue label`: the label must be around it (in this function)."""
+        for name, is_loop in reversed(self.labels):
+            if name != label:
+                continue
+            if keyword == "continue" and not is_loop:
+                self.add(
+                    Code.CONTINUE_OUTSIDE_LOOP,
+                    f"'continue {label}': '{label}' does not label a loop",
+                    span,
+                )
+            return
+        known = [name for name, _ in self.labels]
+        guess = did_you_mean(label, known)
+        message = f"undefined label '{label}'"
+        if guess is not None:
+            message += f": did you mean '{guess}'?"
+        elif not known:
+            message += f": '{keyword} {label}' must be inside a statement labelled '{label}:'"
+        self.add(Code.UNDEFINED_LABEL, message, span, replacement=guess)
+
     def expr(self, node: object, arrow: bool) -> None:
         if not isinstance(node, ast.Node):
             return
@@ -193,10 +259,15 @@ class _Checker:
             inner = not node.is_async
             for p in [*node.params, node.rest]:
                 self.expr(p, True)
-            if isinstance(node.body, ast.Block):
-                self.stmts(node.body.body, False, inner)
-            else:
-                self.expr(node.body, inner)
+            outer_labels, self.labels = self.labels, []  # labels do not reach into a function
+            outer_switches, self.switches = self.switches, 0
+            try:
+                if isinstance(node.body, ast.Block):
+                    self.stmts(node.body.body, False, inner)
+                else:
+                    self.expr(node.body, inner)
+            finally:
+                self.labels, self.switches = outer_labels, outer_switches
             return
         if isinstance(node, ast.Await) and arrow:
             self.add(
@@ -207,6 +278,7 @@ class _Checker:
                 node.span,
             )
         elif isinstance(node, ast.Unary) and node.op == "delete":
+            self.not_read.add(id(node.operand))
             if not isinstance(node.operand, (ast.Member, ast.Index)):
                 self.add(
                     Code.INVALID_ASSIGNMENT_TARGET,
@@ -216,8 +288,10 @@ class _Checker:
                 )
         elif isinstance(node, ast.Assign):
             self.target(node.target, node.op == "=")
+            self.not_read.add(id(node.target))
         elif isinstance(node, ast.Update):
             self.target(node.target, False)
+            self.not_read.add(id(node.target))
         elif isinstance(node, ast.Member):
             self.member(node)
         elif isinstance(node, ast.Call):
@@ -225,6 +299,8 @@ class _Checker:
             self.regexp_call(node)
         elif isinstance(node, ast.RegExpLit):
             self.regexp(node.pattern, node.flags, node.span, literal=True)
+        elif isinstance(node, ast.New):
+            self.new(node)
         for child in ast.iter_children(node):
             self.expr(child, arrow)
 
@@ -247,23 +323,95 @@ class _Checker:
     # ------------------------------------------------------------ stdlib
 
     def member_table(self, obj: object) -> tuple[str, dict[str, stdlib.Builtin]] | None:
+        """(what `obj` is, its members) when the checker knows: a stdlib global (`Math`), or a
+        value whose kind it can tell (see `kind_of`) and whose kind has a table of members."""
         g = self.global_of(obj)
-        if g is not None and isinstance(g.value, stdlib.StdObject) and not g.value.open:
-            return g.value.name, g.value.members
-        if isinstance(obj, (ast.StringLit, ast.TemplateLit)):
-            return "string", getattr(stdlib, "STRING_MEMBERS", {})
-        if isinstance(obj, ast.ArrayLit):
-            return "array", getattr(stdlib, "ARRAY_MEMBERS", {})
-        if isinstance(obj, ast.RegExpLit):
-            return "regexp", stdlib.REGEXP_MEMBERS
+        if g is not None:
+            members = stdlib.static_members(g.name)
+            return (g.name, members) if members else None
+        kind = self.kind_of(obj, 0)
+        members = stdlib.value_members(kind) if kind is not None else None
+        return (kind, members) if kind is not None and members else None
+
+    def kind_of(self, node: object, depth: int) -> str | None:
+        """The kind of value ("string", "array", "number", "date", ...) `node` evaluates to, when
+        that is plain from the text: a literal, an operator whose result kind is fixed, a builtin
+        whose table entry names its result's kind, `new Date(...)`, or a constant declared with
+        one inside a function or block. Top-level variables are not followed: each top-level
+        statement is checked on its own by the language server (incremental.py)."""
+        if depth > 20:
+            return None
+        if isinstance(node, (ast.StringLit, ast.TemplateLit)):
+            return "string"
+        if isinstance(node, ast.NumberLit):
+            return "number"
+        if isinstance(node, ast.BoolLit):
+            return "boolean"
+        if isinstance(node, ast.ArrayLit):
+            return "array"
+        if isinstance(node, ast.RegExpLit):
+            return "regexp"
+        if isinstance(node, ast.Unary):
+            return _UNARY_KINDS.get(node.op)
+        if isinstance(node, ast.Binary):
+            if node.op != "+":
+                return _BINARY_KINDS.get(node.op)
+            left, right = self.kind_of(node.left, depth + 1), self.kind_of(node.right, depth + 1)
+            if "string" in (left, right):
+                return "string"
+            return "number" if left == right == "number" else None
+        if isinstance(node, ast.Conditional):
+            kind = self.kind_of(node.consequent, depth + 1)
+            return kind if kind == self.kind_of(node.alternate, depth + 1) else None
+        if isinstance(node, ast.Call):
+            builtin = self.callee_builtin(node.callee)
+            return stdlib.kind_of_returns(builtin.returns) if builtin is not None else None
+        if isinstance(node, ast.Member):
+            found = self.member_table(node.object)
+            member = found[1].get(node.name) if found is not None else None
+            if member is not None and member.kind == "property":
+                return stdlib.kind_of_returns(member.returns)
+            return None
+        if isinstance(node, ast.Identifier):
+            return self.variable_kind(node, depth)
+        if isinstance(node, ast.New):
+            g = self.global_of(node.callee)
+            return stdlib.INSTANCE_KINDS.get(g.name) if g is not None else None
+        return None
+
+    def variable_kind(self, node: ast.Identifier, depth: int) -> str | None:
+        """The kind of a constant (or a `let` never assigned again) declared in a function or
+        block with an initial value whose kind is plain."""
+        ref = self.ref_by_node.get(id(node))
+        b = ref.binding if ref is not None else None
+        if b is None or b.kind not in ("const", "let") or b.written:
+            return None
+        if b.scope.kind in ("program", "global") or not isinstance(b.declaration, ast.VarDecl):
+            return None
+        for d in b.declaration.declarations:
+            target = d.target
+            if isinstance(target, ast.Identifier) and target.span == b.span:
+                return self.kind_of(d.init, depth + 1) if d.init is not None else None
+        return None
+
+    def callee_builtin(self, callee: object) -> stdlib.Builtin | None:
+        """The stdlib function or method a call's callee names, when the checker knows it."""
+        if isinstance(callee, ast.Member):
+            found = self.member_table(callee.object)
+            return found[1].get(callee.name) if found is not None else None
+        g = self.global_of(callee)
+        if g is not None and isinstance(g.value, stdlib.Builtin):
+            return g.value
         return None
 
     def member(self, node: ast.Member) -> None:
+        if id(node) in self.not_read:
+            return
         found = self.member_table(node.object)
         if found is None:
             return
         owner, members = found
-        if not members or node.name in members:
+        if node.name in members:
             return
         guess = did_you_mean(node.name, members)
         message = f"'{node.name}' is not a member of {owner}"
@@ -272,16 +420,59 @@ class _Checker:
         self.add(Code.UNKNOWN_MEMBER, message, node.name_span, replacement=guess)
 
     def call(self, node: ast.Call) -> None:
-        builtin: stdlib.Builtin | None = None
         callee = node.callee
-        if isinstance(callee, ast.Member):
-            found = self.member_table(callee.object)
-            if found is not None:
-                builtin = found[1].get(callee.name)
+        g = None if isinstance(callee, ast.Member) else self.global_of(callee)
+        if g is not None and isinstance(g.value, stdlib.StdObject):
+            builtin = g.value.constructor  # `Error("x")`, `Date()`: a call of the constructor
+            if g.name in ("Map", "Set"):
+                self.add(
+                    Code.NOT_A_CONSTRUCTOR,
+                    f"{g.name} must be called with 'new': `new {g.name}(...)`",
+                    node.span,
+                )
+                return
         else:
-            g = self.global_of(callee)
-            if g is not None and isinstance(g.value, stdlib.Builtin):
-                builtin = g.value
+            builtin = self.callee_builtin(callee)
+        self.arity(node, builtin)
+
+    def new(self, node: ast.New) -> None:
+        """`new C(...)` constructs only the builtin classes; anything else knowable here is an
+        error (the VM throws JavaScript's TypeError "C is not a constructor" for the rest)."""
+        callee = node.callee
+        g = self.global_of(callee)
+        text = ast.callee_text(callee)
+        known = ", ".join(stdlib.CONSTRUCTORS)
+        if g is not None:
+            if isinstance(g.value, stdlib.StdObject) and g.value.constructor is not None:
+                self.arity(node, g.value.constructor)
+                return
+            if isinstance(g.value, stdlib.Builtin) and g.name in stdlib.CONSTRUCTORS:
+                self.arity(node, g.value)  # `new RegExp(...)`, like `RegExp(...)`
+                self.regexp_call(node)
+                return
+            self.add(
+                Code.NOT_A_CONSTRUCTOR,
+                f"{text} is not a constructor: `new` works with {known}",
+                callee.span,
+            )
+            return
+        if isinstance(callee, ast.Member) and self.global_of(callee.object) is not None:
+            self.add(
+                Code.NOT_A_CONSTRUCTOR,
+                f"{text} is not a constructor: `new` works with {known}",
+                callee.span,
+            )
+            return
+        ref = self.ref_by_node.get(id(callee)) if isinstance(callee, ast.Identifier) else None
+        if ref is not None:
+            self.new_of_variable(ref, node, text)
+
+    def new_of_variable(self, ref: Reference, node: ast.New, text: str) -> None:
+        """`new f()` where `f` is a function declaration or a const arrow: an error."""
+        if ref.binding is not None and is_function_binding(ref.binding):
+            self.add(*new_of_function(node, text))
+
+    def arity(self, node: ast.Call | ast.New, builtin: stdlib.Builtin | None) -> None:
         if builtin is None or builtin.kind == "property":
             return
         if any(isinstance(a, ast.Spread) for a in node.arguments):
@@ -296,10 +487,13 @@ class _Checker:
             want = f"{lo} {_plural(lo)}"
         else:
             want = f"{lo} to {hi} arguments"
+        # Legal JavaScript either way: missing arguments are undefined, extra ones are ignored.
+        effect = "the missing ones are undefined" if got < lo else "the extra ones are ignored"
         self.add(
             Code.ARGUMENT_COUNT,
-            f"{builtin.qualified_name} expects {want}, got {got}: {builtin.signature}",
+            f"{builtin.qualified_name} expects {want}, got {got} ({effect}): {builtin.signature}",
             node.span,
+            Severity.WARNING,
         )
 
     # ------------------------------------------------------------ regular expressions
@@ -326,7 +520,7 @@ class _Checker:
         else:
             self.add(Code.SYNTAX, f"invalid regular expression {shown}: {error.message}", at)
 
-    def regexp_call(self, node: ast.Call) -> None:
+    def regexp_call(self, node: ast.Call | ast.New) -> None:
         """`RegExp("...", "...")` with literal strings is checked like a regex literal."""
         g = self.global_of(node.callee)
         if g is None or g.name != "RegExp":
@@ -343,6 +537,39 @@ class _Checker:
         self.stmts(self.program.body, False, False)
         self.unused()
         return self.out
+
+
+# Operators whose result is always of one kind.
+_UNARY_KINDS = {"!": "boolean", "typeof": "string", "-": "number", "+": "number", "~": "number"}
+_BINARY_KINDS = {
+    **dict.fromkeys(("-", "*", "/", "%", "**", "&", "|", "^", "<<", ">>", ">>>"), "number"),
+    **dict.fromkeys(("<", "<=", ">", ">=", "==", "!=", "===", "!==", "in"), "boolean"),
+}
+
+
+def new_of_function(node: ast.New, text: str) -> tuple[Code, str, Span]:
+    known = ", ".join(stdlib.CONSTRUCTORS)
+    return (
+        Code.NOT_A_CONSTRUCTOR,
+        f"'{text}' is a function, not a class: .flow has no `new` for its own functions "
+        f"(only for {known}); call {text}(...) and return an object instead",
+        node.span,
+    )
+
+
+def is_function_binding(b: Binding) -> bool:
+    """Whether `b` is a function declaration or a constant holding an arrow function."""
+    if b.kind == "function":
+        return True
+    decl = b.declaration
+    if b.kind != "const" or not isinstance(decl, ast.VarDecl):
+        return False
+    return any(
+        isinstance(d.target, ast.Identifier)
+        and d.target.name == b.name
+        and isinstance(d.init, ast.Arrow)
+        for d in decl.declarations
+    )
 
 
 def _terminates(stmt: object) -> bool:

@@ -36,6 +36,9 @@ class FunctionInfo:
     line: int
     # An async function: calling it starts an async call (rhythm.core.vm), returning its promise.
     is_async: bool = False
+    # What the function's `name` and `length` properties read (as JavaScript names them).
+    js_name: str = ""
+    length: int = 0
 
 
 #: Names visible at an `await`, innermost scope first: for each scope up the environment chain
@@ -91,6 +94,8 @@ class _Loop:
     break_depth: int  # scope depth (within the function) at the break target
     continue_depth: int
     handler_depth: int
+    labels: tuple[str, ...] = ()  # `outer: for ...`: what `break outer` / `continue outer` name
+    label_only: bool = False  # a labelled block/if/switch: only `break label` leaves it
 
 
 @dataclass(slots=True)
@@ -138,8 +143,11 @@ class _Compiler:
         self.spans: list[Span] = []
         self.span = NO_SPAN
         self.await_scopes: dict[int, ScopeNames] = {}
+        self.loop_labels: tuple[str, ...] = ()  # labels of the loop statement compiled next
         self.functions: list[FunctionInfo | None] = []
         self.pending: list[tuple[int, A.Arrow, list[_CScope]]] = []
+        # id(arrow) -> the name JavaScript gives it (`const f = () => 1` is named "f").
+        self.arrow_names: dict[int, str] = {}
         self.f: _FuncState = _FuncState(scopes=[], base_depth=0)
         self.chain_end: Label | None = None
 
@@ -217,7 +225,7 @@ class _Compiler:
         for i, param in enumerate(arrow.params):
             self.emit(op.LOAD_ARG, i, False)
             if isinstance(param, A.AssignPattern):
-                self.default_value(param.default)
+                self.default_value(param.default, param.target)
                 self.bind(param.target, declare=True)
             else:
                 self.bind(param, declare=True)
@@ -240,6 +248,8 @@ class _Compiler:
             name="<arrow>",
             line=arrow.span.line,
             is_async=arrow.is_async,
+            js_name=self.arrow_names.get(id(arrow), ""),
+            length=_expected_arguments(arrow),
         )
 
     def finish(self) -> CompiledWorkflow:
@@ -281,7 +291,7 @@ class _Compiler:
             if d.init is None:
                 self.emit(op.CONST, UNDEFINED)
             else:
-                self.expr(d.init)
+                self.named_expr(d.init, d.target)
             self.bind(d.target, declare=True)
 
     def block_body(self, body: list[A.Stmt]) -> None:
@@ -299,6 +309,7 @@ class _Compiler:
         for s in body:
             if isinstance(s, A.FunctionDecl):
                 self.at(s)
+                self.arrow_names[id(s.func)] = s.name.name
                 self.expr_Arrow(s.func)
                 self.store_name(s.name, declare=True)
 
@@ -323,12 +334,14 @@ class _Compiler:
         self.mark(end)
 
     def loop(self, brk: Label, cont: Label, cont_depth: int | None = None) -> _Loop:
+        labels, self.loop_labels = self.loop_labels, ()
         lp = _Loop(
             break_label=brk,
             continue_label=cont,
             break_depth=self.depth,
             continue_depth=self.depth if cont_depth is None else cont_depth,
             handler_depth=self.f.handler_depth,
+            labels=labels,
         )
         self.f.loops.append(lp)
         return lp
@@ -427,12 +440,41 @@ class _Compiler:
         else:
             self.emit(op.JUMP_OUT, label, hops, handler_depth)
 
+    def _target(self, label: str | None, continuing: bool) -> _Loop | None:
+        """The loop (or labelled statement) a break/continue leaves; the checker reports the
+        cases where there is none (RY107, RY108, RY111)."""
+        for lp in reversed(self.f.loops):
+            if label is not None:
+                if label in lp.labels:
+                    return lp if not continuing or lp.continue_label is not None else None
+            elif not lp.label_only and (not continuing or lp.continue_label is not None):
+                return lp
+        return None
+
     def stmt_Break(self, s: A.Break) -> None:
-        if not self.f.loops:
+        lp = self._target(s.label, continuing=False)
+        if lp is None:
             self.emit(op.THROW_ERROR, "SyntaxError", "break outside a loop")
             return
-        lp = self.f.loops[-1]
         self._jump_out(lp.break_label, lp.break_depth, lp.handler_depth)
+
+    def stmt_Labeled(self, s: A.Labeled) -> None:
+        labels = [s.label]
+        body = s.body
+        while isinstance(body, A.Labeled):
+            labels.append(body.label)
+            body = body.body
+        if isinstance(body, A.For | A.ForOf | A.ForIn | A.While | A.DoWhile):
+            self.loop_labels = tuple(labels)  # taken by the loop's `self.loop(...)`
+            self.stmt(body)
+            return
+        end = Label()
+        self.loop(end, None)  # type: ignore[arg-type]  # a break target only
+        lp = self.f.loops[-1]
+        lp.labels, lp.label_only = tuple(labels), True
+        self.stmt(body)
+        self.f.loops.pop()
+        self.mark(end)
 
     def stmt_Switch(self, s: A.Switch) -> None:
         body = [st for case in s.cases for st in case.body]
@@ -464,11 +506,10 @@ class _Compiler:
         self.pop_scope()
 
     def stmt_Continue(self, s: A.Continue) -> None:
-        loops = [lp for lp in self.f.loops if lp.continue_label is not None]
-        if not loops:
+        lp = self._target(s.label, continuing=True)
+        if lp is None or lp.continue_label is None:
             self.emit(op.THROW_ERROR, "SyntaxError", "continue outside a loop")
             return
-        lp = loops[-1]
         self._jump_out(lp.continue_label, lp.continue_depth, lp.handler_depth)
 
     def stmt_Return(self, s: A.Return) -> None:
@@ -527,20 +568,30 @@ class _Compiler:
 
     # ------------------------------------------------------------ patterns
 
-    def default_value(self, default: A.Expr) -> None:
+    def default_value(self, default: A.Expr, target: object = None) -> None:
         """Value on the stack; replace it by `default` when it is undefined."""
         skip = Label()
         self.emit(op.JUMP_IF_NOT_UNDEFINED, skip)
         self.emit(op.POP)
-        self.expr(default)
+        self.named_expr(default, target)
         self.mark(skip)
+
+    def named_expr(self, e: A.Expr, target: object) -> None:
+        """Compiles `e`; an arrow assigned to a name (`const f = () => 1`, `{ f: () => 1 }`,
+        a default value) is named after it, as JavaScript's NamedEvaluation does."""
+        if isinstance(e, A.Arrow):
+            if isinstance(target, A.Identifier):
+                self.arrow_names[id(e)] = target.name
+            elif isinstance(target, str):
+                self.arrow_names[id(e)] = target
+        self.expr(e)
 
     def bind(self, p: A.Pattern, declare: bool) -> None:
         """Pops the value on the stack into the pattern's bindings."""
         if isinstance(p, A.Identifier):
             self.store_name(p, declare)
         elif isinstance(p, A.AssignPattern):
-            self.default_value(p.default)
+            self.default_value(p.default, p.target)
             self.bind(p.target, declare)
         elif isinstance(p, A.ObjectPattern):
             self.at(p)
@@ -685,7 +736,7 @@ class _Compiler:
                 self.emit(op.DEFINE_INDEX)
             else:
                 assert isinstance(p.key, str)
-                self.expr(p.value)
+                self.named_expr(p.value, p.key)
                 self.emit(op.DEFINE_PROP, p.key)
 
     # -- member chains (with optional chaining)
@@ -768,6 +819,8 @@ class _Compiler:
                     return
             if isinstance(callee, A.Identifier) and self.is_global(callee.name):
                 entry = GLOBALS.get(callee.name)
+                if isinstance(entry, StdObject) and entry.constructor is not None:
+                    entry = entry.constructor  # `Error("x")`, `Date()`: called without `new`
                 if isinstance(entry, Builtin) and entry.kind != "property":
                     n = self.args(e.arguments)
                     self.at(e)
@@ -789,6 +842,12 @@ class _Compiler:
             self.emit(op.CALL, n)
 
         self._chain(e, go)
+
+    def expr_New(self, e: A.New) -> None:
+        self.expr(e.callee)
+        n = self.args(e.arguments)
+        self.at(e)
+        self.emit(op.NEW, n, A.callee_text(e.callee))
 
     def delete(self, e: A.Unary) -> None:
         t = e.operand
@@ -879,7 +938,7 @@ class _Compiler:
             return
         if e.op == "=":
             if isinstance(t, A.Identifier):
-                self.expr(e.value)
+                self.named_expr(e.value, t)
                 self.emit(op.DUP)
                 self.store_name(t, declare=False)
             elif isinstance(t, A.Member):
@@ -902,7 +961,7 @@ class _Compiler:
             if logical:
                 end = Label()
                 self.emit(jump, end)
-                self.expr(e.value)
+                self.named_expr(e.value, t)
                 self.emit(op.DUP)
                 self.store_name(t, declare=False)
                 self.mark(end)
@@ -980,3 +1039,11 @@ def compile_source(source: str, filename: str = "<flow>") -> CompiledWorkflow:
         lines = [f"{filename}:{d.span.line}:{d.span.column}: {d.message}" for d in errors]
         raise FlowCompileError("\n".join(lines), lines)
     return compile_program(result.program, source, filename)
+
+
+def _expected_arguments(arrow: A.Arrow) -> int:
+    """A function's `length`: its parameters before the first with a default value."""
+    for i, param in enumerate(arrow.params):
+        if isinstance(param, A.AssignPattern):
+            return i
+    return len(arrow.params)

@@ -28,6 +28,9 @@ class Code(StrEnum):
     CONTINUE_OUTSIDE_LOOP = "RY108"
     AWAIT_IN_ARROW = "RY109"
     INVALID_ASSIGNMENT_TARGET = "RY110"
+    NOT_A_CONSTRUCTOR = "RY111"  # `new f()` on a non-constructor, `Map()` without `new`
+    UNDEFINED_LABEL = "RY112"  # `break x` / `continue x` with no enclosing statement labelled x
+    INVALID_LABEL = "RY113"  # a label repeated inside itself, or put on a declaration
     UNSUPPORTED_REGEX = (
         "RY120"  # valid JavaScript regex that .flow cannot run with the same meaning
     )

@@ -200,7 +200,7 @@ BOR, BXOR, BAND, SHIFT, SEQ = 6, 7, 8, 11, 1
 _BINARY_PREC = {
     "|": BOR, "^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, ">>>": SHIFT,
     "==": EQ, "!=": EQ, "===": EQ, "!==": EQ,
-    "<": REL, "<=": REL, ">": REL, ">=": REL, "in": REL,
+    "<": REL, "<=": REL, ">": REL, ">=": REL, "in": REL, "instanceof": REL,
     "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL, "**": EXP,
 }  # fmt: skip
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
@@ -221,7 +221,7 @@ def _prec(node: Any) -> int:
         return UNARY
     if isinstance(node, ast.Update):
         return UNARY if node.prefix else POSTFIX
-    if isinstance(node, (ast.Call, ast.Member, ast.Index)):
+    if isinstance(node, (ast.Call, ast.Member, ast.Index, ast.New)):
         return CALL
     return PRIMARY
 
@@ -455,9 +455,11 @@ class _Printer:
         if isinstance(s, ast.Throw):
             return ["throw ", self.expr(s.argument, 0)]
         if isinstance(s, ast.Break):
-            return "break"
+            return "break" if s.label is None else f"break {s.label}"
         if isinstance(s, ast.Continue):
-            return "continue"
+            return "continue" if s.label is None else f"continue {s.label}"
+        if isinstance(s, ast.Labeled):
+            return [s.label, ": ", self.stmt(s.body)]
         if isinstance(s, ast.Try):
             parts = ["try ", self.block(s.block)]
             if s.handler is not None:
@@ -486,6 +488,21 @@ class _Printer:
             head = ["async " if f.is_async else "", "function ", s.name.name]
             return [*head, _sep_list(params, "(", ")"), " ", self.block(f.body)]
         raise FormatError(f"cannot format {type(s).__name__}")
+
+    def method(self, p: ast.Property, f: ast.Arrow) -> Any:
+        """`name(params) { ... }`, `async [key](params) { ... }` in an object literal."""
+        key: Any = ["[", self.expr(p.key, ASSIGN), "]"] if p.computed else _key(str(p.key))
+        params = [self.pattern(x) for x in f.params]
+        if f.rest is not None:
+            params.append(["...", self.pattern(f.rest)])
+        assert isinstance(f.body, ast.Block)
+        return [
+            "async " if f.is_async else "",
+            key,
+            _sep_list(params, "(", ")"),
+            " ",
+            self.block(f.body),
+        ]
 
     def var_decl(self, d: ast.VarDecl) -> Any:
         parts: list[Any] = [d.kind, " "]
@@ -565,6 +582,8 @@ class _Printer:
             for p in n.properties:
                 if isinstance(p, ast.Spread):
                     items.append(self.expr(p, ASSIGN))
+                elif p.method and isinstance(p.value, ast.Arrow):
+                    items.append(self.method(p, p.value))
                 elif p.computed:
                     items.append(["[", self.expr(p.key, ASSIGN), "]: ", self.expr(p.value, ASSIGN)])
                 elif p.shorthand and isinstance(p.value, ast.Identifier) and p.value.name == p.key:
@@ -584,6 +603,8 @@ class _Printer:
                 "?." if n.optional else "",
                 self.args(n.arguments),
             ]
+        if isinstance(n, ast.New):  # always with parentheses: `new Map` -> `new Map()`
+            return ["new ", self.expr(n.callee, CALL), self.args(n.arguments)]
         if isinstance(n, ast.Unary):
             operand = self.expr(n.operand, UNARY)
             if n.op in ("typeof", "void", "delete"):
@@ -710,7 +731,7 @@ def _hazard(prev: Any, doc: Any) -> bool:
     )
     if not ends_with_expr:
         return False
-    return _first_char(doc) in ("(", "[", "`", "+", "-")
+    return _first_char(doc) in ("(", "[", "`", "+", "-", "/")
 
 
 _FIELDS: dict[type, list[str]] = {}  # node class -> the fields `strip_spans` keeps
@@ -726,7 +747,7 @@ def strip_spans(node: Any) -> Any:
             names = _FIELDS[cls] = [
                 f.name
                 for f in dataclasses.fields(node)
-                if f.name not in ("span", "key_span", "name_span", "comments")
+                if f.name != "span" and not f.name.endswith("_span") and f.name != "comments"
             ]
         for name in names:
             out[name] = strip_spans(getattr(node, name))

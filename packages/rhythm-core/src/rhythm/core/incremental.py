@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from rhythm.core import ast
 from rhythm.core.analysis import Analysis
 from rhythm.core.ast import NO_SPAN, Span
-from rhythm.core.checker import _Checker, _terminates, did_you_mean
+from rhythm.core.checker import (
+    _Checker,
+    _terminates,
+    did_you_mean,
+    is_function_binding,
+    new_of_function,
+)
 from rhythm.core.checker import _join as _join_spans
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
 from rhythm.core.lexer import Tok, make_tok
@@ -81,6 +87,8 @@ class Unit:
     bindings: list[Binding]  # the statement's own (inner) bindings
     local: list[Diagnostic]  # diagnostics that depend on this statement alone
     stdlib: list[tuple[str, Diagnostic]]  # valid while the name means the stdlib global
+    # `new f()` of a name declared elsewhere: an error when that name is a function
+    new_of: list[tuple[str, Diagnostic]]
     member_objects: set[int]  # ids of nodes used as `x` in `x.y`
     terminates: bool
     spans: list[Span] = field(default_factory=list)  # every span object the unit holds
@@ -94,6 +102,14 @@ class _UnitChecker(_Checker):
         super().__init__(program, symbols)
         self.depends: str | None = None
         self.stdlib_out: list[tuple[str, Diagnostic]] = []
+        self.new_out: list[tuple[str, Diagnostic]] = []
+
+    def new_of_variable(self, ref: Reference, node: ast.New, text: str) -> None:
+        if ref.binding is None:  # declared by another statement: the join decides
+            code, message, span = new_of_function(node, text)
+            self.new_out.append((ref.name, Diagnostic(code, Severity.ERROR, message, span)))
+        else:
+            super().new_of_variable(ref, node, text)
 
     def global_of(self, node: object) -> Binding | None:
         if not isinstance(node, ast.Identifier):
@@ -133,6 +149,13 @@ class _UnitChecker(_Checker):
         self.depends = None
         try:
             super().call(node)
+        finally:
+            self.depends = None
+
+    def new(self, node: ast.New) -> None:
+        self.depends = None
+        try:
+            super().new(node)
         finally:
             self.depends = None
 
@@ -189,6 +212,7 @@ def _make_unit(stmt: ast.Stmt) -> Unit:
         bindings=table.bindings,
         local=checker.out,
         stdlib=checker.stdlib_out,
+        new_of=checker.new_out,
         member_objects=member_objects,
         terminates=_terminates(stmt),
     )
@@ -206,7 +230,7 @@ def _layout(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found = _LAYOUT.get(cls)
     if found is None:
         names = [f.name for f in dataclasses.fields(cls)]
-        spans = tuple(n for n in names if n in ("span", "key_span", "name_span"))
+        spans = tuple(n for n in names if n == "span" or n.endswith("_span"))
         children = tuple(n for n in names if n not in spans and n != "comments")
         found = _LAYOUT[cls] = (spans, children)
     return found
@@ -242,7 +266,7 @@ def _unit_spans(unit: Unit) -> list[Span]:
         pending.extend(scope.children)
     for d in unit.local:
         found[id(d.span)] = d.span
-    for _name, d in unit.stdlib:
+    for _name, d in [*unit.stdlib, *unit.new_of]:
         found[id(d.span)] = d.span
     found.pop(id(NO_SPAN), None)
     return list(found.values())
@@ -489,6 +513,10 @@ def _assemble(
                 add(_undefined(ref, unit, previous, root, globals_))
         for name, diagnostic in unit.stdlib:
             if name not in env:
+                add(diagnostic)
+        for name, diagnostic in unit.new_of:
+            b = env.get(name)
+            if b is not None and is_function_binding(b):
                 add(diagnostic)
         semantic.extend(unit.local)
         previous = unit

@@ -8,10 +8,13 @@ import math
 import re
 from typing import Any
 
+from rhythm.core.jsdate import to_iso_string
 from rhythm.core.values import (
     UNDEFINED,
-    BuiltinFunction,
-    Closure,
+    DateObject,
+    ErrorObject,
+    error_name,
+    is_callable,
     js_error,
     number_to_string,
     own_keys,
@@ -37,11 +40,13 @@ def quote(s: str) -> str:
 
 
 def _is_omitted(v: Any) -> bool:
-    return v is UNDEFINED or type(v) is Closure or type(v) is BuiltinFunction
+    return v is UNDEFINED or is_callable(v)
 
 
 def stringify(value: Any, space: Any = UNDEFINED) -> Any:
-    """JSON.stringify(value, null, space): a str, or UNDEFINED for undefined/functions."""
+    """JSON.stringify(value, null, space): a str, or UNDEFINED for undefined/functions. A Date
+    is written as its toJSON() gives it, an Error as its enumerable properties (none unless
+    assigned: `message` is not enumerable), a Map or Set as `{}`, as in JavaScript."""
     gap = ""
     if type(space) is float:
         gap = " " * int(min(10, max(0, to_integer(space))))
@@ -57,8 +62,27 @@ def stringify(value: Any, space: Any = UNDEFINED) -> Any:
     return "".join(out)
 
 
+def _date_json(v: DateObject) -> str | None:
+    """What a Date's toJSON gives: its ISO text, or null when invalid."""
+    return None if v.time != v.time else to_iso_string(v.time)
+
+
+def _enumerable(v: ErrorObject) -> dict[str, Any]:
+    return {k: v.props[k] for k in own_keys(v.props) if k not in v.hidden}
+
+
 def _write(v: Any, gap: str, indent: str, out: list[str], stack: set[int]) -> None:
     t = type(v)
+    if t is DateObject:
+        v = _date_json(v)
+        t = type(v)
+    elif t is ErrorObject:  # its enumerable own properties only, as JSON.stringify writes it
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        stack.add(id(v))
+        _write(_enumerable(v), gap, indent, out, stack)
+        stack.discard(id(v))
+        return
     if t is str:
         out.append(_encode_str(v))
     elif t is float:
@@ -150,8 +174,33 @@ def to_json(v: Any) -> Any:
     return _to_json(v, set())
 
 
+def error_to_json(v: Any, seen: frozenset[int] = frozenset()) -> Any:
+    """A thrown value as the failure of a workflow: an Error becomes `{type, message, ...}` (its
+    class name or `type`, its message, its enumerable properties and its `cause`), what a failed
+    task or workflow reports; any other value as `to_json` gives it."""
+    if type(v) is not ErrorObject or id(v) in seen:
+        return to_json(v)
+    out = {"type": to_string(v.props.get("type", error_name(v))), "message": ""}
+    message = v.props.get("message", "")
+    out["message"] = message if type(message) is str else to_json(message)
+    for k, x in to_json(v).items():
+        out.setdefault(k, x)
+    if "cause" in v.props and "cause" in v.hidden:
+        out["cause"] = error_to_json(v.props["cause"], seen | {id(v)})
+    return out
+
+
 def _to_json(v: Any, stack: set[int]) -> Any:
     t = type(v)
+    if t is DateObject:
+        return _date_json(v)
+    if t is ErrorObject:
+        if id(v) in stack:
+            raise js_error("TypeError", "Converting circular structure to JSON")
+        stack.add(id(v))
+        res = _to_json(_enumerable(v), stack)
+        stack.discard(id(v))
+        return res
     if t is float:
         if not math.isfinite(v):
             return None

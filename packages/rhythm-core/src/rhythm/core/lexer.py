@@ -68,18 +68,18 @@ KEYWORDS = {
     "switch": "SWITCH",
     "case": "CASE",
     "default": "DEFAULT",
+    "new": "NEW",
+    "instanceof": "INSTANCEOF",
 }
 
 # Words JavaScript reserves (or gives meaning) that the .flow subset does not support.
 RESERVED_HINTS = {
     "var": "use 'let' or 'const'",
     "class": "use object literals and arrow functions",
-    "new": "objects are made with literals; there are no constructors",
-    "this": "there are no methods or classes",
+    "this": "functions and methods have no 'this': refer to the object by its variable name",
     "yield": "use await at the workflow's top level",
     "import": "call tasks with Task.run and other workflows with Workflow.run",
     "export": "a .flow file is one workflow; it returns its result with 'return'",
-    "instanceof": "use typeof or Array.isArray",
     "with": "",
     "enum": "use an object literal",
     "super": "there are no classes",
@@ -208,6 +208,7 @@ _CONTINUERS = {
     "OROR",
     "QQ",
     "IN",
+    "INSTANCEOF",
     "QMARK",
     "COLON",
     "COMMA",
@@ -956,6 +957,8 @@ class _Shaper:
                 tok.type = ty
             if tok.nl_before:
                 self.maybe_asi(tok)
+            if ty == "NAME" and self.label_ahead(i):
+                self.raw[i + 1].kind = "label"  # `outer: {` opens a block, not an object
             if ty in ("CASE", "DEFAULT"):
                 self.case_heads.append(len(self.stack))
             elif ty == "COLON" and self.case_heads and self.case_heads[-1] == len(self.stack):
@@ -1003,9 +1006,9 @@ class _Shaper:
             and p is not None
             and p.type in ("LBRACE_OBJ", "COMMA")
             and nxt is not None
-            and nxt.type == "COLON"
+            and nxt.type in ("COLON", "LPAR", "COMMA", "RBRACE")
         ):
-            return "NAME"
+            return "NAME"  # a key (`{ if: 1 }`), a method name (`{ get() {} }`), `{ async }`
         if i == self.of_index:
             return "OF"
         if word in KEYWORDS:
@@ -1013,6 +1016,21 @@ class _Shaper:
         if word in RESERVED_HINTS:
             return "RESERVED"
         return "NAME"
+
+    def label_ahead(self, i: int) -> bool:
+        """Whether the name at raw[i] starts a labelled statement: `name:` where a statement
+        starts (not a key in an object, a `case x:` or the middle of `a ? b : c`)."""
+        nxt = self.raw[i + 1] if i + 1 < len(self.raw) else None
+        if nxt is None or nxt.type != "COLON" or not self.statement_context():
+            return False
+        p = self.prev()
+        if p is None or p.type in ("SEMI", "NLSEMI", "LBRACE", "ELSE", "DO"):
+            return True
+        if p.type == "RBRACE":
+            return p.kind == "b"
+        if p.type == "COLON":
+            return p.kind in ("case", "label")
+        return p.type == "RPAR" and p.kind == "head"
 
     def maybe_asi(self, tok: Tok) -> None:
         ty = tok.type
@@ -1051,7 +1069,7 @@ class _Shaper:
             p is None
             or p.type in _BLOCK_PREV
             or (p.type == "RBRACE" and p.kind == "b")
-            or (p.type == "COLON" and p.kind == "case")
+            or (p.type == "COLON" and p.kind in ("case", "label"))
         ):
             kind = "{a" if p is not None and p.type == "ARROW" else "{b"
             tok.type = "LBRACE"

@@ -62,6 +62,7 @@ _NAMES = [
     "ITER_KEYS",
     "ITER_NEXT",
     "DELETE",
+    "NEW",
 ]
 
 NAMES: dict[int, str] = dict(enumerate(_NAMES))
@@ -125,6 +126,7 @@ ITER_VALUES = 55
 ITER_KEYS = 56
 ITER_NEXT = 57
 DELETE = 58
+NEW = 59
 
 
 def _check() -> None:

@@ -292,10 +292,19 @@ class _Builder:
         return ast.Throw(argument=c[1], span=self.span(c))
 
     def break_stmt(self, c: list[Any]) -> ast.Break:
-        return ast.Break(span=self.span(c))
+        label = c[1].value if c[1] is not None else None
+        label_span = self.span(c[1]) if c[1] is not None else ast.NO_SPAN
+        return ast.Break(label=label, label_span=label_span, span=self.span(c))
 
     def continue_stmt(self, c: list[Any]) -> ast.Continue:
-        return ast.Continue(span=self.span(c))
+        label = c[1].value if c[1] is not None else None
+        label_span = self.span(c[1]) if c[1] is not None else ast.NO_SPAN
+        return ast.Continue(label=label, label_span=label_span, span=self.span(c))
+
+    def labeled_stmt(self, c: list[Any]) -> ast.Labeled:
+        return ast.Labeled(
+            label=c[0].value, body=c[2], label_span=self.span(c[0]), span=self.span(c)
+        )
 
     def empty_stmt(self, c: list[Any]) -> ast.Empty:
         return ast.Empty(span=self.span(c))
@@ -548,6 +557,19 @@ class _Builder:
         args, close = c[1]
         return ast.Call(callee=c[0], arguments=args, span=self.span(c[0], close))
 
+    def new_callee(self, c: list[Any]) -> ast.Identifier | ast.Member:
+        if len(c) == 1:
+            return ast.Identifier(name=c[0].value, span=self.span(c))
+        return ast.Member(
+            object=c[0], name=c[2].value, name_span=self.span(c[2]), span=self.span(c)
+        )
+
+    def new_expr(self, c: list[Any]) -> ast.New:
+        if c[2] is None:
+            return ast.New(callee=c[1], arguments=[], span=self.span(c[0], c[1]))
+        args, close = c[2]
+        return ast.New(callee=c[1], arguments=args, span=self.span(c[0], close))
+
     def opt_call(self, c: list[Any]) -> ast.Call:
         args, close = c[2]
         return ast.Call(callee=c[0], arguments=args, optional=True, span=self.span(c[0], close))
@@ -627,6 +649,28 @@ class _Builder:
         return ast.Property(
             key=c[1], value=c[4], computed=True, key_span=self.span(c[:3]), span=self.span(c)
         )
+
+    def _method(self, c: list[Any], key: Any, key_span: Span, params: Any) -> ast.Property:
+        params, rest = params if params is not None else ([], None)
+        func = ast.Arrow(
+            params=params, rest=rest, body=c[-1], span=self.span(c), is_async=c[0] is not None
+        )
+        return ast.Property(
+            key=key,
+            value=func,
+            computed=not isinstance(key, str),
+            method=True,
+            key_span=key_span,
+            span=self.span(c),
+        )
+
+    def prop_method(self, c: list[Any]) -> ast.Property:
+        # [ASYNC] prop_key LPAR [arrow_params] RPAR block
+        return self._method(c, self._key(c[1]), self.span(c[1]), c[3])
+
+    def prop_computed_method(self, c: list[Any]) -> ast.Property:
+        # [ASYNC] LSQB assign_expr RSQB LPAR [arrow_params] RPAR block
+        return self._method(c, c[2], self.span(c[1:4]), c[5])
 
     def prop_short(self, c: list[Any]) -> ast.Property:
         ident = ast.Identifier(name=c[0].value, span=self.span(c))

@@ -17,8 +17,8 @@ How the meanings are kept equal:
   in `re`: `\\1` becomes `(?(1)\\1)`.
 - JavaScript clears the captures inside a repeated group at each repetition and never repeats an
   iteration that matched nothing; `re` keeps old captures and records empty iterations. Patterns where
-  that could show (a capture in a repetition that might not set it, a repeated group that can match
-  the empty string and holds a capture, backreferences inside repetitions) are refused.
+  that could show (a capture in a repetition that might not set it, an optional repetition of
+  something that can match the empty string) are refused.
 - Case-insensitive matching (`i`) is exact for ASCII: non-ASCII characters in an `i` pattern, `i`
   with `u`, and backreferences with `i` are refused.
 - Strings in .flow are sequences of code points, so every pattern sees an astral character (an
@@ -587,10 +587,10 @@ def _check(node: tuple) -> None:
                 "(JavaScript drops an empty repetition; Python's re keeps its capture)",
                 at,
             )
-        if repeats and _nullable(atom) and hi != lo:
+        if _nullable(atom) and hi != lo:
             raise RegexUnsupported(
-                "a repeated group that can match the empty string (JavaScript and Python's re "
-                "stop such a loop differently)",
+                "an optional repetition of something that can match the empty string (JavaScript "
+                "never lets such a repetition match empty; Python's re does)",
                 at,
             )
         if repeats:
@@ -641,7 +641,7 @@ class _Emitter:
         if k == "b":
             return r"\b"
         if k == "B":
-            return r"\B"
+            return r"(?!\b)"  # Python's \B (before 3.14) fails on the empty string; JavaScript's matches
         if k == "esc":
             if node[1] == "s":
                 return f"[{_SPACE_CLASS}]"

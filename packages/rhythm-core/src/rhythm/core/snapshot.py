@@ -1,6 +1,7 @@
 """The VM's state as plain JSON, with object identity kept: the durable snapshot format.
 
-A suspended workflow is saved as one JSON object (format 2):
+A suspended workflow is saved as one JSON object (format 2, or 3 when its heap holds an Error,
+Date, Map, Set, RegExp or regex match result: see FORMAT_OBJECTS):
 
     {"format": 2,                   # this layout; a reader refuses any other
      "version_hash": "<sha256>",    # the workflow source it runs (rhythm.core.versions)
@@ -16,7 +17,10 @@ list); values refer to them as `{"$r": n}`, so two variables holding the same ar
 after a round trip, and closures keep their scopes. Objects are stored as [key, value] pairs
 because a JSONB column does not keep key order. Other tagged values: `{"$u": 1}` undefined,
 `{"$n": "NaN"}` (also "Infinity", "-Infinity", "-0"), `{"$std": "Math"}` a stdlib object,
-`{"$tdz": 1}` a binding not initialised yet.
+`{"$tdz": 1}` a binding not initialised yet. Instances of the builtin classes are heap entries
+too: an Error `{"E": class, "P": [[key, value], ...], "X": [hidden keys]}`, a Date `{"D": ms}`, a
+Map `{"M": [[key, value], ...]}` and a Set `{"S": [value, ...]}` (entries in insertion order; keys
+that are objects are references, so a Map keyed by an object finds it after a round trip).
 
 The state holds program counters, scope slots and function indexes of one compiled program, so
 it can only be resumed by exactly that program. `fingerprint` hashes everything resuming depends
@@ -47,10 +51,15 @@ from rhythm.core.values import (
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
+    MapObject,
     RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
+    map_key,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +67,14 @@ if TYPE_CHECKING:
     from rhythm.core.vm import VM
 
 FORMAT = 2
+# Format 2 plus the heap entries of Error, Date, Map, Set and RegExp objects (`"re"`) and the named
+# properties of regex match results (`"x"` beside an array's `"a"`). A state holding none of them
+# is still written as format 2 (any rhythm-core that reads format 2 resumes it); one holding them
+# is written as format 3, which an older rhythm-core refuses as IncompatibleSnapshot (and hands
+# back) rather than failing on an entry it does not know. Programs' fingerprints use FORMAT.
+FORMAT_OBJECTS = 3
+_READABLE = (FORMAT, FORMAT_OBJECTS)
+_OBJECT_TYPES = (ErrorObject, DateObject, MapObject, SetObject, RegExp)
 
 
 def _operand(v: Any) -> Any:
@@ -82,7 +99,20 @@ def program_fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_HEAP_TYPES = (list, dict, Scope, Closure, BuiltinFunction, Handle, Completion, RegExp)
+_HEAP_TYPES = (
+    list,
+    dict,
+    Scope,
+    Closure,
+    BuiltinFunction,
+    Handle,
+    Completion,
+    ErrorObject,
+    DateObject,
+    MapObject,
+    SetObject,
+    RegExp,
+)
 
 
 class _Encoder:
@@ -92,6 +122,7 @@ class _Encoder:
         self.heap: list[Any] = []
         self.todo: list[tuple[int, Any]] = []
         self.keep: list[Any] = []  # keeps encoded objects alive so id() stays unique
+        self.objects = False  # whether a format 3 object (see FORMAT_OBJECTS) was encoded
 
     def ref(self, obj: Any) -> dict[str, int] | None:
         if obj is None:
@@ -137,9 +168,12 @@ class _Encoder:
     def entry(self, v: Any) -> dict[str, Any]:
         t = type(v)
         enc = self.value
+        if t in _OBJECT_TYPES:
+            self.objects = True
         if t is list:
             props = self.array_props.get(id(v))
             if props is not None:
+                self.objects = True
                 return {"a": [enc(x) for x in v], "x": [[k, enc(x)] for k, x in props[1].items()]}
             return {"a": [enc(x) for x in v]}
         if t is RegExp:
@@ -166,6 +200,18 @@ class _Encoder:
                 "r": result,
                 "q": v.seq,
             }
+        if t is ErrorObject:
+            return {
+                "E": v.cls,
+                "P": [[k, enc(x)] for k, x in v.props.items()],
+                "X": sorted(v.hidden),
+            }
+        if t is DateObject:
+            return {"D": enc(v.time)}
+        if t is MapObject:
+            return {"M": [[enc(k), enc(x)] for k, x in v.data.values()]}
+        if t is SetObject:
+            return {"S": [enc(x) for x in v.data.values()]}
         assert t is Completion
         return {"m": v.kind, "v": enc(v.value), "t": v.target, "e": self.ref(v.env)}
 
@@ -232,6 +278,8 @@ def dump_state(vm: VM) -> dict[str, Any]:
         ]
     e.drain()
     state["heap"] = e.heap
+    if e.objects:
+        state["format"] = FORMAT_OBJECTS
     return state
 
 
@@ -259,6 +307,14 @@ class HeapDecoder:
                 self.objs.append(Handle(id=entry["h"], kind=entry["k"], name=entry["n"]))
             elif "m" in entry:
                 self.objs.append(Completion(entry["m"]))
+            elif "E" in entry:
+                self.objs.append(ErrorObject(entry["E"], {}, set(entry["X"])))
+            elif "D" in entry:
+                self.objs.append(DateObject(math.nan))
+            elif "M" in entry:
+                self.objs.append(MapObject())
+            elif "S" in entry:
+                self.objs.append(SetObject())
             else:
                 raise ValueError(f"unknown heap entry {entry!r}")
         for obj, entry in zip(self.objs, heap, strict=True):
@@ -310,6 +366,19 @@ class HeapDecoder:
             if r is not None:
                 obj.result = {k: (dec(x) if k in ("output", "error") else x) for k, x in r.items()}
             obj.seq = entry["q"]
+        elif t is ErrorObject:
+            for k, x in entry["P"]:
+                obj.props[k] = dec(x)
+        elif t is DateObject:
+            obj.time = dec(entry["D"])
+        elif t is MapObject:
+            for k, x in entry["M"]:
+                key = dec(k)
+                obj.data[map_key(key)] = [key, dec(x)]
+        elif t is SetObject:
+            for x in entry["S"]:
+                value = dec(x)
+                obj.data[map_key(value)] = value
         elif t is Completion:
             obj.value = dec(entry["v"])
             obj.target = entry["t"]
@@ -320,11 +389,11 @@ def check_state(workflow: CompiledWorkflow, state: Any) -> tuple[str, str] | Non
     """Why `state` cannot be resumed by `workflow`, as (error type, message), or None."""
     if not isinstance(state, dict) or not isinstance(state.get("format"), int):
         return "InvalidState", f"not a workflow state (no snapshot format): {str(state)[:80]}"
-    if state["format"] != FORMAT:
+    if state["format"] not in _READABLE:
         return (
             "IncompatibleSnapshot",
             f"the state is in snapshot format {state['format']} but this rhythm-core reads "
-            f"format {FORMAT}: finish or cancel such executions with the rhythm-core that "
+            f"formats {FORMAT} and {FORMAT_OBJECTS}: finish or cancel such executions with the rhythm-core that "
             "saved them",
         )
     saved = state.get("version_hash")

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Owners of the methods of values ("" is the owner of global functions).
+_VALUE_OWNERS = ("", "string", "array", "number", "boolean", "object", "function")
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -35,6 +38,12 @@ class Builtin:
         return sum(1 for p in self.params if not p.optional and not p.rest)
 
     @property
+    def js_length(self) -> int:
+        """The function's `length` as JavaScript gives it (the spec's count, which for many
+        builtins includes parameters that may be left out)."""
+        return JS_LENGTHS.get(self.qualified_name, self.min_args)
+
+    @property
     def max_args(self) -> int | None:
         """None when the builtin takes any number of arguments (a rest parameter)."""
         if any(p.rest for p in self.params):
@@ -43,7 +52,7 @@ class Builtin:
 
     @property
     def qualified_name(self) -> str:
-        if self.owner in ("", "string", "array"):
+        if self.owner in _VALUE_OWNERS:
             return self.name if not self.owner else f"{self.owner}.{self.name}"
         return f"{self.owner}.{self.name}"
 
@@ -59,6 +68,60 @@ class Builtin:
         return f"{self.qualified_name}({params}): {self.returns}"
 
 
+# `length` of the builtins whose JavaScript `length` is not their number of required parameters.
+JS_LENGTHS: dict[str, int] = {
+    "Number": 1,
+    "String": 1,
+    "Boolean": 1,
+    "Math.max": 2,
+    "Math.min": 2,
+    "Math.hypot": 2,
+    "JSON.stringify": 3,
+    "parseInt": 2,
+    "Number.parseInt": 2,
+    "Object.assign": 2,
+    "String.fromCharCode": 1,
+    "String.fromCodePoint": 1,
+    "number.toFixed": 1,
+    "number.toPrecision": 1,
+    "number.toExponential": 1,
+    "number.toString": 1,
+    "string.split": 2,
+    "string.slice": 2,
+    "string.substring": 2,
+    "string.replace": 2,
+    "string.replaceAll": 2,
+    "string.padStart": 2,
+    "string.padEnd": 2,
+    "string.concat": 1,
+    "string.lastIndexOf": 1,
+    "string.charAt": 1,
+    "string.charCodeAt": 1,
+    "string.codePointAt": 1,
+    "array.push": 1,
+    "array.unshift": 1,
+    "array.concat": 1,
+    "array.slice": 2,
+    "array.sort": 1,
+    "array.join": 1,
+    "array.splice": 2,
+    "array.with": 2,
+    "array.lastIndexOf": 1,
+    "array.toSorted": 1,
+    "Array.from": 1,
+    "Date": 7,
+    "Error": 1,
+    "TypeError": 1,
+    "RangeError": 1,
+    "ReferenceError": 1,
+    "SyntaxError": 1,
+    "RegExp": 2,
+    "array.fill": 1,
+    "array.findLast": 1,
+    "array.findLastIndex": 1,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class StdObject:
     name: str  # "Task", "Math", "Inputs"
@@ -66,6 +129,8 @@ class StdObject:
     members: dict[str, Builtin] = field(default_factory=dict)
     # An open object (Inputs) may hold any key: its members are not checked.
     open: bool = False
+    # A builtin constructor (`Date`, `Map`, `Error`): what `new Date(...)` and `Date(...)` take.
+    constructor: Builtin | None = None
 
 
 # ---------------------------------------------------------------- table builders
@@ -91,7 +156,7 @@ def _fn(
     kind: Literal["function", "method", "property"] | None = None,
 ) -> Builtin:
     if kind is None:
-        kind = "method" if owner in ("string", "array") else "function"
+        kind = "method" if owner in _VALUE_OWNERS[1:] else "function"
     return Builtin(
         name=name,
         owner=owner,
@@ -107,8 +172,16 @@ def _prop(owner: str, name: str, returns: str, doc: str, example: str = "") -> B
     return _fn(owner, name, (), returns, doc, example, kind="property")
 
 
-def _obj(name: str, doc: str, *members: Builtin, open: bool = False) -> StdObject:
-    return StdObject(name=name, doc=doc, members={m.name: m for m in members}, open=open)
+def _obj(
+    name: str, doc: str, *members: Builtin, open: bool = False, constructor: Builtin | None = None
+) -> StdObject:
+    return StdObject(
+        name=name,
+        doc=doc,
+        members={m.name: m for m in members},
+        open=open,
+        constructor=constructor,
+    )
 
 
 # ---------------------------------------------------------------- objects
@@ -122,7 +195,7 @@ _TASK = _obj(
         ("name: string", "inputs?: object", "options?: object"),
         "TaskHandle",
         "Starts the task `name` with `inputs` and returns a handle at once; `await` the handle for "
-        "the task's output (a failed task throws `{type, message, task}`). A task that is never "
+        "the task's output (a failed task throws an Error with `type`, `message` and `task`). A task that is never "
         "awaited still runs (fire-and-forget). `options` may set `queue` (string), `priority` "
         "(integer, higher runs first), `retries` (integer 0 to 1000), `timeout` (seconds) and "
         "`delay` (seconds before it starts), within the same limits as the Python client's.",
@@ -315,6 +388,88 @@ _MATH = _obj(
         "state, so a resumed workflow continues the same sequence.",
         "const jitter = Math.random() * 10;",
     ),
+    *(
+        _fn("Math", name, ("x: number",), "number", doc, example)
+        for name, doc, example in (
+            ("acos", "The arccosine of `x` in radians (NaN outside [-1, 1]).", "Math.acos(1) // 0"),
+            ("acosh", "The inverse hyperbolic cosine of `x` (NaN below 1).", "Math.acosh(1) // 0"),
+            ("asin", "The arcsine of `x` in radians (NaN outside [-1, 1]).", "Math.asin(0) // 0"),
+            ("asinh", "The inverse hyperbolic sine of `x`.", "Math.asinh(0) // 0"),
+            ("atan", "The arctangent of `x` in radians.", "Math.atan(1) // 0.7853981633974483"),
+            (
+                "atanh",
+                "The inverse hyperbolic tangent of `x` (Infinity at 1, NaN outside [-1, 1]).",
+                "Math.atanh(0) // 0",
+            ),
+            ("cbrt", "The cube root of `x`.", "Math.cbrt(-27) // -3"),
+            (
+                "clz32",
+                "The number of leading zero bits of `x` as a 32-bit unsigned integer.",
+                "Math.clz32(1) // 31",
+            ),
+            ("cos", "The cosine of `x` (radians).", "Math.cos(0) // 1"),
+            ("cosh", "The hyperbolic cosine of `x`.", "Math.cosh(0) // 1"),
+            ("exp", "e raised to the power `x`.", "Math.exp(1) // 2.718281828459045"),
+            ("expm1", "`Math.exp(x) - 1`, accurate for `x` near 0.", "Math.expm1(0) // 0"),
+            (
+                "fround",
+                "`x` rounded to the nearest 32-bit float.",
+                "Math.fround(5.5) // 5.5, Math.fround(0.1) // 0.10000000149011612",
+            ),
+            (
+                "log",
+                "The natural logarithm of `x` (-Infinity at 0, NaN below 0).",
+                "Math.log(Math.E) // 1",
+            ),
+            ("log10", "The base-10 logarithm of `x`.", "Math.log10(1000) // 3"),
+            (
+                "log1p",
+                "The natural logarithm of `1 + x`, accurate for `x` near 0.",
+                "Math.log1p(0) // 0",
+            ),
+            ("log2", "The base-2 logarithm of `x`.", "Math.log2(8) // 3"),
+            ("sin", "The sine of `x` (radians).", "Math.sin(0) // 0"),
+            ("sinh", "The hyperbolic sine of `x`.", "Math.sinh(0) // 0"),
+            ("tan", "The tangent of `x` (radians).", "Math.tan(0) // 0"),
+            ("tanh", "The hyperbolic tangent of `x`.", "Math.tanh(0) // 0"),
+        )
+    ),
+    _fn(
+        "Math",
+        "atan2",
+        ("y: number", "x: number"),
+        "number",
+        "The angle in radians from the positive x axis to the point (`x`, `y`).",
+        "Math.atan2(1, 1) // 0.7853981633974483",
+    ),
+    _fn(
+        "Math",
+        "hypot",
+        ("...values: number",),
+        "number",
+        "The square root of the sum of the squares of the arguments (0 with none; Infinity if "
+        "any is infinite, even beside NaN).",
+        "Math.hypot(3, 4) // 5",
+    ),
+    _fn(
+        "Math",
+        "imul",
+        ("a: number", "b: number"),
+        "number",
+        "The product of `a` and `b` as 32-bit integers, wrapped like C's int32 multiplication.",
+        "Math.imul(0xffffffff, 5) // -5",
+    ),
+    *(
+        _prop("Math", name, "number", doc, f"Math.{name} // {value}")
+        for name, doc, value in (
+            ("LN10", "The natural logarithm of 10.", "2.302585092994046"),
+            ("LN2", "The natural logarithm of 2.", "0.6931471805599453"),
+            ("LOG10E", "The base-10 logarithm of e.", "0.4342944819032518"),
+            ("LOG2E", "The base-2 logarithm of e.", "1.4426950408889634"),
+            ("SQRT1_2", "The square root of 1/2.", "0.7071067811865476"),
+            ("SQRT2", "The square root of 2.", "1.4142135623730951"),
+        )
+    ),
     _prop(
         "Math",
         "PI",
@@ -328,6 +483,123 @@ _MATH = _obj(
         "number",
         "Euler's number, the base of natural logarithms.",
         "Math.E // 2.718281828459045",
+    ),
+)
+
+_NUMBER = _obj(
+    "Number",
+    "Converts values to numbers (`Number(x)`); tests and constants about numbers.",
+    _fn(
+        "Number",
+        "isInteger",
+        ("value: any",),
+        "boolean",
+        'Whether `value` is a number with no fractional part (no conversion: `"1"` is not).',
+        "Number.isInteger(5.0) // true",
+    ),
+    _fn(
+        "Number",
+        "isFinite",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is a finite number (no conversion, unlike the global `isFinite`).",
+        'Number.isFinite("1") // false',
+    ),
+    _fn(
+        "Number",
+        "isNaN",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is the number NaN (no conversion, unlike the global `isNaN`).",
+        'Number.isNaN("abc") // false',
+    ),
+    _fn(
+        "Number",
+        "isSafeInteger",
+        ("value: any",),
+        "boolean",
+        "Whether `value` is an integer that a number holds exactly (at most 2**53 - 1 in size).",
+        "Number.isSafeInteger(2 ** 53) // false",
+    ),
+    _fn(
+        "Number",
+        "parseFloat",
+        ("text: string",),
+        "number",
+        "The same function as the global `parseFloat`.",
+        'Number.parseFloat("2.5e3x") // 2500',
+    ),
+    _fn(
+        "Number",
+        "parseInt",
+        ("text: string", "radix?: number"),
+        "number",
+        "The same function as the global `parseInt`.",
+        'Number.parseInt("ff", 16) // 255',
+    ),
+    *(
+        _prop("Number", name, "number", doc, f"Number.{name} // {value}")
+        for name, doc, value in (
+            (
+                "MAX_SAFE_INTEGER",
+                "The largest integer a number holds exactly, 2**53 - 1.",
+                "9007199254740991",
+            ),
+            (
+                "MIN_SAFE_INTEGER",
+                "The smallest integer a number holds exactly, -(2**53 - 1).",
+                "-9007199254740991",
+            ),
+            (
+                "EPSILON",
+                "The gap between 1 and the next larger number, 2**-52.",
+                "2.220446049250313e-16",
+            ),
+            ("MAX_VALUE", "The largest finite number.", "1.7976931348623157e+308"),
+            ("MIN_VALUE", "The smallest positive number (a subnormal).", "5e-324"),
+            ("POSITIVE_INFINITY", "Positive infinity, the same as `Infinity`.", "Infinity"),
+            ("NEGATIVE_INFINITY", "Negative infinity, the same as `-Infinity`.", "-Infinity"),
+            ("NaN", "Not-a-Number, the same as the global `NaN`.", "NaN"),
+        )
+    ),
+    constructor=_fn(
+        "",
+        "Number",
+        ("value?: any",),
+        "number",
+        'Converts `value` to a number, as JavaScript does (`""` -> 0, `"12px"` -> NaN, null -> 0, undefined -> NaN).',
+        'Number("42") // 42',
+    ),
+)
+
+_STRING = _obj(
+    "String",
+    "Converts values to strings (`String(x)`); builds strings from character codes.",
+    _fn(
+        "String",
+        "fromCharCode",
+        ("...codes: number",),
+        "string",
+        "The string of the given UTF-16 code units (each taken modulo 65536); a surrogate pair "
+        "written as two codes becomes the one character it encodes.",
+        'String.fromCharCode(72, 105) // "Hi"',
+    ),
+    _fn(
+        "String",
+        "fromCodePoint",
+        ("...codePoints: number",),
+        "string",
+        "The string of the given Unicode code points; a RangeError for anything that is not an "
+        "integer from 0 to 0x10FFFF.",
+        'String.fromCodePoint(0x1F600) // "😀"',
+    ),
+    constructor=_fn(
+        "",
+        "String",
+        ("value?: any",),
+        "string",
+        'Converts `value` to a string, as JavaScript does (arrays join with commas, objects give "[object Object]").',
+        'String(1.5) // "1.5"',
     ),
 )
 
@@ -404,6 +676,24 @@ _ARRAY = _obj(
     "Functions about arrays.",
     _fn(
         "Array",
+        "from",
+        ("items: any", "mapFn?: function"),
+        "array",
+        "A new array of the elements of `items`: an array, a string (one element per character), "
+        'any other iterable value, or an array-like object (`{ length: 2, 0: "a" }`), each '
+        "passed through `mapFn(element, index)` when given. A TypeError for null and undefined.",
+        'Array.from("abc") // ["a", "b", "c"], Array.from({ length: 3 }, (_, i) => i * 2) // [0, 2, 4]',
+    ),
+    _fn(
+        "Array",
+        "of",
+        ("...items: any",),
+        "array",
+        "A new array of the arguments.",
+        "Array.of(7) // [7]",
+    ),
+    _fn(
+        "Array",
         "isArray",
         ("value: any",),
         "boolean",
@@ -474,22 +764,6 @@ _GLOBAL_FUNCTIONS = (
     ),
     _fn(
         "",
-        "Number",
-        ("value?: any",),
-        "number",
-        'Converts `value` to a number, as JavaScript does (`""` -> 0, `"12px"` -> NaN, null -> 0, undefined -> NaN).',
-        'Number("42") // 42',
-    ),
-    _fn(
-        "",
-        "String",
-        ("value?: any",),
-        "string",
-        'Converts `value` to a string, as JavaScript does (arrays join with commas, objects give "[object Object]").',
-        'String(1.5) // "1.5"',
-    ),
-    _fn(
-        "",
         "Boolean",
         ("value?: any",),
         "boolean",
@@ -501,7 +775,7 @@ _GLOBAL_FUNCTIONS = (
         "RegExp",
         ("pattern: string | RegExp", "flags?: string"),
         "RegExp",
-        "A regular expression from the text of `pattern` (the same as `/pattern/flags`; a `pattern` that is a RegExp gives its own source). Flags: g (global), i (ignore ASCII case), m (multiline), s (dotAll), u (unicode), y (sticky). A pattern JavaScript rejects throws a SyntaxError, and so does one .flow cannot run exactly (see the language guide); with literal strings that is found at compile time.",
+        "A regular expression from the text of `pattern` (the same as `/pattern/flags`; a `pattern` that is a RegExp gives its own source), with or without `new`. Flags: g (global), i (ignore ASCII case), m (multiline), s (dotAll), u (unicode), y (sticky). A pattern JavaScript rejects throws a SyntaxError, and so does one .flow cannot run exactly (see the language guide); with literal strings that is found at compile time.",
         'RegExp("^[a-z]+$", "i").test("Abc") // true',
     ),
     _fn(
@@ -519,6 +793,14 @@ _GLOBAL_FUNCTIONS = (
         "number",
         "Reads a decimal number from the start of `text`; NaN if none.",
         'parseFloat("3.5kg") // 3.5',
+    ),
+    _fn(
+        "",
+        "isFinite",
+        ("value: any",),
+        "boolean",
+        "Whether `value`, converted to a number, is finite (not NaN or an infinity).",
+        'isFinite("12") // true',
     ),
     _fn(
         "",
@@ -714,6 +996,79 @@ STRING_MEMBERS: dict[str, Builtin] = {
     )
 }
 
+STRING_MEMBERS.update(
+    (b.name, b)
+    for b in (
+        _fn(
+            _S,
+            "charAt",
+            ("index?: number",),
+            "string",
+            'The character at `index` (default 0), or "" outside the string. Indexes count code '
+            "points, so a character outside the Basic Multilingual Plane (an emoji) is one "
+            "character, where JavaScript has two halves.",
+            '"abc".charAt(1) // "b"',
+        ),
+        _fn(
+            _S,
+            "charCodeAt",
+            ("index?: number",),
+            "number",
+            "The UTF-16 code unit that starts the character at `index` (default 0), or NaN outside "
+            "the string: the character's code for most text; for a character outside the Basic "
+            "Multilingual Plane, its first (high surrogate) half, as JavaScript gives at the "
+            "character's first index.",
+            '"A".charCodeAt(0) // 65',
+        ),
+        _fn(
+            _S,
+            "codePointAt",
+            ("index?: number",),
+            "number",
+            "The Unicode code point of the character at `index` (default 0), or undefined outside "
+            "the string.",
+            '"😀".codePointAt(0) // 128512',
+        ),
+        _fn(
+            _S,
+            "lastIndexOf",
+            ("search: string", "position?: number"),
+            "number",
+            "The index of the last occurrence of `search` starting at or before `position`, or -1.",
+            '"hello".lastIndexOf("l") // 3',
+        ),
+        _fn(
+            _S,
+            "concat",
+            ("...values: any",),
+            "string",
+            "The string followed by each value converted to a string.",
+            '"a".concat("b", 1) // "ab1"',
+        ),
+        _fn(
+            _S,
+            "localeCompare",
+            ("other: string",),
+            "number",
+            "-1, 0 or 1 as the string sorts before, with or after `other`, in plain Unicode code "
+            'point order: no locale rules, unlike JavaScript (where `"a".localeCompare("B")` '
+            "is -1; here it is 1).",
+            "names.sort((a, b) => a.localeCompare(b))",
+        ),
+        _fn(
+            _S,
+            "normalize",
+            ("form?: string",),
+            "string",
+            'The string in Unicode normalization form `form`: "NFC" (default), "NFD", "NFKC" or '
+            '"NFKD"; a RangeError for any other.',
+            '"e\u0301".normalize() === "\u00e9" // true',
+        ),
+        _fn(_S, "toString", (), "string", "The string itself.", '"abc".toString() // "abc"'),
+        _fn(_S, "valueOf", (), "string", "The string itself.", '"abc".valueOf() // "abc"'),
+    )
+)
+
 _A = "array"
 ARRAY_MEMBERS: dict[str, Builtin] = {
     b.name: b
@@ -898,6 +1253,601 @@ ARRAY_MEMBERS: dict[str, Builtin] = {
     )
 }
 
+_N = "number"
+NUMBER_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _N,
+            "toFixed",
+            ("digits?: number",),
+            "string",
+            "The number written with `digits` digits after the point (0 to 100, default 0), "
+            "rounded half up from its exact binary value, as JavaScript does (so `1.005.toFixed(2)` "
+            'is "1.00"); numbers of 1e21 or more are written as `toString()` does. A RangeError '
+            "for `digits` outside 0 to 100.",
+            '(3.14159).toFixed(2) // "3.14"',
+        ),
+        _fn(
+            _N,
+            "toPrecision",
+            ("precision?: number",),
+            "string",
+            "The number written with `precision` significant digits (1 to 100), in exponent form "
+            "when the exponent is below -6 or not below `precision`; `toString()` when omitted. "
+            "A RangeError for `precision` outside 1 to 100.",
+            '(123.456).toPrecision(4) // "123.5", (0.00001).toPrecision(1) // "0.00001"',
+        ),
+        _fn(
+            _N,
+            "toExponential",
+            ("digits?: number",),
+            "string",
+            "The number in exponent form with `digits` digits after the point (0 to 100; as many "
+            "as needed when omitted). A RangeError for `digits` outside 0 to 100.",
+            '(1234.5).toExponential(2) // "1.23e+3"',
+        ),
+        _fn(
+            _N,
+            "toString",
+            ("radix?: number",),
+            "string",
+            "The number written in base `radix` (2 to 36, default 10), fractions included, digit "
+            "for digit as V8 (Node.js) writes them. A RangeError for a radix outside 2 to 36.",
+            '(255).toString(16) // "ff", (0.5).toString(2) // "0.1"',
+        ),
+        _fn(
+            _N,
+            "valueOf",
+            (),
+            "number",
+            "The number itself.",
+            "(5).valueOf() // 5",
+        ),
+    )
+}
+
+BOOLEAN_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn("boolean", "toString", (), "string", '"true" or "false".', 'true.toString() // "true"'),
+        _fn("boolean", "valueOf", (), "boolean", "The boolean itself.", "false.valueOf() // false"),
+    )
+}
+
+OBJECT_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            "object",
+            "toString",
+            (),
+            "string",
+            '"[object Object]" for a plain object (unless it has its own `toString` key), as in '
+            "JavaScript.",
+            '({ a: 1 }).toString() // "[object Object]"',
+        ),
+    )
+}
+
+FUNCTION_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(
+            "function",
+            "length",
+            "number",
+            "The number of parameters before the first one with a default value or a rest "
+            "parameter; for a builtin, the number JavaScript gives (`Math.max.length` is 2).",
+            "((a, b = 1, ...c) => a).length // 1",
+        ),
+        _prop(
+            "function",
+            "name",
+            "string",
+            "The function's name: a declaration's name, the variable, key or parameter an arrow "
+            'is defined as the value of (`const f = () => 1` is "f"), "" for other arrows (also '
+            'for a computed key, where JavaScript uses the key); a builtin\'s own name ("max" '
+            "for `Math.max`).",
+            'const total = (xs) => 0;\ntotal.name // "total"',
+        ),
+        _fn(
+            "function",
+            "toString",
+            (),
+            "string",
+            "A fixed text, not the source (JavaScript gives a function's source text; .flow does "
+            "not keep it): `function max() { [native code] }` for a builtin, as JavaScript, and "
+            "`() => { [code] }` for every .flow function.",
+            'Math.max.toString() // "function max() { [native code] }"',
+        ),
+    )
+}
+
+ARRAY_MEMBERS.update(
+    (b.name, b)
+    for b in (
+        _fn(
+            _A,
+            "fill",
+            ("value: any", "start?: number", "end?: number"),
+            "array",
+            "Sets every element from `start` up to `end` (negative counts from the end) to `value`, "
+            "in place; returns the array.",
+            "[1, 2, 3].fill(0) // [0, 0, 0]",
+        ),
+        _fn(
+            _A,
+            "findLast",
+            ("callback: function",),
+            "any",
+            "The last element for which `callback(element, index, array)` is truthy, or "
+            "undefined; visits the indexes from the end.",
+            "[1, 2, 3, 4].findLast(x => x % 2) // 3",
+        ),
+        _fn(
+            _A,
+            "findLastIndex",
+            ("callback: function",),
+            "number",
+            "The index of the last element for which `callback` is truthy, or -1.",
+            "[1, 2, 3, 4].findLastIndex(x => x % 2) // 2",
+        ),
+        _fn(
+            _A,
+            "lastIndexOf",
+            ("value: any", "fromIndex?: number"),
+            "number",
+            "The last index at or before `fromIndex` holding `value` (compared with ===), or -1.",
+            "[1, 2, 1].lastIndexOf(1) // 2",
+        ),
+        _fn(
+            _A,
+            "splice",
+            ("start: number", "deleteCount?: number", "...items: any"),
+            "array",
+            "Removes `deleteCount` elements at `start` (all the rest when omitted) and inserts "
+            "`items` there, in place; returns the removed elements.",
+            'const removed = list.splice(1, 2, "x");',
+        ),
+        _fn(
+            _A,
+            "toSorted",
+            ("compare?: function",),
+            "array",
+            "A sorted copy, leaving the array as it is (compared as `sort` does).",
+            "[3, 1, 2].toSorted() // [1, 2, 3]",
+        ),
+        _fn(
+            _A,
+            "toReversed",
+            (),
+            "array",
+            "A reversed copy, leaving the array as it is.",
+            "[1, 2, 3].toReversed() // [3, 2, 1]",
+        ),
+        _fn(
+            _A,
+            "with",
+            ("index: number", "value: any"),
+            "array",
+            "A copy with the element at `index` (negative counts from the end) replaced by "
+            "`value`; a RangeError when `index` is outside the array.",
+            "[1, 2, 3].with(-1, 9) // [1, 2, 9]",
+        ),
+        _fn(
+            _A,
+            "entries",
+            (),
+            "array",
+            "The `[index, element]` pairs, for `for (const [i, x] of list.entries())`. Unlike "
+            "JavaScript's iterator, this is a new array taken at the call (`Array.isArray` is true, "
+            "there is no `next()`), so it works with spread, `for...of` and every array method.",
+            "for (const [i, item] of items.entries()) { out.push(`${i}: ${item}`); }",
+        ),
+        _fn(
+            _A,
+            "keys",
+            (),
+            "array",
+            "The indexes 0 to length - 1, as a new array (see `entries`).",
+            '[...["a", "b"].keys()] // [0, 1]',
+        ),
+        _fn(
+            _A,
+            "values",
+            (),
+            "array",
+            "The elements, as a new array (see `entries`).",
+            "for (const x of list.values()) total += x;",
+        ),
+    )
+)
+
+ARRAY_MEMBERS["toString"] = _fn(
+    _A,
+    "toString",
+    (),
+    "string",
+    "The elements joined with commas, as `join()` does (nested arrays too; null and undefined "
+    'become "").',
+    '[1, [2, 3], null].toString() // "1,2,3,"',
+)
+
+
+# ---------------------------------------------------------------- builtin constructors
+
+# The classes `new` can construct; `x instanceof C` also accepts Array, Object and Promise.
+CONSTRUCTORS = (
+    "Error",
+    "TypeError",
+    "RangeError",
+    "ReferenceError",
+    "SyntaxError",
+    "Date",
+    "Map",
+    "Set",
+    "RegExp",
+)
+
+
+def _error_class(name: str, doc: str) -> StdObject:
+    examples = {
+        "Error": 'throw new Error("card declined", { cause: e });',
+        "TypeError": "try { null.x; } catch (e) { e instanceof TypeError } // true",
+        "RangeError": 'throw new RangeError("amount out of range");',
+        "ReferenceError": 'throw new ReferenceError("no customer " + id);',
+        "SyntaxError": 'try { JSON.parse("{"); } catch (e) { e instanceof SyntaxError } // true',
+    }
+    example = examples[name]
+    return _obj(
+        name,
+        doc,
+        constructor=_fn(
+            "",
+            name,
+            ("message?: string", "options?: object"),
+            name,
+            f"A new {name} with `message` (converted to a string) and, when `options` has a "
+            "`cause` key, that `cause`; with or without `new`.",
+            example,
+        ),
+    )
+
+
+_ERRORS = (
+    _error_class(
+        "Error",
+        "The base class of errors. `throw new Error(message)` fails the workflow with "
+        '`{type: "Error", message}` unless caught; a failed task throws an Error too.',
+    ),
+    _error_class(
+        "TypeError", "Thrown for a value of the wrong type (calling a non-function, ...)."
+    ),
+    _error_class("RangeError", "Thrown for a number out of its range (an invalid date, ...)."),
+    _error_class("ReferenceError", "Thrown for a name that is not defined."),
+    _error_class("SyntaxError", "Thrown for malformed text (`JSON.parse`)."),
+)
+
+_DATE = _obj(
+    "Date",
+    "Points in time, in milliseconds since 1970-01-01T00:00:00Z. .flow has no time zones: local "
+    "time is UTC (`getHours` is `getUTCHours`, `new Date(2024, 0, 31)` is midnight UTC).",
+    _fn(
+        "Date",
+        "now",
+        (),
+        "number",
+        "The current time in milliseconds since the epoch, as the runtime gave it when this step "
+        "started (the same as `Context.now()`; it does not advance within a step).",
+        "const started = Date.now();",
+    ),
+    _fn(
+        "Date",
+        "parse",
+        ("text: string",),
+        "number",
+        'The time an ISO 8601 string denotes ("2024-01-31", "2024-01-31T12:00:00.000Z", '
+        '"2024-01-31T12:00+02:00"; no offset means UTC), NaN for any other text.',
+        'Date.parse("2024-01-31T00:00:00Z") // 1706659200000',
+    ),
+    _fn(
+        "Date",
+        "UTC",
+        (
+            "year: number",
+            "monthIndex?: number",
+            "day?: number",
+            "hours?: number",
+            "minutes?: number",
+            "seconds?: number",
+            "ms?: number",
+        ),
+        "number",
+        "The time of a UTC date from its parts (month 0 is January; out-of-range parts carry "
+        "over, as in JavaScript; years 0 to 99 mean 1900 to 1999).",
+        "Date.UTC(2024, 0, 31) // 1706659200000",
+    ),
+    constructor=_fn(
+        "",
+        "Date",
+        (
+            "value?: number | string | Date",
+            "monthIndex?: number",
+            "day?: number",
+            "hours?: number",
+            "minutes?: number",
+            "seconds?: number",
+            "ms?: number",
+        ),
+        "Date",
+        "`new Date()` is now (see `Date.now`); `new Date(ms)`, `new Date(isoString)` or "
+        "`new Date(date)` that time; `new Date(year, monthIndex, day?, ...)` from UTC parts. "
+        "Called without `new`, `Date()` returns the current time as a string.",
+        'new Date("2024-01-31T12:00:00Z").getTime() // 1706702400000',
+    ),
+)
+
+_MAP = _obj(
+    "Map",
+    "Key-value collections in insertion order, with keys of any type: strings and numbers by "
+    "value (NaN equals NaN, -0 equals 0), objects by identity.",
+    constructor=_fn(
+        "",
+        "Map",
+        ("entries?: iterable",),
+        "Map",
+        "A new Map holding the `[key, value]` pairs of `entries` (an array, a Map, ...); "
+        "only with `new`.",
+        'const stock = new Map([["apple", 3], ["pear", 0]]);',
+    ),
+)
+
+_SET = _obj(
+    "Set",
+    "Collections of distinct values in insertion order (equality as for Map keys).",
+    constructor=_fn(
+        "",
+        "Set",
+        ("values?: iterable",),
+        "Set",
+        "A new Set holding the distinct values of `values` (an array, a string, a Set, ...); "
+        "only with `new`.",
+        "const unique = [...new Set([3, 1, 3])]; // [3, 1]",
+    ),
+)
+
+_E, _D, _M, _ST = "error", "date", "map", "set"
+ERROR_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(
+            _E,
+            "name",
+            "string",
+            'The class name ("Error", "TypeError", ...) unless assigned.',
+            'new RangeError("x").name // "RangeError"',
+        ),
+        _prop(
+            _E,
+            "message",
+            "string",
+            'The message given to the constructor ("" if none). Not enumerable, as in JavaScript.',
+            'new Error("declined").message // "declined"',
+        ),
+        _prop(
+            _E,
+            "cause",
+            "any",
+            "The `cause` option given to the constructor, or undefined.",
+            'new Error("retry failed", { cause: e }).cause === e // true',
+        ),
+        _fn(
+            _E,
+            "toString",
+            (),
+            "string",
+            '"Name: message" (just the name when the message is empty).',
+            'String(new TypeError("bad")) // "TypeError: bad"',
+            kind="method",
+        ),
+    )
+}
+
+_UTC_PARTS = (
+    ("FullYear", "year", "2024", ("year: number", "monthIndex?: number", "day?: number")),
+    ("Month", "month, 0 for January to 11", "0", ("monthIndex: number", "day?: number")),
+    ("Date", "day of the month, 1 to 31", "31", ("day: number",)),
+    ("Hours", "hours, 0 to 23", "12", ("hours: number", "minutes?: number", "seconds?: number", "ms?: number")),
+    ("Minutes", "minutes, 0 to 59", "30", ("minutes: number", "seconds?: number", "ms?: number")),
+    ("Seconds", "seconds, 0 to 59", "15", ("seconds: number", "ms?: number")),
+    ("Milliseconds", "milliseconds, 0 to 999", "250", ("ms: number",)),
+)  # fmt: skip
+_SAMPLE = 'new Date("2024-01-31T12:30:15.250Z")'
+
+
+def _date_members() -> list[Builtin]:
+    out: list[Builtin] = []
+    for part, what, value, params in _UTC_PARTS:
+        for local in (False, True):
+            prefix = "" if local else "UTC"
+            note = " (local time is UTC in .flow)" if local else ""
+            out.append(
+                _fn(
+                    _D,
+                    f"get{prefix}{part}",
+                    (),
+                    "number",
+                    f"The {what}, in UTC{note}; NaN for an invalid date.",
+                    f"{_SAMPLE}.get{prefix}{part}() // {value}",
+                    kind="method",
+                )
+            )
+            out.append(
+                _fn(
+                    _D,
+                    f"set{prefix}{part}",
+                    params,
+                    "number",
+                    f"Sets the {what.split(',')[0]} (and the parts after it that are given), in "
+                    f"UTC{note}; out-of-range values carry over. Returns the new time.",
+                    f"d.set{prefix}{part}({value})",
+                    kind="method",
+                )
+            )
+        if part == "Date":
+            for prefix in ("UTC", ""):
+                note = " (local time is UTC in .flow)" if not prefix else ""
+                out.append(
+                    _fn(
+                        _D,
+                        f"get{prefix}Day",
+                        (),
+                        "number",
+                        f"The day of the week, 0 for Sunday to 6, in UTC{note}.",
+                        f"{_SAMPLE}.get{prefix}Day() // 3",
+                        kind="method",
+                    )
+                )
+    return out
+
+
+DATE_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _fn(
+            _D,
+            "getTime",
+            (),
+            "number",
+            "Milliseconds since the epoch (NaN for an invalid date).",
+            f"{_SAMPLE}.getTime() // 1706704215250",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "valueOf",
+            (),
+            "number",
+            "The same as `getTime()`; what `date1 - date2` and `date1 < date2` compare.",
+            "later.valueOf() - earlier.valueOf()",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "setTime",
+            ("time: number",),
+            "number",
+            "Sets the time in milliseconds since the epoch; returns it.",
+            "d.setTime(0)",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "getTimezoneOffset",
+            (),
+            "number",
+            "Always 0: local time is UTC in .flow (NaN for an invalid date).",
+            "new Date().getTimezoneOffset() // 0",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toISOString",
+            (),
+            "string",
+            'The ISO 8601 text "YYYY-MM-DDTHH:mm:ss.sssZ"; throws a RangeError for an invalid date.',
+            f'{_SAMPLE}.toISOString() // "2024-01-31T12:30:15.250Z"',
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toJSON",
+            (),
+            "string | null",
+            "`toISOString()`, or null for an invalid date: what `JSON.stringify` writes for a Date.",
+            'JSON.stringify({ at: new Date(0) }) // \'{"at":"1970-01-01T00:00:00.000Z"}\'',
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toString",
+            (),
+            "string",
+            'The date as Node prints it in UTC ("Wed Jan 31 2024 12:30:15 GMT+0000 (Coordinated '
+            'Universal Time)"); "Invalid Date" for an invalid one.',
+            "`${new Date(0)}`",
+            kind="method",
+        ),
+        _fn(
+            _D,
+            "toUTCString",
+            (),
+            "string",
+            'The date as "Wed, 31 Jan 2024 12:30:15 GMT" ("Invalid Date" for an invalid one).',
+            'new Date(0).toUTCString() // "Thu, 01 Jan 1970 00:00:00 GMT"',
+            kind="method",
+        ),
+        *_date_members(),
+    )
+}
+
+_COLLECTION_ITERATION = (
+    "An array (JavaScript returns an iterator; `for...of`, spread and `Array.from` read both alike)"
+)
+MAP_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(_M, "size", "number", "The number of entries.", "new Map([[1, 2]]).size // 1"),
+        _fn(_M, "get", ("key: any",), "any", "The value stored under `key`, or undefined.", 'stock.get("apple")', kind="method"),
+        _fn(_M, "set", ("key: any", "value: any"), "Map", "Stores `value` under `key` (an existing key keeps its place in the order); returns the Map.", 'stock.set("kiwi", 5).set("fig", 1);', kind="method"),
+        _fn(_M, "has", ("key: any",), "boolean", "Whether an entry has `key`.", 'stock.has("pear") // true', kind="method"),
+        _fn(_M, "delete", ("key: any",), "boolean", "Removes the entry of `key`; returns whether there was one.", 'stock.delete("pear")', kind="method"),
+        _fn(_M, "clear", (), "undefined", "Removes every entry.", "stock.clear();", kind="method"),
+        _fn(_M, "forEach", ("callback: function",), "undefined", "Calls `callback(value, key, map)` for each entry, in insertion order.", "stock.forEach((count, fruit) => { total += count; });", kind="method"),
+        _fn(_M, "keys", (), "array", f"The keys in insertion order. {_COLLECTION_ITERATION}.", "[...stock.keys()]", kind="method"),
+        _fn(_M, "values", (), "array", f"The values in insertion order. {_COLLECTION_ITERATION}.", "[...stock.values()]", kind="method"),
+        _fn(_M, "entries", (), "array", f"The `[key, value]` pairs in insertion order (what `for...of` over the Map reads). {_COLLECTION_ITERATION}.", "for (const [fruit, count] of stock.entries()) {}", kind="method"),
+    )
+}  # fmt: skip
+
+SET_MEMBERS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        _prop(_ST, "size", "number", "The number of values.", "new Set([1, 1, 2]).size // 2"),
+        _fn(_ST, "add", ("value: any",), "Set", "Adds `value` unless present; returns the Set.", "seen.add(id);", kind="method"),
+        _fn(_ST, "has", ("value: any",), "boolean", "Whether `value` is in the Set.", "seen.has(id)", kind="method"),
+        _fn(_ST, "delete", ("value: any",), "boolean", "Removes `value`; returns whether it was there.", "seen.delete(id)", kind="method"),
+        _fn(_ST, "clear", (), "undefined", "Removes every value.", "seen.clear();", kind="method"),
+        _fn(_ST, "forEach", ("callback: function",), "undefined", "Calls `callback(value, value, set)` for each value, in insertion order.", "seen.forEach((id) => { out.push(id); });", kind="method"),
+        _fn(_ST, "values", (), "array", f"The values in insertion order. {_COLLECTION_ITERATION}.", "[...seen.values()]", kind="method"),
+        _fn(_ST, "keys", (), "array", f"The same as `values()`. {_COLLECTION_ITERATION}.", "[...seen.keys()]", kind="method"),
+        _fn(_ST, "entries", (), "array", f"`[value, value]` pairs in insertion order. {_COLLECTION_ITERATION}.", "[...seen.entries()]", kind="method"),
+    )
+}  # fmt: skip
+
+# Members of the values the constructors make, by owner name ("date" for `new Date().getTime`).
+INSTANCE_MEMBERS: dict[str, dict[str, Builtin]] = {
+    _E: ERROR_MEMBERS,
+    _D: DATE_MEMBERS,
+    _M: MAP_MEMBERS,
+    _ST: SET_MEMBERS,
+}
+# `toString()` on every value: Maps and Sets too.
+for _owner, _cls in ((_M, "Map"), (_ST, "Set")):
+    INSTANCE_MEMBERS[_owner]["toString"] = _fn(
+        _owner,
+        "toString",
+        (),
+        "string",
+        f'"[object {_cls}]", as in JavaScript.',
+        f'String(new {_cls}()) // "[object {_cls}]"',
+    )
+
+# The owner name of each constructor's instances.
+INSTANCE_OWNER = {**dict.fromkeys(CONSTRUCTORS[:5], _E), "Date": _D, "Map": _M, "Set": _ST}
+
+
 _R = "regexp"
 
 
@@ -976,14 +1926,87 @@ GLOBALS: dict[str, StdObject | Builtin] = {
         _WORKFLOW,
         _PROMISE,
         _MATH,
+        _NUMBER,
+        _STRING,
         _JSON,
         _OBJECT,
         _ARRAY,
         _INPUTS,
         _CONTEXT,
+        *_ERRORS,
+        _DATE,
+        _MAP,
+        _SET,
     )
 }
 GLOBALS.update({f.name: f for f in _GLOBAL_FUNCTIONS})
+
+
+# ---------------------------------------------------------------- members by kind of value
+
+#: The members of each kind of value the checker and the language server can tell an expression
+#: to be (from a literal, a `new X(...)`, or a builtin whose `returns` names the kind). Kinds are
+#: lowercase ("string", "array", "number", "date", "map", ...) and each one's table is registered
+#: here under that name, with rows whose `owner` is the kind: the checker's "did you mean" for
+#: members (RY105), argument counts (RY106), hover, completion after `.` and docs/language.md all
+#: read these tables, so a registered row is covered everywhere at once.
+VALUE_MEMBERS: dict[str, dict[str, Builtin]] = {
+    "string": STRING_MEMBERS,
+    "array": ARRAY_MEMBERS,
+    "number": NUMBER_MEMBERS,
+    "boolean": BOOLEAN_MEMBERS,
+    "object": OBJECT_MEMBERS,
+    "function": FUNCTION_MEMBERS,
+    **INSTANCE_MEMBERS,
+    "regexp": REGEXP_MEMBERS,
+}
+
+#: The kind of value `new Name(...)` makes, for the builtin constructors whose instances have a
+#: table in VALUE_MEMBERS (looked up at use, so a constructor added later only needs its row here).
+INSTANCE_KINDS: dict[str, str] = {**INSTANCE_OWNER, "RegExp": "regexp"}
+
+
+def value_members(kind: str) -> dict[str, Builtin] | None:
+    """The members of values of `kind` ("string", "number", "date", ...), or None if unknown."""
+    return VALUE_MEMBERS.get(kind)
+
+
+def kind_of_returns(returns: str) -> str | None:
+    """The kind of value a builtin documented as returning `returns` gives, when the table knows
+    that kind's members: `"string"` -> "string", `"string[]"` -> "array", `"RegExp"` -> "regexp",
+    `"any"` -> None."""
+    r = returns.strip()
+    if r.endswith("[]"):
+        return "array"
+    r = INSTANCE_KINDS.get(r, r)  # "RegExp", "Date": instances of a builtin constructor
+    # A plain object may hold any key: its members are never checked.
+    return r if r in VALUE_MEMBERS and r != "object" else None
+
+
+def static_members(name: str) -> dict[str, Builtin] | None:
+    """The members the global `name` has: a closed stdlib object's (`Math.floor`), or for a global
+    function, the rows whose owner is its name (`String.fromCharCode`) plus what every function
+    has (VALUE_MEMBERS["function"], when registered). None when not checkable (`Inputs`)."""
+    entry = GLOBALS.get(name)
+    if isinstance(entry, StdObject):
+        if entry.open:
+            return None
+        if entry.constructor is not None:  # `Number.name`: a function with statics
+            return {**FUNCTION_MEMBERS, **entry.members}
+        return entry.members
+    if entry is None:
+        return None
+    if entry.kind == "property":  # `NaN`, `Infinity`: values, with their kind's members
+        kind = kind_of_returns(entry.returns)
+        return VALUE_MEMBERS.get(kind) if kind is not None else None
+    if name not in _STATICS:
+        members = {b.name: b for b in all_builtins() if b.owner == name and b is not entry}
+        members.update(VALUE_MEMBERS.get("function", {}))
+        _STATICS[name] = members
+    return _STATICS[name] or None
+
+
+_STATICS: dict[str, dict[str, Builtin]] = {}  # static_members of global functions, made once
 
 
 def lookup_global(name: str) -> StdObject | Builtin | None:
@@ -992,13 +2015,11 @@ def lookup_global(name: str) -> StdObject | Builtin | None:
 
 
 def lookup_member(owner_name: str, member: str) -> Builtin | None:
-    """A member of a stdlib object (`"Math", "max"`) or of a value type (`"string"`, `"array"`)."""
-    if owner_name == "string":
-        return STRING_MEMBERS.get(member)
-    if owner_name == "array":
-        return ARRAY_MEMBERS.get(member)
-    if owner_name == "regexp":
-        return REGEXP_MEMBERS.get(member)
+    """A member of a stdlib object (`"Math", "max"`) or of a kind of value (`"string"`, `"array"`,
+    any kind in VALUE_MEMBERS)."""
+    table = VALUE_MEMBERS.get(owner_name)
+    if table is not None:
+        return table.get(member)
     owner = GLOBALS.get(owner_name)
     if isinstance(owner, StdObject):
         return owner.members.get(member)
@@ -1006,14 +2027,15 @@ def lookup_member(owner_name: str, member: str) -> Builtin | None:
 
 
 def all_builtins() -> list[Builtin]:
-    """Every entry of the table: object members, global functions, string and array members."""
+    """Every entry of the table: object members, global functions, members of kinds of values."""
     out: list[Builtin] = []
     for entry in GLOBALS.values():
         if isinstance(entry, StdObject):
             out.extend(entry.members.values())
+            if entry.constructor is not None:
+                out.append(entry.constructor)
         else:
             out.append(entry)
-    out.extend(STRING_MEMBERS.values())
-    out.extend(ARRAY_MEMBERS.values())
-    out.extend(REGEXP_MEMBERS.values())
+    for table in VALUE_MEMBERS.values():
+        out.extend(table.values())
     return out

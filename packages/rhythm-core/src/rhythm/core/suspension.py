@@ -7,7 +7,9 @@ visible there, for `rhythm inspect` and the console. Pure: it reads the state, i
 Variables come as plain JSON. Values JSON cannot hold are shown as a short description in angle
 brackets: `"<undefined>"`, `"<NaN>"`, `"<Infinity>"`, `"<function at line 4>"`,
 `"<builtin Math.max>"`, `"<Math>"`, `"<task 'charge' (handle 3): pending>"`,
-`"<Promise.all of 3>"`, `"<circular>"`. Variables not initialised yet (a `let` below the `await`)
+`"<Promise.all of 3>"`, `"<circular>"`, `"<Date 2024-01-31T12:00:00.000Z>"`; an Error as its own
+properties (`{"message": ..., "cause": ...}`), a Map as `{"<Map>": [[key, value], ...]}` and a Set
+as `{"<Set>": [value, ...]}`. Variables not initialised yet (a `let` below the `await`)
 are left out."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from rhythm.core import opcodes as op
 from rhythm.core.compiler import CompiledWorkflow
+from rhythm.core.jsdate import to_iso_string
 from rhythm.core.snapshot import HeapDecoder, check_state
 from rhythm.core.values import (
     TDZ,
@@ -25,8 +28,13 @@ from rhythm.core.values import (
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
+    MapObject,
+    RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
 )
 
@@ -164,7 +172,9 @@ class _Shower:
             return int(v) if v.is_integer() and abs(v) < 2**53 else v
         if v is UNDEFINED:
             return "<undefined>"
-        if t is list or t is dict:
+        if t is DateObject:
+            return f"<Date {to_iso_string(v.time)}>" if v.time == v.time else "<Invalid Date>"
+        if t in (list, dict, ErrorObject, MapObject, SetObject):
             if id(v) in self.seen:
                 return "<circular>"
             if depth >= _MAX_DEPTH:
@@ -173,6 +183,13 @@ class _Shower:
             try:
                 if t is list:
                     return [self.show(x, depth + 1) for x in v]
+                if t is ErrorObject:
+                    return {k: self.show(x, depth + 1) for k, x in v.props.items()}
+                if t is MapObject:
+                    pairs = [[self.show(x, depth + 1) for x in e] for e in v.data.values()]
+                    return {"<Map>": pairs}
+                if t is SetObject:
+                    return {"<Set>": [self.show(x, depth + 1) for x in v.data.values()]}
                 return {k: self.show(x, depth + 1) for k, x in v.items()}
             finally:
                 self.seen.discard(id(v))
@@ -184,6 +201,8 @@ class _Shower:
             return f"<builtin {v.name}>"
         if t is StdObjectRef:
             return f"<{v.name}>"
+        if t is RegExp:
+            return f"<RegExp /{v.source}/{v.flags}>"
         if t is Handle:
             if v.kind in WAITABLE_KINDS:
                 what = f"{v.kind} {v.name!r}" if v.name else v.kind

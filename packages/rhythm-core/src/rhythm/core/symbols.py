@@ -294,6 +294,8 @@ class _Resolver:
             self.expr(stmt.test, scope)
         elif isinstance(stmt, (ast.Return, ast.Throw)):
             self.expr(stmt.argument, scope)
+        elif isinstance(stmt, ast.Labeled):
+            self.nested(stmt.body, scope)
         elif isinstance(stmt, ast.Try):
             self.stmt(stmt.block, scope)
             if stmt.handler is not None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from rhythm.core.jsdate import date_to_string
+
 
 class _Undefined:
     __slots__ = ()
@@ -45,9 +47,62 @@ class JSThrow(Exception):
         self.located = located
 
 
+# The error classes .flow can construct (`new TypeError(...)`) and the VM throws; each is an Error.
+ERROR_CLASSES = ("Error", "TypeError", "RangeError", "ReferenceError", "SyntaxError")
+
+
+@dataclass(eq=False, slots=True)
+class ErrorObject:
+    """An instance of Error or one of its subclasses (`cls`: "TypeError", ...; "AggregateError"
+    for Promise.any's). `props` are its own properties in insertion order; those in `hidden` are
+    not enumerable (`message`, `cause`, and `type` on the errors the VM throws), as in JavaScript
+    `Object.keys(new Error("x"))` is empty. `name` comes from the class unless assigned."""
+
+    cls: str
+    props: dict[str, Any]
+    hidden: set[str] = field(default_factory=set)
+
+
+def make_error(cls: str, message: str, **extra: Any) -> ErrorObject:
+    """An error the VM throws: `message`, and `type` (the class name; what .flow errors had before
+    they were Error instances), neither enumerable."""
+    props = {"message": message, "type": cls, **extra}
+    if cls not in ERROR_CLASSES:  # AggregateError: an Error named so
+        props["name"] = cls
+    return ErrorObject(cls if cls in ERROR_CLASSES else "Error", props, set(props))
+
+
 def js_error(type_: str, message: str) -> JSThrow:
-    """A catchable error object `{type, message}` (what the VM throws for TypeError & co)."""
-    return JSThrow({"type": type_, "message": message}, located=False)
+    """A catchable error (what the VM throws for TypeError & co): an instance of `type_`."""
+    return JSThrow(make_error(type_, message), located=False)
+
+
+def error_from_json(v: Any) -> Any:
+    """A failure that arrived as JSON (a task's `{type, message, ...}`, a child workflow's error)
+    -> an Error instance whose own keys are exactly the JSON's, so `e.message`, `e.type`,
+    `JSON.stringify(e)` and `{...e}` stay what they were, and `e instanceof Error` is true. A
+    `type` naming a JavaScript error class gives that class (`e instanceof TypeError`)."""
+    if type(v) is not dict or type(v.get("message")) is not str:
+        return v
+    cls = v.get("type")
+    return ErrorObject(cls if cls in ERROR_CLASSES else "Error", v, set())
+
+
+def error_name(e: ErrorObject) -> Any:
+    return e.props.get("name", e.cls)
+
+
+def error_to_string(e: Any) -> str:
+    """Error.prototype.toString: "Name: message" (either part alone when the other is empty)."""
+    name = error_name(e) if type(e) is ErrorObject else UNDEFINED
+    msg = e.props.get("message", "") if type(e) is ErrorObject else UNDEFINED
+    name = "Error" if name is UNDEFINED else to_string(name)
+    msg = "" if msg is UNDEFINED else to_string(msg)
+    if not name:
+        return msg
+    if not msg:
+        return name
+    return f"{name}: {msg}"
 
 
 @dataclass(eq=False, slots=True)
@@ -128,6 +183,49 @@ class Completion:
 
 
 # ---------------------------------------------------------------- type tests
+
+
+@dataclass(eq=False, slots=True)
+class DateObject:
+    """A Date: milliseconds since the epoch (NaN for an invalid date)."""
+
+    time: float
+
+
+@dataclass(eq=False, slots=True)
+class MapObject:
+    """A Map: `data` maps `map_key(key)` to [key, value], in insertion order."""
+
+    data: dict[Any, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class SetObject:
+    """A Set: `data` maps `map_key(value)` to the value, in insertion order."""
+
+    data: dict[Any, Any] = field(default_factory=dict)
+
+
+_NAN_KEY = ("NaN",)
+
+
+def map_key(v: Any) -> Any:
+    """The dict key under which a Map or Set finds `v` (SameValueZero: NaN is NaN, -0 is 0;
+    strings and numbers by value; objects and functions by identity)."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is float:
+        return _NAN_KEY if v != v else v + 0.0
+    if t is bool:
+        return ("b", v)
+    if v is None:
+        return ("null",)
+    if v is UNDEFINED:
+        return ("u",)
+    if t is BuiltinFunction:  # `m.set(Task.run, 1)`: the same function each time it is read
+        return ("f", v.name, id(v.this))
+    return ("o", id(v))
 
 
 def typeof(v: Any) -> str:
@@ -235,7 +333,7 @@ def to_number(v: Any) -> float:
         return math.nan
     if t is int:
         return float(v)
-    return to_number(to_primitive(v))
+    return to_number(to_primitive(v, True))
 
 
 def to_integer(v: Any) -> float:
@@ -272,13 +370,26 @@ def to_boolean(v: Any) -> bool:
     return not (v is None or v is UNDEFINED)
 
 
-def to_primitive(v: Any) -> Any:
-    """ToPrimitive with the default/number hint: arrays join, objects are "[object Object]"."""
+def to_primitive(v: Any, number_hint: bool = False) -> Any:
+    """ToPrimitive with the default hint (or the number hint: a Date gives its time rather than
+    its text): arrays join, objects are "[object Object]", errors "Name: message"."""
     t = type(v)
+    if t is DateObject:
+        if number_hint:
+            return v.time
+        return date_to_string(v.time)
+    if t is ErrorObject:
+        return error_to_string(v)
+    if t is MapObject:
+        return "[object Map]"
+    if t is SetObject:
+        return "[object Set]"
     if t is list:
         return array_join(v, ",")
-    if t is dict or t is Handle or t is StdObjectRef:
+    if t is dict or t is Handle:
         return "[object Object]"
+    if t is StdObjectRef:
+        return f"[object {v.name}]" if v.name in ("Math", "JSON") else "[object Object]"
     if t is Closure:
         return "() => { [code] }"
     if t is BuiltinFunction:
@@ -458,7 +569,7 @@ def _string_key(s: str) -> list[int]:
 
 def js_less_than(a: Any, b: Any) -> bool | None:
     """Abstract relational comparison a < b; None when undefined (a NaN is involved)."""
-    a, b = to_primitive(a), to_primitive(b)
+    a, b = to_primitive(a, True), to_primitive(b, True)
     if type(a) is str and type(b) is str:
         if a.isascii() and b.isascii():
             return a < b

@@ -15,31 +15,38 @@ from typing import Any
 from rhythm.core import opcodes as op
 from rhythm.core import regexp_methods
 from rhythm.core.builtins import IMPLEMENTATIONS
+from rhythm.core.builtins_objects import construct, instance_of
 from rhythm.core.compiler import CompiledWorkflow
 from rhythm.core.effects import Effect
 from rhythm.core.frames import FatalError, Fiber, Frame
-from rhythm.core.jsjson import from_json, to_json
+from rhythm.core.jsjson import error_to_json, from_json, to_json
 from rhythm.core.snapshot import dump_state, load_state
-from rhythm.core.stdlib import GLOBALS, StdObject, lookup_member
+from rhythm.core.stdlib import GLOBALS, Builtin, StdObject, lookup_member
 from rhythm.core.values import (
     TDZ,
     UNDEFINED,
     BuiltinFunction,
     Closure,
     Completion,
+    DateObject,
+    ErrorObject,
     Handle,
     JSThrow,
+    MapObject,
     RegExp,
     Scope,
+    SetObject,
     StdObjectRef,
     array_index,
     compare,
+    error_from_json,
     js_add,
     js_div,
     js_error,
     js_mod,
     js_pow,
     loose_equals,
+    make_error,
     own_keys,
     strict_equals,
     to_boolean,
@@ -149,10 +156,10 @@ class VM:
     def _finish(self, status: str, output: Any, error: Any, start: int) -> Step:
         try:
             out = to_json(output) if status == "completed" else None
-            err = to_json(error) if status == "failed" else None
+            err = error_to_json(error) if status == "failed" else None
         except JSThrow as t:  # e.g. a circular structure as the result
             status, out = "failed", None
-            err = to_json(t.value)
+            err = error_to_json(t.value)
         except RecursionError:
             status, out = "failed", None
             err = _fail_value("RangeError", "the result is nested too deeply to convert to JSON")
@@ -222,7 +229,7 @@ class VM:
                 error = from_json(result.get("error"))
                 if h.kind == "task" and isinstance(error, dict) and "task" not in error:
                     error["task"] = h.name
-                settled = {"status": "failed", "error": error}
+                settled = {"status": "failed", "error": error_from_json(error)}
             self.arrived.append((h, settled))
 
     # ------------------------------------------------------------ fibers (async calls)
@@ -378,14 +385,8 @@ class VM:
                 result = settled[min(ok)[1]][0]
             elif len(done) == len(settled):
                 errors = [r["error"] for r, _ in settled]  # type: ignore[index]
-                result = {
-                    "status": "failed",
-                    "error": {
-                        "type": "AggregateError",
-                        "message": "All promises were rejected",
-                        "errors": errors,
-                    },
-                }
+                error = make_error("AggregateError", "All promises were rejected", errors=errors)
+                result = {"status": "failed", "error": error}
         elif kind == "race" and done:
             result = settled[min(done)[1]][0]
         if result is None:
@@ -849,6 +850,18 @@ class VM:
                         stack[-1] = self.iterate(stack[-1])
                     elif o == op.ITER_KEYS:
                         stack[-1] = self.enumerable_keys(stack[-1])
+                    elif o == op.NEW:
+                        n = ins[1]
+                        if n is None:
+                            args = pop()
+                        elif n:
+                            args = stack[-n:]
+                            del stack[-n:]
+                        else:
+                            args = []
+                        self.count = count
+                        stack[-1] = construct(self, stack[-1], args, ins[2])
+                        count = self.count
                     elif o == op.DELETE:
                         key = to_property_key(pop())
                         stack[-1] = self.delete_prop(stack[-1], key)
@@ -858,8 +871,9 @@ class VM:
                     if not t.located:
                         t.located = True
                         line = self.wf.line_of(frame.pc - 1)
-                        if type(t.value) is dict and type(t.value.get("message")) is str:
-                            t.value["message"] += f" (line {line})"
+                        v = t.value
+                        if type(v) is ErrorObject and type(v.props.get("message")) is str:
+                            v.props["message"] += f" (line {line})"
                     self.count = count
                     frame = self._throw(t.value)
         finally:
@@ -904,6 +918,8 @@ class VM:
             return compare(o, a, b)
         if o == "in":
             return self.has_property(b, a)
+        if o == "instanceof":
+            return instance_of(a, b)
         x, y = to_number(a), to_number(b)
         if o == "-":
             return x - y
@@ -944,6 +960,8 @@ class VM:
             return self.inputs
         entry = GLOBALS.get(name)
         if isinstance(entry, StdObject):
+            if entry.constructor is not None:  # `Date`, `Map`: a function with statics
+                return BuiltinFunction(name, UNDEFINED)
             return StdObjectRef(name)
         if entry is not None and entry.kind == "property":
             return self.impl[name](self, UNDEFINED, [])
@@ -954,7 +972,10 @@ class VM:
     def get_prop(self, obj: Any, key: str) -> Any:
         t = type(obj)
         if t is dict:
-            return obj.get(key, UNDEFINED)
+            v = obj.get(key, UNDEFINED)
+            if v is UNDEFINED and key == "toString" and key not in obj:
+                return BuiltinFunction("object.toString", obj)
+            return v
         if t is list:
             if key == "length":
                 return float(len(obj))
@@ -974,12 +995,17 @@ class VM:
             if "string." + key in self.impl:
                 return BuiltinFunction("string." + key, obj)
             return UNDEFINED
+        if t is float or t is bool:
+            name = ("number." if t is float else "boolean.") + key
+            return BuiltinFunction(name, obj) if name in self.impl else UNDEFINED
         if obj is UNDEFINED or obj is None:
             raise js_error(
                 "TypeError", f"Cannot read properties of {to_string(obj)} (reading '{key}')"
             )
         if t is RegExp:
             return regexp_methods.get_prop(self, obj, key)
+        if t is Closure or t is BuiltinFunction:
+            return self.function_prop(obj, key)
         if t is StdObjectRef:
             if obj.name == "Inputs":
                 return self.get_prop(self.inputs, key)
@@ -989,7 +1015,44 @@ class VM:
             if member.kind == "property":
                 return self.impl[member.qualified_name](self, UNDEFINED, [])
             return BuiltinFunction(member.qualified_name, UNDEFINED)
+        if t is ErrorObject:
+            if key in obj.props:
+                return obj.props[key]
+            return self._instance_member("error", obj, key)
+        if t is DateObject:
+            return self._instance_member("date", obj, key)
+        if t is MapObject:
+            return self._instance_member("map", obj, key)
+        if t is SetObject:
+            return self._instance_member("set", obj, key)
         return UNDEFINED
+
+    def function_prop(self, fn: Any, key: str) -> Any:
+        """`name`, `length` and `toString` of a function (a .flow one or a builtin), and the
+        statics of a builtin that is a function too (`Number.isInteger`, `const D = Date;
+        D.now()`)."""
+        if (
+            type(fn) is BuiltinFunction
+            and fn.this is UNDEFINED
+            and fn.name in GLOBALS
+            and lookup_member(fn.name, key) is not None
+        ):
+            return self.get_prop(StdObjectRef(fn.name), key)
+        if key == "toString":
+            return BuiltinFunction("function.toString", fn)
+        if key == "name":
+            return function_name(self.wf, fn)
+        if key == "length":
+            return function_length(self.wf, fn)
+        return UNDEFINED
+
+    def _instance_member(self, owner: str, obj: Any, key: str) -> Any:
+        member = lookup_member(owner, key)
+        if member is None:
+            return UNDEFINED
+        if member.kind == "property":
+            return self.impl[member.qualified_name](self, obj, [])
+        return BuiltinFunction(member.qualified_name, obj)
 
     def set_array_index(self, arr: list[Any], i: int, v: Any) -> None:
         n = len(arr)
@@ -1021,6 +1084,14 @@ class VM:
                     obj.extend([UNDEFINED] * (int(n) - len(obj)))
             else:
                 raise js_error("TypeError", f"Cannot set property '{key}' of an array")
+        elif t is ErrorObject:
+            obj.props[key] = v  # a new key is enumerable; `message` & co stay hidden
+        elif t in _OWNER_OF:
+            raise js_error(
+                "TypeError",
+                f"Cannot create property '{key}' on a {_OWNER_OF[t].capitalize()}: .flow keeps "
+                "no properties of their own on Date, Map and Set objects",
+            )
         elif t is RegExp:
             regexp_methods.set_prop(obj, key, v)
         elif obj is UNDEFINED or obj is None:
@@ -1038,6 +1109,10 @@ class VM:
         t = type(obj)
         if t is dict:
             obj.pop(key, None)
+            return True
+        if t is ErrorObject:
+            obj.props.pop(key, None)
+            obj.hidden.discard(key)
             return True
         if obj is UNDEFINED or obj is None:
             raise js_error("TypeError", f"Cannot convert {to_string(obj)} to object")
@@ -1064,6 +1139,11 @@ class VM:
             return k == "lastIndex" or f"regexp.{k}" in self.impl
         if t is StdObjectRef:
             return lookup_member(obj.name, k) is not None
+        if t is ErrorObject:
+            return k in obj.props or lookup_member("error", k) is not None
+        owner = _OWNER_OF.get(t)
+        if owner is not None:
+            return lookup_member(owner, k) is not None
         raise js_error(
             "TypeError", f"Cannot use 'in' operator to search for '{k}' in {_describe(obj)}"
         )
@@ -1073,6 +1153,10 @@ class VM:
             return v
         if type(v) is str:
             return list(v)
+        if type(v) is MapObject:  # the entries present now (see docs/language.md)
+            return [list(e) for e in v.data.values()]
+        if type(v) is SetObject:
+            return list(v.data.values())
         raise js_error("TypeError", f"{_describe(v)} is not iterable")
 
     def enumerable_keys(self, v: Any) -> list[str]:
@@ -1081,10 +1165,13 @@ class VM:
             return own_keys(v)
         if t is list or t is str:
             return [str(i) for i in range(len(v))]
+        if t is ErrorObject:
+            return [k for k in own_keys(v.props) if k not in v.hidden]
         return []
 
 
 _BITWISE = frozenset(("&", "|", "^", "<<", ">>", ">>>"))
+_OWNER_OF = {DateObject: "date", MapObject: "map", SetObject: "set"}
 
 
 def _unary(o: str, v: Any) -> Any:
@@ -1179,3 +1266,23 @@ def resume(
             error=_fail_value(f.type, f.message),
         )
     return vm.step()
+
+
+def function_name(wf: CompiledWorkflow, fn: Any) -> str:
+    """A function's `name`: what the compiler named a .flow function, a builtin's own name."""
+    if type(fn) is Closure:
+        return wf.functions[fn.func].js_name
+    return fn.name.rsplit(".", 1)[-1]
+
+
+def function_length(wf: CompiledWorkflow, fn: Any) -> float:
+    """A function's `length`: parameters before the first default (a builtin: required ones)."""
+    if type(fn) is Closure:
+        return float(wf.functions[fn.func].length)
+    entry = GLOBALS.get(fn.name)
+    if isinstance(entry, StdObject):
+        entry = entry.constructor
+    else:
+        owner, _, member = fn.name.rpartition(".")
+        entry = lookup_member(owner, member) if owner else entry
+    return float(entry.js_length) if isinstance(entry, Builtin) else 0.0
