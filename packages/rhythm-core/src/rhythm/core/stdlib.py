@@ -2010,6 +2010,21 @@ def static_members(name: str) -> dict[str, Builtin] | None:
 _STATICS: dict[str, dict[str, Builtin]] = {}  # static_members of global functions, made once
 
 
+def members_of(owner: str) -> dict[str, Builtin] | None:
+    """The members of a kind of value (`"number"`) or of a stdlib global (`"Math"`, `"Number"`,
+    with what every function has), for the checker and the language server; None when unknown
+    or open (`Inputs`, a plain object)."""
+    if owner == "object":
+        return None
+    return VALUE_MEMBERS.get(owner) or static_members(owner)
+
+
+def member_of(owner: str, member: str) -> Builtin | None:
+    """`members_of(owner)[member]`, or None."""
+    table = members_of(owner)
+    return table.get(member) if table is not None else None
+
+
 def lookup_global(name: str) -> StdObject | Builtin | None:
     """The stdlib object (`Task`) or global function (`parseInt`) called `name`, or None."""
     return GLOBALS.get(name)
