@@ -76,6 +76,27 @@ const c = worker("c", [4]);
 out.push(await Promise.all([a, b, c]));
 return out;
 """,
+    # Async methods whose loops are labelled, suspended side by side on timers of different
+    # lengths and tasks, resumed interleaved (a JSON round trip of the state at every one).
+    "interleaved_methods_and_labels": """
+const out = [];
+const w = {
+  async walk(name, delays) {
+    rows: for (const d of delays) {
+      for (let i = 0; i < 3; i++) {
+        await Timer.delay(d);
+        if (i === 1) continue rows;
+        const t = await Task.run("t", { name, d, i });
+        out.push(name + d + i + ":" + t.n);
+        if (d > 3) break rows;
+      }
+    }
+    return name;
+  },
+};
+out.push(await Promise.all([w.walk("a", [1, 4, 1]), w.walk("b", [2, 1, 5]), w.walk("c", [3])]));
+return out;
+""",
     # An uncaught error rejects the call's promise; await rethrows it where it is caught.
     "errors_reject": """
 const out = [];

@@ -473,6 +473,36 @@ s.clear();
 out.push(s.size, [...s]);
 return out;
 """,
+    # Every row of the table at the top of issue #10, written as a JavaScript developer would.
+    "issue_10_table": f"""
+const out = [];
+const nums = [{", ".join(str(i) for i in range(1, 151))}];
+const wide = {{ {", ".join(f"k{i}: {i}" for i in range(1, 121))} }};
+out.push(nums.length, nums[149], Object.keys(wide).length, wide.k120);
+out.push(Math.max({", ".join(str(i % 97) for i in range(110))}));
+try {{ throw new Error("card declined"); }} catch (e) {{ out.push(e.message, e.name, e instanceof Error); }}
+const order = {{ status: (await Task.run("t", {{ s: "paid" }})).inputs.s }};
+switch (order.status) {{ case "paid": out.push("is paid"); break; default: out.push("not paid"); }}
+function total(items) {{ let t = 0; for (const i of items) t += i.price; return t; }}
+const amount = total([{{ price: 1.005 }}]);
+out.push(amount.toFixed(2), (255).toString(16), Number.isInteger(5), Number.isInteger(amount));
+const now = Date.now();
+const iso = "2024-05-06T07:08:09.010Z";
+out.push(typeof now, now > 0, new Date(iso).getTime(), new Date(1714979289010).toISOString());
+const api = {{ f(x) {{ return x * 2; }} }};
+const o = {{ k: 1, j: 2 }};
+delete o.k;
+out.push(api.f(21), o, 6 & 3, void 0, new TypeError("x") instanceof Error);
+rows: for (const x of [1, 2, 3]) {{
+  for (const y of [1, 2]) {{ if (y === 2) continue rows; if (x === 3) break rows; out.push([x, y]); }}
+}}
+const email = "ann@example.com";
+out.push(/^\\S+@\\S+$/.test(email), /^\\S+@\\S+$/.test("no at sign"));
+const items = [{{ id: 1 }}, {{ id: 2 }}, {{ id: 3 }}];
+const rs = await Promise.all(items.map(async (item) => {{ const a = await Task.run("t", item); return Task.run("t", a); }}));
+out.push(rs.map((r) => [r.n, r.inputs.inputs.id]));
+return out;
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };

@@ -670,6 +670,25 @@ class Gen:
                 f"const add{u} = (x) => {{ acc{u} += x; return acc{u}; }};",
                 f"out.push({u}.map(f => f()), add{u}(1), add{u}(2), acc{u});",
             ]
+        if c == 3 and r.random() < 0.5:
+            # Labels: continue/break an outer loop through finally, break a labelled block,
+            # an await between them.
+            return [
+                f"outer{u}: for (const x of [1, 2, 3, 4]) {{",
+                f"inner{u}: for (let j = 0; j < 3; j++) {{",
+                "try {",
+                f"if (j === {r.randrange(0, 3)}) continue outer{u};",
+                f"if (x === {r.randrange(1, 5)}) break outer{u};",
+                f"if (j + x === {r.randrange(2, 6)}) break inner{u};",
+                f"if (x === {r.randrange(1, 5)}) out.push((await {self.task()}).n);",
+                "out.push(x * 10 + j);",
+                "} finally {",
+                "out.push('f' + x + j);",
+                "}",
+                "}",
+                "}",
+                f"blk{u}: {{ out.push('b{u}'); if ({self.bool_()}) break blk{u}; out.push('nb{u}'); }}",
+            ]
         if c == 3:
             return [
                 "for (const x of [1, 2, 3, 4, 5]) {",
@@ -690,6 +709,18 @@ class Gen:
                 f"[a{u}, b{u}] = [b{u}, a{u}];",
                 f"out.push([a{u}, b{u}]);",
                 f"for (const ch of {self.str_()}) {{ out.push(ch); }}",
+            ]
+        if c == 6 and r.random() < 0.5:
+            # Method shorthand: plain, async with an await, computed key, default and rest
+            # parameters, one method calling another through the object's variable.
+            return [
+                f"const {u} = {{ f(x) {{ return x + {self.num()}; }},",
+                f"async g(x) {{ const t = await {self.task()}; return t.n + x; }},",
+                f"['k' + {r.randrange(0, 3)}](...a) {{ return a.length; }},",
+                f"h(a = {self.num()}) {{ return {u}.f(a); }}, v: {self.any_()} }};",
+                f"const p{u} = {u}.g({self.num()});",
+                f"out.push({u}.f(1), {u}.h(), {u}.k0?.(1, 2), {u}.k2?.(), JSON.stringify({u}),"
+                f" Object.keys({u}), await {u}.g(2), await p{u});",
             ]
         if c == 6:
             body = self.block(2)

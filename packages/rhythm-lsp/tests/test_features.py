@@ -49,11 +49,72 @@ def test_member_completion_follows_obvious_types() -> None:
     assert "push" in labels_at(text, "d.|\n")  # map() returns an array
     assert "split" in labels_at(text, "e.|\n")
     assert "join" in labels_at(text, "f.|\n")  # Object.keys returns an array
-    assert labels_at(text, "g.|\n") == set()  # a number: nothing obvious to offer
+    assert "toFixed" in labels_at(text, "g.|\n")  # a number
     assert {"parse", "stringify"} <= labels_at(text, "JSON.|\n")
     assert "push" in labels_at(text, "[1, 2].|\n")
     assert "trim" in labels_at(text, "'q'.|\n")
     assert labels_at(text, "x[0].|\n") == set()  # an element of unknown type
+
+
+# A receiver of each kind of value in the stdlib table, as typed before a `.` (boolean, function
+# and object are left out: `true.`, `f.` and a plain object are not told apart by the text).
+KIND_RECEIVERS = {
+    "string": "'q'",
+    "array": "[1, 2]",
+    "number": "(1.5)",
+    "error": 'new Error("x")',
+    "date": "new Date(0)",
+    "map": "new Map()",
+    "set": "new Set()",
+    "regexp": "re",
+}
+
+
+def test_member_completion_covers_every_kind_in_the_table() -> None:
+    from rhythm.core.stdlib import VALUE_MEMBERS
+
+    assert set(VALUE_MEMBERS) - set(KIND_RECEIVERS) <= {"boolean", "function", "object"}
+    lines = ["const re = /a/g;"] + [f"{receiver}." for receiver in KIND_RECEIVERS.values()]
+    text = "\n".join(lines) + "\n"
+    for kind, receiver in KIND_RECEIVERS.items():
+        assert labels_at(text, f"\n{receiver}.|\n") == set(VALUE_MEMBERS[kind]), kind
+
+
+def test_member_completion_of_variables_and_globals_of_every_kind() -> None:
+    text = (
+        "const d = new Date(0);\nconst m = new Map();\nconst n = (255).toString(16);\n"
+        "const k = Math.floor(1.5);\nconst t = d.getTime();\n"
+        "d.\nm.\nn.\nk.\nt.\nNumber.\nString.\nMath.\n"
+    )
+    assert {"getTime", "toISOString"} <= labels_at(text, "\nd.|\n")
+    assert {"get", "set", "size"} <= labels_at(text, "\nm.|\n")
+    assert "padStart" in labels_at(text, "\nn.|\n")  # toString returns a string
+    assert "toFixed" in labels_at(text, "\nk.|\n")  # Math.floor returns a number
+    assert "toFixed" in labels_at(text, "\nt.|\n")  # getTime returns a number
+    assert {"isInteger", "MAX_SAFE_INTEGER", "name"} <= labels_at(text, "\nNumber.|\n")
+    assert "fromCharCode" in labels_at(text, "\nString.|\n")
+    assert {"floor", "hypot", "PI"} <= labels_at(text, "\nMath.|\n")
+
+
+def test_hover_and_signature_on_members_of_every_kind() -> None:
+    text = (
+        "const d = new Date(0);\nconst a = (1.5).toFixed(1);\nconst b = d.getTime();\n"
+        "const c = Number.isInteger(a);\nconst e = new Map().has(1);\nd.toISOString(\n"
+    )
+    document = doc(text)
+
+    def hover_at(needle: str) -> str:
+        result = hover(document, text.index(needle) + 1, WorkspaceIndex())
+        assert result is not None, needle
+        assert isinstance(result.contents, types.MarkupContent)
+        return result.contents.value
+
+    assert "number.toFixed(" in hover_at("toFixed")
+    assert "getTime(" in hover_at("getTime")
+    assert "Number.isInteger(" in hover_at("isInteger")
+    assert "has(" in hover_at("has(")
+    help_ = signature_help(document, text.index("toISOString(") + len("toISOString("))
+    assert help_ is not None and "toISOString(" in help_.signatures[0].label
 
 
 def test_no_completion_in_comments_and_plain_strings() -> None:

@@ -352,10 +352,10 @@ class _Checker:
         if isinstance(node, ast.RegExpLit):
             return "regexp"
         if isinstance(node, ast.Unary):
-            return _UNARY_KINDS.get(node.op)
+            return UNARY_KINDS.get(node.op)
         if isinstance(node, ast.Binary):
             if node.op != "+":
-                return _BINARY_KINDS.get(node.op)
+                return BINARY_KINDS.get(node.op)
             left, right = self.kind_of(node.left, depth + 1), self.kind_of(node.right, depth + 1)
             if "string" in (left, right):
                 return "string"
@@ -540,8 +540,8 @@ class _Checker:
 
 
 # Operators whose result is always of one kind.
-_UNARY_KINDS = {"!": "boolean", "typeof": "string", "-": "number", "+": "number", "~": "number"}
-_BINARY_KINDS = {
+UNARY_KINDS = {"!": "boolean", "typeof": "string", "-": "number", "+": "number", "~": "number"}
+BINARY_KINDS = {
     **dict.fromkeys(("-", "*", "/", "%", "**", "&", "|", "^", "<<", ">>", ">>>"), "number"),
     **dict.fromkeys(("<", "<=", ">", ">=", "==", "!=", "===", "!==", "in"), "boolean"),
 }

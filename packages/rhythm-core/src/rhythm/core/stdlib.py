@@ -217,10 +217,11 @@ _TIMER = _obj(
     _fn(
         "Timer",
         "until",
-        ("time: string",),
+        ("time: string | number | Date",),
         "TimerHandle",
-        "Returns a timer that fires at `time`, an ISO 8601 timestamp (or milliseconds since the "
-        "epoch, as `Context.now()` returns); a time in the past fires at once.",
+        "Returns a timer that fires at `time`, an ISO 8601 timestamp, milliseconds since the "
+        "epoch (as `Date.now()` and `Context.now()` return) or a Date; a time in the past fires "
+        "at once.",
         'await Timer.until("2030-01-01T09:00:00Z");',
     ),
 )
@@ -2007,6 +2008,21 @@ def static_members(name: str) -> dict[str, Builtin] | None:
 
 
 _STATICS: dict[str, dict[str, Builtin]] = {}  # static_members of global functions, made once
+
+
+def members_of(owner: str) -> dict[str, Builtin] | None:
+    """The members of a kind of value (`"number"`) or of a stdlib global (`"Math"`, `"Number"`,
+    with what every function has), for the checker and the language server; None when unknown
+    or open (`Inputs`, a plain object)."""
+    if owner == "object":
+        return None
+    return VALUE_MEMBERS.get(owner) or static_members(owner)
+
+
+def member_of(owner: str, member: str) -> Builtin | None:
+    """`members_of(owner)[member]`, or None."""
+    table = members_of(owner)
+    return table.get(member) if table is not None else None
 
 
 def lookup_global(name: str) -> StdObject | Builtin | None:

@@ -1,5 +1,5 @@
-"""Completion items: keywords, variables in scope, stdlib objects and members, string/array
-methods, and the workspace's task, workflow and signal names inside `Task.run("…` and friends."""
+"""Completion items: keywords, variables in scope, stdlib objects and members, the members of
+values of a known kind (string, number, array, Date, Map, RegExp, ...), and the workspace's task, workflow and signal names inside `Task.run("…` and friends."""
 
 from __future__ import annotations
 
@@ -7,20 +7,12 @@ from lsprotocol import types
 
 from rhythm.core import ast
 from rhythm.core.lexer import KEYWORDS as LEXER_KEYWORDS
-from rhythm.core.stdlib import (
-    ARRAY_MEMBERS,
-    GLOBALS,
-    REGEXP_MEMBERS,
-    STRING_MEMBERS,
-    Builtin,
-    StdObject,
-    lookup_global,
-)
+from rhythm.core.stdlib import GLOBALS, Builtin, StdObject, lookup_global, members_of
 from rhythm.lsp.ast_search import in_string_or_comment
 from rhythm.lsp.cursor import CursorContext, cursor_context
 from rhythm.lsp.document import Document
 from rhythm.lsp.index import WorkspaceIndex
-from rhythm.lsp.receivers import ARRAY, REGEXP, STRING, receiver_type
+from rhythm.lsp.receivers import receiver_type
 from rhythm.lsp.scopes import text_resolver, visible_bindings
 from rhythm.lsp.stdlib_docs import builtin_markdown, object_markdown
 
@@ -130,13 +122,14 @@ def _member_items(
     while receiver_end > 0 and document.text[receiver_end - 1].isspace():
         receiver_end -= 1
     kind = receiver_type(document.text, context.receiver, receiver_end, text_resolver(document))
-    if kind == STRING:
-        return [_builtin_item(b, replace) for b in STRING_MEMBERS.values()]
-    if kind == ARRAY:
-        return [_builtin_item(b, replace) for b in ARRAY_MEMBERS.values()]
-    if kind == REGEXP:
-        return [_builtin_item(b, replace) for b in REGEXP_MEMBERS.values()]
-    entry = lookup_global(kind) if kind else None
+    if not kind:
+        return []
+    # A kind of value ("string", "number", "date", ...) or a stdlib global ("Math", "Number"):
+    # the one table (stdlib.VALUE_MEMBERS / the global's members) the checker reads too.
+    members = members_of(kind)
+    if members is not None:
+        return [_builtin_item(b, replace) for b in members.values()]
+    entry = lookup_global(kind)
     if isinstance(entry, StdObject):
         items = [_builtin_item(b, replace) for b in entry.members.values()]
         if entry.open and entry.name == "Inputs":

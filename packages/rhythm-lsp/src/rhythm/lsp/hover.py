@@ -6,7 +6,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from rhythm.core import ast
-from rhythm.core.stdlib import StdObject, lookup_global, lookup_member
+from rhythm.core.stdlib import StdObject, lookup_global, member_of
 from rhythm.lsp.ast_search import nodes_at
 from rhythm.lsp.document import Document
 from rhythm.lsp.index import WorkspaceIndex
@@ -54,7 +54,7 @@ def hover(document: Document, offset: int, index: WorkspaceIndex) -> types.Hover
     for node in reversed(chain):
         if isinstance(node, ast.Member) and node.name_span.start <= offset <= node.name_span.end:
             owner = expression_type(node.object, resolve)
-            builtin = lookup_member(owner, node.name) if owner else None
+            builtin = member_of(owner, node.name) if owner else None
             if builtin is None:
                 return None
             return _hover(builtin_markdown(builtin), document.range_of(node.name_span))

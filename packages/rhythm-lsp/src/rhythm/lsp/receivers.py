@@ -1,14 +1,24 @@
-"""What a value before a `.` obviously is: a stdlib object (`Task`), a string, an array or a
-regular expression.
-Only the obvious cases: literals, variables initialised with one, and calls to stdlib builtins
-whose table entry says they return a string or an array."""
+"""What a value before a `.` obviously is: a stdlib global (`Task`, `Number`) or a kind of value
+from the stdlib table (`stdlib.VALUE_MEMBERS`: string, array, number, date, map, regexp, ...).
+Only the obvious cases: literals, `new Date(...)` and the other constructors, variables
+initialised with one, and calls to stdlib builtins whose table entry names their result's kind."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from rhythm.core import ast
-from rhythm.core.stdlib import Builtin, StdObject, lookup_global, lookup_member
+from rhythm.core.checker import BINARY_KINDS, UNARY_KINDS
+from rhythm.core.stdlib import (
+    INSTANCE_KINDS,
+    Builtin,
+    StdObject,
+    kind_of_returns,
+    lookup_global,
+    member_of,
+    static_members,
+)
 from rhythm.lsp.cursor import callee_before
 
 STRING = "string"
@@ -21,31 +31,42 @@ ResolveName = Callable[[str, int], "str | None"]
 
 
 def _returns(builtin: Builtin | None) -> str | None:
+    """The kind of value a builtin's result is, when its table entry says (see
+    `stdlib.kind_of_returns`): "string", "array", "number", "date", "regexp", ..."""
     if builtin is None:
         return None
-    if builtin.returns == "string" or builtin.returns.startswith("string"):
+    if builtin.returns.startswith("string"):
         return STRING
-    if builtin.returns == "array" or builtin.returns.endswith("[]"):
-        return ARRAY
-    if builtin.returns == "RegExp":
-        return REGEXP
-    return None
+    return kind_of_returns(builtin.returns)
 
 
 def expression_type(expr: ast.Node | None, resolve: ResolveName) -> str | None:
-    """`string`, `array`, a stdlib object's name, or None when it is not obvious."""
+    """A kind of value ("string", "number", "date", ...: the keys of stdlib.VALUE_MEMBERS), a
+    stdlib global's name, or None when it is not obvious."""
     if isinstance(expr, ast.StringLit | ast.TemplateLit):
         return STRING
     if isinstance(expr, ast.ArrayLit):
         return ARRAY
     if isinstance(expr, ast.RegExpLit):
         return REGEXP
-    if isinstance(expr, ast.Binary) and expr.op == "+":
+    if isinstance(expr, ast.NumberLit):
+        return "number"
+    if isinstance(expr, ast.BoolLit):
+        return "boolean"
+    if isinstance(expr, ast.Unary):
+        return UNARY_KINDS.get(expr.op)
+    if isinstance(expr, ast.Binary):
+        if expr.op != "+":
+            return BINARY_KINDS.get(expr.op)
         left = expression_type(expr.left, resolve)
         right = expression_type(expr.right, resolve)
-        return STRING if STRING in (left, right) else None
+        if STRING in (left, right):
+            return STRING
+        return "number" if left == right == "number" else None
     if isinstance(expr, ast.Identifier):
         return resolve(expr.name, expr.span.start)
+    if isinstance(expr, ast.New) and isinstance(expr.callee, ast.Identifier):
+        return INSTANCE_KINDS.get(expr.callee.name)
     if isinstance(expr, ast.Call):
         callee = expr.callee
         if isinstance(callee, ast.Identifier):
@@ -53,19 +74,24 @@ def expression_type(expr: ast.Node | None, resolve: ResolveName) -> str | None:
             return _returns(entry) if isinstance(entry, Builtin) else None
         if isinstance(callee, ast.Member):
             owner = expression_type(callee.object, resolve)
-            return _returns(lookup_member(owner, callee.name)) if owner else None
+            return _returns(member_of(owner, callee.name)) if owner else None
     if isinstance(expr, ast.Member):
         owner = expression_type(expr.object, resolve)
-        member = lookup_member(owner, expr.name) if owner else None
+        member = member_of(owner, expr.name) if owner else None
         if member is not None and member.kind == "property":
             return _returns(member)
     return None
 
 
 def global_type(name: str) -> str | None:
-    """The stdlib object `name` names, if any."""
+    """The stdlib object `name` names (or the global function, when it has members), if any."""
     entry = lookup_global(name)
-    return entry.name if isinstance(entry, StdObject) else None
+    if isinstance(entry, StdObject) or (entry is not None and static_members(name)):
+        return entry.name
+    return None
+
+
+_NUMBER = re.compile(r"[+-]?(\d[\d_]*\.?\d*([eE][+-]?\d+)?|\.\d+|0[xXbBoO][\da-fA-F_]+)")
 
 
 def _matching_open(text: str, close: int) -> int | None:
@@ -103,12 +129,15 @@ def receiver_type(text: str, receiver: str, end: int, resolve: ResolveName) -> s
             return None if before and (before[-1].isalnum() or before[-1] in "_$)]") else ARRAY
         callee = callee_before(text, opening)
         if callee is None:
-            return None
+            inside = text[opening + 1 : close].strip()
+            return "number" if _NUMBER.fullmatch(inside) else None  # `(1).toFixed`
         owner_text, name = callee
         if not owner_text:
+            if text[: text.rfind(name, 0, opening)].rstrip().endswith("new"):
+                return INSTANCE_KINDS.get(name)  # `new Date(ms).`
             entry = lookup_global(name)
             return _returns(entry) if isinstance(entry, Builtin) else None
         owner_end = text.rfind(owner_text, 0, opening) + len(owner_text)
         owner = receiver_type(text, owner_text, owner_end, resolve)
-        return _returns(lookup_member(owner, name)) if owner else None
+        return _returns(member_of(owner, name)) if owner else None
     return resolve(receiver, end)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from rhythm.core.stdlib import Builtin, lookup_global, lookup_member
+from rhythm.core.stdlib import Builtin, lookup_global, member_of
 from rhythm.lsp.cursor import callee_before, enclosing_call
 from rhythm.lsp.document import Document
 from rhythm.lsp.receivers import receiver_type
@@ -25,7 +25,7 @@ def _callee_builtin(document: Document, paren: int) -> Builtin | None:
         return entry if isinstance(entry, Builtin) else None
     receiver_end = document.text.rfind(receiver, 0, paren) + len(receiver)
     owner = receiver_type(document.text, receiver, receiver_end, resolve)
-    return lookup_member(owner, name) if owner else None
+    return member_of(owner, name) if owner else None
 
 
 def active_parameter(builtin: Builtin, argument: int) -> int:
