@@ -553,6 +553,9 @@ out.push(plain.test("c"), plain.lastIndex, plain.exec("xc").index, /(z)?c/.exec(
 const n = /(?<y>\d{4})-(?<mo>\d\d)/.exec("on 2024-05!");
 await Task.run("t");
 out.push(n.groups, n.index, n.input, [...n], n.groups.y + n.groups.mo);
+const keys = [];
+for (const k in n) keys.push(k);
+out.push(Object.keys(n), keys, { ...n }, Object.entries(m).length);
 out.push(/x/.exec("abc"), "lastIndex" in r, "index" in m, RegExp("a+", "g").flags,
   RegExp(r) === r, RegExp(r, "i").flags, RegExp("a/b").source, RegExp("").source,
   String(RegExp("\n")), RegExp(undefined).source);
