@@ -11,7 +11,10 @@ Sub-commands (all of them when none is named), each printing Rhythm's figures be
     signals     N workflows suspended on a signal: worker RSS, signals sent/s and delivered/s
 
     uv run --all-packages python bench/bench_workflows.py [--database-url ADMIN_URL] [--quick]
-        [--rounds 2] [throughput latency resume long signals]
+        [--rounds 2] [--systems rhythm,dbos] [throughput latency resume long signals]
+
+`--systems rhythm,rhythm-lazy,dbos` adds a third column: Rhythm with eager dispatch and resume
+off (its workers get BENCH_EAGER=0), to compare before/after in one run on a loaded machine.
 
 Without --database-url it uses RHYTHM_TEST_DATABASE_URL, else a throwaway embedded Postgres. Each
 system gets its own fresh database on the same server, dropped at the end. 127.0.0.1 / local socket
@@ -202,8 +205,9 @@ class Side:
 
 
 class RhythmSide(Side):
-    def __init__(self, url: str) -> None:
-        super().__init__("Rhythm", url)
+    def __init__(self, url: str, eager: bool = True) -> None:
+        super().__init__("Rhythm" if eager else "Rhythm (eager off)", url)
+        self.eager = eager
         from rhythm_flow_app import FLOWS
 
         from rhythm.client import Client
@@ -215,6 +219,13 @@ class RhythmSide(Side):
     def worker_command(self, index: int) -> list[str]:
         script = str(BENCH_DIR / "rhythm_flow_app.py")
         return [sys.executable, script, self.url, str(CONCURRENCY)]
+
+    def start_workers(self, count: int, stamp_file: str | None = None) -> list[subprocess.Popen]:
+        os.environ["BENCH_EAGER"] = "1" if self.eager else "0"
+        try:
+            return super().start_workers(count, stamp_file)
+        finally:
+            os.environ.pop("BENCH_EAGER", None)
 
     def reset(self) -> None:
         self.execute("TRUNCATE rhythm.executions CASCADE")
@@ -652,7 +663,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one round (~3 min)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, systems alternating")
     parser.add_argument(
-        "--systems", default="rhythm,dbos", help="rhythm,dbos (default) or either one alone"
+        "--systems",
+        default="rhythm,dbos",
+        help="rhythm,dbos (default), either alone, or with rhythm-lazy (eager paths off)",
     )
     parser.add_argument("--workflows", type=int, default=2_000, help="throughput: workflows")
     parser.add_argument("--latency-runs", type=int, default=4)
@@ -680,8 +693,8 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmark {unknown[0]!r}: choose from {', '.join(BENCHMARKS)}")
     systems = [s.strip().lower() for s in args.systems.split(",") if s.strip()]
-    if not systems or any(s not in ("rhythm", "dbos") for s in systems):
-        parser.error(f"--systems takes rhythm, dbos or both, got {args.systems!r}")
+    if not systems or any(s not in ("rhythm", "rhythm-lazy", "dbos") for s in systems):
+        parser.error(f"--systems takes rhythm, rhythm-lazy and/or dbos, got {args.systems!r}")
     window = min(1_000, args.long_awaits // 3)
 
     from rhythm.client.testing import create_database, drop_database, test_server
@@ -689,6 +702,8 @@ def main() -> None:
     with ExitStack() as stack:
         admin = args.database_url or stack.enter_context(test_server())
         urls = [create_database(admin, "bench_wf_rhythm"), create_database(admin, "bench_wf_dbos")]
+        if "rhythm-lazy" in systems:
+            urls.append(create_database(admin, "bench_wf_rhythm_lazy"))
         stack.callback(lambda: [drop_database(admin, u) for u in urls])
         with psycopg.connect(admin) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
@@ -696,6 +711,8 @@ def main() -> None:
         rhythm = RhythmSide(urls[0]) if "rhythm" in systems else None
         if rhythm:
             sides.append(rhythm)
+        if "rhythm-lazy" in systems:
+            sides.append(RhythmSide(urls[2], eager=False))
         if "dbos" in systems:
             dbos = DbosSide(urls[1])
             stack.callback(dbos.close)

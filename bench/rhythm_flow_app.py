@@ -6,6 +6,8 @@ BENCH_STAMP_FILE (when set), exactly as the DBOS peer's stamped step does.
 
     python bench/rhythm_flow_app.py URL CONCURRENCY
 
+With BENCH_EAGER=0 the worker runs with eager dispatch and resume off (WorkerSettings.eager), for
+before/after comparisons in one run.
 With BENCH_PROFILE=DIR the worker runs under cProfile and writes its stats to DIR when it stops."""
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main() -> None:
         concurrency=concurrency,
         tasks=[noop, stamp],
         database_url=url,
+        eager=os.environ.get("BENCH_EAGER", "1") != "0",
     ).run()
 
 

@@ -3,7 +3,9 @@ it runs a workflow of three sequential tasks (RHYTHM_FAILPOINT: the process exit
 kill -9 would). A second worker then finishes every workflow: each completes with the right
 output, each of its tasks was created once and completed once (a step's effects are never
 committed twice), and a task body ran twice only when the kill fell between running it and
-committing its result (tasks run at least once). All eight scenarios run side by side, each on
+committing its result (tasks run at least once). With eager dispatch and resume (the default)
+the doomed worker runs the tasks its steps start and steps the workflow their results wake
+itself, so the eager failpoints (a kill between an eager claim and its run) are covered too. All scenarios run side by side, each on
 its own queue with its own doomed worker."""
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ SCENARIOS: dict[str, list[list[int] | tuple[list[int], ...]]] = {
     "task-after-run:1": [[1, 2], [1], [1]],  # ran, result lost with the process: ran again
     "task-before-commit:1": [[1, 2], [1], [1]],
     "task-after-commit:1": [[1], [1], [1]],  # committed: nobody runs it again
+    # Eager paths. A step's commit created task 1 already claimed by this worker (attempt 1),
+    # which died before running it: its lease lapses and attempt 2 runs it, once.
+    "eager-task-claimed:1": [[2], [1], [1]],
+    # Storing task 1's result claimed the workflow for this worker, which died before stepping
+    # it: the workflow's lease lapses, another worker steps it; task 1 is not run again.
+    "eager-step-claimed:1": [[1], [1], [1]],
 }
 
 

@@ -1,6 +1,7 @@
 """Parents in the lock order: statements that finish children (and so write to their parent
 workflow's inbox and wake it) racing with statements on the parents themselves (a step's
-commit, signals, timers, cancelling whole trees, claims, the reaper) must never deadlock
+commit, signals, timers, cancelling whole trees, claims, the reaper, and the eager resume's
+claim_woken in the transaction that stores results) must never deadlock
 (SQLSTATE 40P01). The statements run raw from several connections, as queries.sql holds them."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import psycopg
 
 from rhythm.client.queries import query
+from rhythm.worker.store import HOLD_READY_NOTIFY
 
 PARENTS = 12
 TASKS_PER_PARENT = 6
@@ -108,6 +110,34 @@ def test_children_parents_signals_timers_and_cancels_never_deadlock(migrated_url
             },
         )
 
+    def eager_finish(conn: psycopg.Connection[Any], t: Tree, rng: random.Random) -> None:
+        # Eager resume: results stored and the parents they wake claimed, in one transaction
+        # (HOLD_READY_NOTIFY, complete or fail, claim_woken, notify_left_ready).
+        picked = rng.sample(t.tasks, len(t.tasks))
+        for start in range(0, len(picked), 8):
+            batch = picked[start : start + 8]
+            children = {"ids": batch, "attempts": [1] * len(batch)}
+            with conn.transaction():
+                conn.execute(HOLD_READY_NOTIFY)
+                if rng.random() < 0.5:
+                    conn.execute(query("complete"), {**children, "outputs": ["1"] * len(batch)})
+                else:
+                    errors_ = ['{"type": "E", "message": "m"}'] * len(batch)
+                    delays = [rng.choice([None, 60.0]) for _ in batch]
+                    conn.execute(
+                        query("fail"), {**children, "errors": errors_, "retry_delays": delays}
+                    )
+                claim = {
+                    **children,
+                    "queues": ["default"],
+                    "limit": 4,
+                    "worker_id": "eager",
+                    "lease_seconds": 30.0,
+                    "skip": [],
+                }
+                conn.execute(query("claim_woken"), claim)
+                conn.execute(query("notify_left_ready"), children)
+
     def step_children(conn: psycopg.Connection[Any], t: Tree, rng: random.Random) -> None:
         # A child workflow's step finishes it: lock_step (child + parent), finish_step.
         for child, root in rng.sample(list(zip(t.children, t.roots, strict=True)), PARENTS):
@@ -160,6 +190,7 @@ def test_children_parents_signals_timers_and_cancels_never_deadlock(migrated_url
     actors: dict[str, Callable[[psycopg.Connection[Any], Tree, random.Random], None]] = {
         "complete": complete,
         "fail": fail,
+        "eager_finish": eager_finish,
         "step_children": step_children,
         "signal": signal,
         "timers": timers,

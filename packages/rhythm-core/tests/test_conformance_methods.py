@@ -312,3 +312,34 @@ def node_results() -> dict[str, Any]:
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_node(name: str, node_results: dict[str, Any]) -> None:
     assert json.dumps(_run_rhythm(HELPERS + CASES[name])) == json.dumps(node_results[name])
+
+
+def test_bound_builtin_methods_survive_the_state_round_trip() -> None:
+    # A method read off a number, string or array keeps its value through a suspension (the
+    # JSON round trip of the state); JavaScript would throw on such a detached call, so this
+    # is checked here rather than against Node.
+    result = _conformance.run_workflow(
+        """
+const xs = [1, 2];
+const fix = (1.5).toFixed;
+const at = "héllo".charAt;
+const entries = xs.entries;
+const push = xs.push;
+const num = Number;
+await Task.run("t");
+push(3);
+return [fix(2), at(1), entries(), xs, num("4"), typeof num, num.name, num.isInteger(4)];
+""",
+        tasks={"t": lambda inputs: None},
+    )
+    assert result.status == "completed", result.error
+    assert result.output == [
+        "1.50",
+        "é",
+        [[0, 1], [1, 2], [2, 3]],
+        [1, 2, 3],
+        4,
+        "function",
+        "Number",
+        True,
+    ]

@@ -92,7 +92,15 @@ class RestartPlan:
         """(query name, parameters) of each statement with something to store, in order."""
         out: list[tuple[str, dict[str, Any]]] = []
         if self.tasks["ids"]:
-            out.append(("start_step_tasks", {**self.tasks, "parent_id": self.parent_id}))
+            # Created for the queue, never already claimed (a worker's eager dispatch).
+            unclaimed = {
+                "eager": [False] * len(self.tasks["ids"]),
+                "worker_id": None,
+                "lease_seconds": None,
+            }
+            out.append(
+                ("start_step_tasks", {**unclaimed, **self.tasks, "parent_id": self.parent_id})
+            )
         if self.workflows["ids"]:
             out.append(("restart_child_workflows", {**self.workflows, "parent_id": self.parent_id}))
         if self.timers["handles"]:

@@ -6,7 +6,10 @@ hand-back, as kill -9 would. Tests use this to kill a real `rhythm worker` at ev
 the task and step paths and check that nothing is lost and nothing is committed twice.
 
 Points: task-after-claim, task-after-run, task-before-commit, task-after-commit,
-step-after-claim, step-after-vm, step-before-commit, step-after-commit."""
+step-after-claim, step-after-vm, step-before-commit, step-after-commit, and the eager paths':
+eager-task-claimed (a step's commit created tasks already claimed by this worker, not yet
+started) and eager-step-claimed (storing a task's result claimed its parent workflow, not yet
+stepped)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ POINTS = frozenset(
         "step-after-vm",
         "step-before-commit",
         "step-after-commit",
+        "eager-task-claimed",
+        "eager-step-claimed",
     }
 )
 

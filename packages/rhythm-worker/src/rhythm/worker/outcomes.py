@@ -17,7 +17,7 @@ import json
 import math
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rhythm.worker.registry import TaskDefinition
@@ -39,6 +39,9 @@ class Claimed:
     max_retries: int | None
     timeout: float | None
     version_hash: str | None = None  # the workflow version a workflow execution runs on
+    parent_id: str | None = None  # the workflow that started this execution, if any
+    # A workflow claimed by eager resume comes with what its step needs (load_steps' row).
+    step: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     # Why `inputs` could not be decoded (None: decoded fine). Such a row fails on its own.
     undecodable: str | None = None
 
@@ -59,8 +62,19 @@ class Claimed:
             max_retries=row["max_retries"],
             timeout=row["timeout_seconds"],
             version_hash=row.get("version_hash"),
+            parent_id=None if row.get("parent_id") is None else str(row["parent_id"]),
             undecodable=undecodable,
+            step=_step_row(row.get("step")),
         )
+
+
+def _step_row(text: str | None) -> dict[str, Any] | None:
+    """The step data a claim returned as JSON text; None (load it instead) if there is none or
+    Python cannot decode it."""
+    if text is None:
+        return None
+    value, _ = decode_json(text)
+    return value if isinstance(value, dict) else None
 
 
 def decode_json(text: str) -> tuple[Any, str | None]:
@@ -87,6 +101,17 @@ class Failed:
 
 
 Outcome = Completed | Failed
+
+
+@dataclass(frozen=True)
+class Started:
+    """What a runner hands back instead of an outcome when its own commit claimed more work for
+    this worker (a workflow step that created its tasks already claimed: eager dispatch). The
+    engine runs `claimed` once the runner's slot is free, in that slot and the `reserved` free
+    slots set aside for them before the commit (given back then)."""
+
+    claimed: list[Claimed]
+    reserved: int
 
 
 class TaskProblem(Exception):

@@ -3,7 +3,8 @@
 The engine (worker.py) claims rows, keeps their leases and writes outcomes; a runner only runs
 one claimed execution. `run` returns an Outcome for the engine's flushers to store (fenced by
 (id, attempt)), or None when the runner stored the result itself in its own transaction (a
-workflow step commits its snapshot, effects and status at once). It must not raise, except
+workflow step commits its snapshot, effects and status at once), or Started when that
+transaction also claimed work for this worker (eager dispatch), which the engine then runs. It must not raise, except
 asyncio.CancelledError when the engine cancels it (lease lost, shutdown).
 
 Tasks go to TaskRunner. Workflows go to the runner built by
@@ -16,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rhythm.worker.context import TaskContext, set_current
-from rhythm.worker.outcomes import Claimed, Failed, Outcome, run_claimed
+from rhythm.worker.outcomes import Claimed, Failed, Outcome, Started, run_claimed
 from rhythm.worker.registry import TaskDefinition
 from rhythm.worker.threads import DaemonThreadPool
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class Runner(Protocol):
-    async def run(self, item: Claimed) -> Outcome | None: ...
+    async def run(self, item: Claimed) -> Outcome | Started | None: ...
 
 
 class TaskRunner:

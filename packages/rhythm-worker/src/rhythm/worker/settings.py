@@ -22,6 +22,10 @@ class WorkerSettings:
     # A workflow this worker cannot resume (a snapshot of another rhythm-core) is handed back
     # and left out of this worker's claims for this long, for a worker that can resume it.
     hand_back_seconds: float = 60.0
+    # Eager dispatch and resume: a step's commit creates the tasks this worker can run at once
+    # already claimed by it, and storing a task's result claims the parent workflow it wakes,
+    # each in the same transaction, when the worker has a free slot (docs/workflows.md).
+    eager: bool = True
 
     def __post_init__(self) -> None:
         for field in (

@@ -12,13 +12,19 @@ run at least once (a task's worker may die mid-run and the task runs again).
 A running execution always resumes on the version hash it started with (the row names it; the
 definition cannot be deleted while it runs). Limits (the VM's instruction budget and state size)
 fail only the workflow that hit them. Failpoints: step-after-claim, step-after-vm,
-step-before-commit, step-after-commit.
+step-before-commit, step-after-commit, eager-task-claimed.
 
 Rolling upgrades: a workflow this worker cannot resume because another rhythm-core wrote its
 snapshot (`IncompatibleSnapshot`: another snapshot format, or a program compiled differently) or
 cannot compile its stored source is not failed: it is handed back to the ready queue (attempt
 not counted, a note in its `error` saying why) for a worker that can, and this worker leaves it
-out of its claims for `hand_back_seconds`. A snapshot that is damaged fails the workflow."""
+out of its claims for `hand_back_seconds`. A snapshot that is damaged fails the workflow.
+
+Eager dispatch: the tasks a step starts that this worker can run (no delay, its queue and task
+name, a free slot, this step's own slot included) are created already claimed by it, in the
+step's commit, and returned to the engine as `Started`, which runs them at once: no ready row,
+no NOTIFY, no claim. They are leased like claimed tasks, so a crash before they run loses
+nothing (the lease lapses and the reaper hands them on)."""
 
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
 from rhythm.core.snapshot import check_state
 from rhythm.worker.failpoints import failpoint
-from rhythm.worker.outcomes import Claimed, Outcome
+from rhythm.worker.outcomes import Claimed, Outcome, Started
 from rhythm.worker.store import DATABASE_ERRORS, StepCommit, WorkerStore, is_outage
 
 if TYPE_CHECKING:
@@ -88,12 +94,15 @@ class Stepper:
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
 
-    async def run(self, item: Claimed) -> Outcome | None:
+    async def run(self, item: Claimed) -> Outcome | Started | None:
         failpoint("step-after-claim")
         store = self.engine.store
         assert store is not None, "the stepper runs only while the worker serves"
         try:
-            loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))
+            if item.step is not None:  # claimed by eager resume, loaded in the same transaction
+                loaded = {item.id: item.step}
+            else:
+                loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))
         except DATABASE_ERRORS as exc:  # not an outage: this row cannot be loaded, say so
             log.error("workflow %s (%s): cannot load it: %s", item.name, item.id, exc)
             failure = StepFailure("LoadError", f"the workflow could not be loaded: {exc}")
@@ -111,23 +120,66 @@ class Stepper:
             return None
         failpoint("step-after-vm")
         failpoint("step-before-commit")
+        # Eager dispatch: slots for the tasks this step starts and this worker can run: this
+        # step's own slot (free once the commit is done) and the free ones, set aside now.
+        reserved = 0
+        if commit.tasks and self.engine.eager_now():
+            reserved = self.engine.reserve()
+            commit, taken = self._mark_eager(commit, reserved + 1)
+            spare = reserved - max(0, taken - 1)
+            self.engine.unreserve(spare)
+            reserved -= spare
+        handed = False
         try:
-            status = await self._retrying(item, lambda: store.commit_step(commit))
-        except DATABASE_ERRORS as exc:
-            # The store refused something the step produced: fail this workflow, say why.
-            log.error("workflow %s (%s): step refused by the database: %s", item.name, item.id, exc)
-            failure = StepFailure("StepRefused", f"the database refused this step's commit: {exc}")
-            status = await self._retrying(
-                item, lambda: store.commit_step(self._failed(item, row, failure))
-            )
-        failpoint("step-after-commit")
-        if status is None:
-            log.info(
-                "workflow %s (%s): step fenced out (lease lost or cancelled)", item.name, item.id
-            )
-        elif status in ("completed", "failed"):
-            log.info("workflow %s (%s) %s", item.name, item.id, status)
-        return None
+            lease = self.engine.settings.lease_seconds
+            try:
+                status, claimed = await self._retrying(
+                    item, lambda: store.commit_step_claiming(commit, lease)
+                )
+            except DATABASE_ERRORS as exc:
+                # The store refused something the step produced: fail this workflow, say why.
+                log.error("workflow %s (%s): step refused by the database: %s", item.name,
+                          item.id, exc)  # fmt: skip
+                failure = StepFailure(
+                    "StepRefused", f"the database refused this step's commit: {exc}"
+                )
+                status, claimed = await self._retrying(
+                    item,
+                    lambda: store.commit_step_claiming(self._failed(item, row, failure), lease),
+                )
+            failpoint("step-after-commit")
+            if status is None:
+                log.info(
+                    "workflow %s (%s): step fenced out (lease lost or cancelled)",
+                    item.name,
+                    item.id,
+                )
+            elif status in ("completed", "failed"):
+                log.info("workflow %s (%s) %s", item.name, item.id, status)
+            if not claimed:
+                return None
+            failpoint("eager-task-claimed")
+            handed = True
+            return Started([Claimed.from_row(r) for r in claimed], reserved)
+        finally:
+            if not handed:
+                self.engine.unreserve(reserved)
+
+    def _mark_eager(self, commit: StepCommit, slots: int) -> tuple[StepCommit, int]:
+        """Mark up to `slots` of the step's tasks to be created already claimed by this worker
+        (those with no delay whose queue and name this worker runs, in start order); returns the
+        commit and how many were marked."""
+        tasks = commit.tasks
+        if not tasks or slots < 1:
+            return commit, 0
+        eager: list[bool] = []
+        for name, queue, delay in zip(
+            tasks["names"], tasks["queues"], tasks["delays"], strict=True
+        ):
+            take = slots > 0 and delay is None and self.engine.runs_task(name, queue)
+            slots -= take
+            eager.append(take)
+        return replace(commit, tasks={**tasks, "eager": eager}), sum(eager)
 
     async def _hand_back(self, item: Claimed, back: HandBack) -> None:
         """Release the workflow for a worker that can resume it; skip it here for a while."""

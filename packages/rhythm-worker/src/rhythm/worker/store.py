@@ -30,6 +30,10 @@ from rhythm.client.queries import query
 from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in memory
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
+# Sent first in a transaction that claims, itself, what its own inserts make ready.
+HOLD_READY_NOTIFY = "SELECT set_config('rhythm.hold_ready_notify', 'on', true)"
+# SQLSTATE of rhythm.fenced_out: a step's commit found its attempt fenced out.
+FENCED_OUT = "RH001"
 # What a store method raises when the database did not do what was asked.
 DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 
@@ -64,6 +68,17 @@ class FailedAttempt:
     attempt: int
     error: str
     retry_delay: float | None
+
+
+@dataclass(frozen=True)
+class EagerClaim:
+    """Room to claim, in the transaction that stores task results, the parent workflows those
+    results wake (eager resume): at most `limit`, of `queues`, leased for `lease_seconds`."""
+
+    queues: Sequence[str]
+    limit: int
+    lease_seconds: float
+    skip: Sequence[str] = ()  # workflows this worker handed back a moment ago
 
 
 @dataclass(frozen=True)
@@ -121,26 +136,63 @@ class WorkerStore:
 
     async def complete(self, done: Sequence[Finished]) -> set[str]:
         """Store outputs; returns the ids actually completed (others were fenced out)."""
+        return (await self.complete_claiming(done, None))[0]
+
+    async def complete_claiming(
+        self, done: Sequence[Finished], eager: EagerClaim | None
+    ) -> tuple[set[str], list[dict[str, Any]]]:
+        """`complete`, and with `eager` claim the parent workflows it wakes in the same
+        transaction (claim_woken): (ids completed, claimed rows as `claim` returns them)."""
         params = {
             "ids": [uuid.UUID(d.id) for d in done],
             "attempts": [d.attempt for d in done],
             "outputs": [d.output for d in done],
         }
-        async with self.connection() as conn:
-            rows = await (await conn.execute(query("complete"), params)).fetchall()
-        return {str(r["id"]) for r in rows}
+        return await self._finish("complete", params, eager)
 
     async def fail(self, failed: Sequence[FailedAttempt]) -> set[str]:
         """Store failed attempts (retried later or failed for good); returns the ids changed."""
+        return (await self.fail_claiming(failed, None))[0]
+
+    async def fail_claiming(
+        self, failed: Sequence[FailedAttempt], eager: EagerClaim | None
+    ) -> tuple[set[str], list[dict[str, Any]]]:
+        """`fail`, and with `eager` claim the parent workflows its final failures wake."""
         params = {
             "ids": [uuid.UUID(f.id) for f in failed],
             "attempts": [f.attempt for f in failed],
             "errors": [f.error for f in failed],
             "retry_delays": [f.retry_delay for f in failed],
         }
+        return await self._finish("fail", params, eager)
+
+    async def _finish(
+        self, name: str, params: dict[str, Any], eager: EagerClaim | None
+    ) -> tuple[set[str], list[dict[str, Any]]]:
+        if eager is None or eager.limit < 1:
+            async with self.connection() as conn:
+                rows = await (await conn.execute(query(name), params)).fetchall()
+            return {str(r["id"]) for r in rows}, []
+        # One transaction, one round trip: hold back the NOTIFY of the parents' ready rows,
+        # store the results, claim the woken parents, announce the ones left in the queue.
+        children = {"ids": params["ids"], "attempts": params["attempts"]}
+        claim = {
+            **children,
+            "queues": list(eager.queues),
+            "limit": eager.limit,
+            "worker_id": self.worker_id,
+            "lease_seconds": eager.lease_seconds,
+            "skip": [uuid.UUID(i) for i in eager.skip],
+        }
         async with self.connection() as conn:
-            rows = await (await conn.execute(query("fail"), params)).fetchall()
-        return {str(r["id"]) for r in rows}
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(HOLD_READY_NOTIFY)
+                stored = await conn.execute(query(name), params)
+                claimed = await conn.execute(query("claim_woken"), claim)
+                await conn.execute(query("notify_left_ready"), children)
+            rows = await stored.fetchall()
+            woken = await claimed.fetchall()
+        return {str(r["id"]) for r in rows}, woken
 
     async def release(self, held: Sequence[tuple[str, int]]) -> set[str]:
         """Hand (id, attempt) pairs back to the ready queue, attempt not counted."""
@@ -212,24 +264,46 @@ class WorkerStore:
         return {str(r["id"]): r for r in rows}
 
     async def commit_step(self, step: StepCommit) -> str | None:
-        """Commit one step in ONE transaction, pipelined into one round trip: lock_step, the
-        effects (one batched statement per kind), finish_step. Returns the workflow's new status,
-        or None when the attempt was fenced out (then nothing of the step is stored)."""
-        async with self.connection() as conn, conn.transaction() as tx:
-            async with conn.pipeline():
-                lock = await conn.execute(
-                    query("lock_step"),
-                    {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
-                )
-                for name, params in step.effect_statements():
-                    await conn.execute(query(name), params)
-                finish = await conn.execute(query("finish_step"), step.finish_params())
-            ours = await lock.fetchone()
-            row = await finish.fetchone()
-            if ours and ours["ours"] and row is not None:
-                return str(row["status"])
-            raise psycopg.Rollback(tx)  # fenced out: store nothing of this step
-        return None
+        """Commit one step (see commit_step_claiming); returns the workflow's new status, or None
+        when the attempt was fenced out."""
+        return (await self.commit_step_claiming(step, 30.0))[0]
+
+    async def commit_step_claiming(
+        self, step: StepCommit, lease_seconds: float
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        """Commit one step in ONE transaction, pipelined into one round trip with its BEGIN and
+        COMMIT: lock_step_or_fail (which aborts the transaction if the attempt was fenced out),
+        the effects (one batched statement per kind), finish_step. Returns the
+        workflow's new status, or None when the attempt was fenced out (then nothing of the step
+        is stored), and the tasks the step created already claimed by this worker (eager
+        dispatch: the `eager` flags of step.tasks), leased for `lease_seconds`, as `claim`
+        returns rows."""
+        tasks = finish = None
+        try:
+            async with self.connection() as conn:
+                async with conn.pipeline(), conn.transaction():
+                    await conn.execute(
+                        query("lock_step_or_fail"),
+                        {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
+                    )
+                    for name, params in step.effect_statements():
+                        if name == "start_step_tasks":
+                            params = {
+                                **params,
+                                "worker_id": self.worker_id,
+                                "lease_seconds": lease_seconds,
+                            }
+                            tasks = await conn.execute(query(name), params)
+                        else:
+                            await conn.execute(query(name), params)
+                    finish = await conn.execute(query("finish_step"), step.finish_params())
+                row = await finish.fetchone()
+                claimed = await tasks.fetchall() if tasks is not None else []
+        except psycopg.Error as exc:
+            if exc.sqlstate == FENCED_OUT:
+                return None, []  # nothing of this step was stored
+            raise
+        return (str(row["status"]), claimed) if row is not None else (None, [])
 
     async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
         """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
@@ -270,7 +344,9 @@ class StepCommit:
     def effect_statements(self) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         if self.tasks and self.tasks["ids"]:
-            out.append(("start_step_tasks", {**self.tasks, "parent_id": self.id}))
+            # `eager` (set by the stepper) marks the tasks created already claimed.
+            eager = {"eager": [False] * len(self.tasks["ids"])}
+            out.append(("start_step_tasks", {**eager, **self.tasks, "parent_id": self.id}))
         if self.workflows:
             ids, handles, names, inputs = (list(c) for c in zip(*self.workflows, strict=True))
             out.append(

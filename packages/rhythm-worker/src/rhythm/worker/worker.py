@@ -6,7 +6,14 @@ Each claimed row goes to the runner of its type (runners.py): tasks to TaskRunne
 the loop, sync tasks in a daemon thread pool), workflows to the stepper; `concurrency` bounds all.
 Outcomes are queued and written in batches by a few flusher coroutines. A lease keeper renews the
 leases of what this worker runs and requeues work whose worker died. Every statement lives in
-WorkerStore (store.py); every write is fenced by (execution id, attempt)."""
+WorkerStore (store.py); every write is fenced by (execution id, attempt).
+
+Eager paths (settings.eager): work this worker produces for itself skips the queue. A step's
+commit creates the tasks it can run already claimed (the stepper returns them as `Started`), and
+the transaction that stores a task's result claims the parent workflow it wakes; either runs at
+once, in slots set aside (`_reserved`) before that transaction, so `concurrency` still bounds
+everything. Eager work is leased and fenced exactly like claimed work. They apply while the last
+claim came back short: under a backlog, batched claims and writes cost less per workflow."""
 
 from __future__ import annotations
 
@@ -34,13 +41,22 @@ from rhythm.client.workflow_files import (
     store_workflow_definitions,
 )
 from rhythm.worker.failpoints import failpoint
-from rhythm.worker.outcomes import Claimed, Completed, Failed, Outcome, one_line, storable
+from rhythm.worker.outcomes import (
+    Claimed,
+    Completed,
+    Failed,
+    Outcome,
+    Started,
+    one_line,
+    storable,
+)
 from rhythm.worker.overdue import OverdueReport
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
 from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
 from rhythm.worker.store import (
     DATABASE_ERRORS,
+    EagerClaim,
     FailedAttempt,
     Finished,
     OverdueAttempt,
@@ -59,6 +75,13 @@ PROMOTE_BATCH = 1000
 FLUSH_AT_LEAST = 2.0  # seconds a stopping worker always gives its unwritten results
 
 
+@dataclass
+class _Slots:
+    """Slots set aside for the parents a batch of results may wake, not yet used."""
+
+    left: int
+
+
 @dataclass(eq=False)
 class _Running:
     item: Claimed
@@ -67,6 +90,7 @@ class _Running:
     task: asyncio.Task[None] | None = None
     discard: bool = False  # lease lost or handed back: whatever the runner returns is dropped
     overdue: bool = False  # past its timeout, could not be stopped, attempt already failed
+    reserved: int = 0  # slots kept, until its result is stored, for the parent it may wake
 
     @property
     def cancellable(self) -> bool:
@@ -146,6 +170,8 @@ class Worker:
         # attempt of the same execution may already run here.
         self._running: dict[tuple[str, int], _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
+        self._reserved = 0  # free slots set aside for eager work being committed right now
+        self._queue_busy = False  # the last claim came back full: eager paths wait
         self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -331,7 +357,7 @@ class Worker:
                 wait = s.poll_interval if next_due is None else min(s.poll_interval, next_due)
                 next_promote = loop.time() + max(0.0, wait)
                 backlog = backlog or promoted > 0
-            free = self.concurrency - len(self._running)
+            free = self.concurrency - len(self._running) - self._reserved
             if free > 0 and (backlog or self._notified):
                 self._notified = False
                 wanted = min(free, s.claim_batch)
@@ -339,7 +365,10 @@ class Worker:
                 for row in rows:
                     self._start(Claimed.from_row(row))
                 backlog = len(rows) == wanted
-                if backlog and len(self._running) < self.concurrency:
+                # A full claim means work is waiting in the queue: it is claimed in batches,
+                # and eager paths give way to it until a claim comes back short.
+                self._queue_busy = backlog
+                if backlog and len(self._running) + self._reserved < self.concurrency:
                     continue
             if self._stopping:
                 break
@@ -408,6 +437,44 @@ class Worker:
                 log.warning("LISTEN connection lost (%s); polling until it is back", exc)
                 await asyncio.sleep(self.settings.poll_interval)
 
+    # ------------------------------------------------------------ eager work
+
+    def eager_now(self) -> bool:
+        """Whether eager paths are on (settings.eager), the worker is not stopping and its last
+        claim came back short. While the queue holds more than the worker can take, work goes
+        through it: claims, results and loads then go in batches of many executions per
+        statement, which costs less per workflow than eager work's one transaction per step;
+        eager paths are for the latency of a worker that has room."""
+        return self.settings.eager and not self._stopping and not self._queue_busy
+
+    def reserve(self) -> int:
+        """Set aside every free slot for work a transaction is about to claim for this worker;
+        returns how many (0 when eager paths are off or the worker is stopping). A runner that
+        claims work for itself also has its own slot, free once it returns: it is not counted
+        here (it is still running)."""
+        if not self.eager_now():
+            return 0
+        free = max(0, self.concurrency - len(self._running) - self._reserved)
+        self._reserved += free
+        return free
+
+    def unreserve(self, slots: int) -> None:
+        """Give back slots set aside by `reserve` that no claimed work took."""
+        self._reserved -= slots
+        if slots:
+            self._wakeup.set()  # the claim loop may use them now
+
+    def runs_task(self, name: str, queue: str) -> bool:
+        """Whether this worker can run task `name` of `queue` itself (eager dispatch)."""
+        return queue in self.queues and name in self.tasks
+
+    def _adopt(self, claimed: list[Claimed], reserved: int) -> None:
+        """Run what an eager transaction claimed for this worker, in the slots set aside."""
+        self._reserved -= reserved
+        for item in claimed:
+            self._start(item)
+        self._wakeup.set()
+
     # ------------------------------------------------------------ running
 
     def _start(self, item: Claimed) -> None:
@@ -437,14 +504,23 @@ class Worker:
             )
         if is_task:
             failpoint("task-after-run")
+        started = outcome if isinstance(outcome, Started) else None
         try:
-            if outcome is not None and not r.discard:
+            if isinstance(outcome, Completed | Failed) and not r.discard:
+                lingering = isinstance(outcome, Failed) and outcome.lingering is not None
+                if item.parent_id is not None and not lingering and self.eager_now():
+                    # This slot stays set aside until the result is stored: that transaction
+                    # may claim the parent it wakes, to step it here at once (eager resume).
+                    r.reserved = 1
+                    self._reserved += 1
                 self._unwritten[item.id] = r
                 self._results.put_nowait((r, outcome))
             if isinstance(outcome, Failed) and outcome.lingering is not None:
                 await self._hold_slot(r, outcome.lingering)
         finally:
             self._running.pop((item.id, item.attempt), None)
+            if started is not None:
+                self._adopt(started.claimed, started.reserved)
             self._wakeup.set()
 
     async def _hold_slot(self, r: _Running, lingering: asyncio.Future[Any]) -> None:
@@ -491,16 +567,46 @@ class Worker:
             batch = [await self._results.get()]
             while len(batch) < FLUSH_BATCH and not self._results.empty():
                 batch.append(self._results.get_nowait())
+            slots = _Slots(sum(r.reserved for r, _ in batch))
             try:
-                await self._write(store, batch)
+                await self._write(store, batch, slots)
             except Exception:  # a bug here must not silently stop result writing
                 log.exception("could not store %d result(s); their leases will lapse", len(batch))
             finally:
+                self.unreserve(slots.left)  # what no woken parent took
                 for r, _ in batch:
+                    r.reserved = 0
                     self._unwritten.pop(r.item.id, None)
                     self._results.task_done()
 
-    async def _write(self, store: WorkerStore, batch: list[tuple[_Running, Outcome]]) -> None:
+    def _claiming(
+        self,
+        write: Callable[[list[Any], EagerClaim | None], Awaitable[tuple[set[str], list[Any]]]],
+        slots: _Slots,
+    ) -> Callable[[list[Any]], Awaitable[set[str]]]:
+        """`write` (complete_claiming or fail_claiming) claiming, in the same transaction, up to
+        `slots.left` of the parent workflows its results wake; they start here at once."""
+
+        async def run(rows: list[Any]) -> set[str]:
+            claim = None
+            if slots.left > 0 and self.eager_now():
+                claim = EagerClaim(
+                    self.queues, slots.left, self.settings.lease_seconds, self._skipping()
+                )
+            stored, woken = await write(rows, claim)
+            if woken:
+                failpoint("eager-step-claimed")
+                for row in woken:
+                    slots.left -= 1
+                    self._reserved -= 1
+                    self._start(Claimed.from_row(row))
+            return stored
+
+        return run
+
+    async def _write(
+        self, store: WorkerStore, batch: list[tuple[_Running, Outcome]], slots: _Slots
+    ) -> None:
         """Store a batch: completions, then failures, each its own transaction (each locks its
         executions in id order; holding one batch's locks while taking the next batch's would
         break that order). An outage is waited out; a row Postgres refuses fails on its own."""
@@ -508,7 +614,7 @@ class Worker:
         failed = [(r, o) for r, o in batch if isinstance(o, Failed)]
         if done:
             rows = [Finished(r.item.id, r.item.attempt, o.output) for r, o in done.values()]
-            refused = await self._persist(store.complete, rows)
+            refused = await self._persist(self._claiming(store.complete_claiming, slots), rows)
             for row, exc in refused:
                 r, _ = done[row.id]
                 message = f"the task's output could not be stored: {one_line(str(exc))}"
@@ -517,7 +623,8 @@ class Worker:
         if failed:
             by_id = {r.item.id: r for r, _ in failed}
             attempts = [self._failed_attempt(r, o) for r, o in failed]
-            for row, exc in await self._persist(store.fail, attempts):
+            fail = self._claiming(store.fail_claiming, slots)
+            for row, exc in await self._persist(fail, attempts):
                 # Even a sanitized error was refused: store a bare one rather than nothing.
                 bare = {
                     "type": "StorageError",
@@ -527,7 +634,7 @@ class Worker:
                 plain = FailedAttempt(
                     row.id, row.attempt, json.dumps(bare, ensure_ascii=True), row.retry_delay
                 )
-                for _, last in await self._persist(store.fail, [plain]):
+                for _, last in await self._persist(fail, [plain]):
                     log.error(
                         "could not store the failure of %s (%s); its lease will lapse: %s",
                         by_id[row.id].item.name,

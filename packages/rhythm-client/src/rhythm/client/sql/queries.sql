@@ -17,6 +17,10 @@
 --      rhythm.workflow_results (the inbox), rhythm.signal_waits, rhythm.signals;
 --   4. new rows in rhythm.ready / rhythm.scheduled / rhythm.timers (fresh keys nobody else holds;
 --      a wake-up inserts a ready row only for a suspended workflow, which has none).
+-- Eager paths fit this order: a step's commit that creates its tasks already claimed inserts
+-- their leases (fresh keys, place 3 or 4 alike); `claim_woken`, which runs after `complete` or
+-- `fail` in the same transaction, re-takes ready rows and parents that transaction just locked
+-- or inserted, all with SKIP LOCKED, so it never waits on anyone.
 -- Statements that only keep house never wait at all: reap_expired_leases and
 -- renew_leases take their rows with SKIP LOCKED (a row someone is finishing is left for later),
 -- and prune_executions skips locked executions. A multi-row statement is always a transaction
@@ -187,7 +191,7 @@ WITH picked AS (
     FROM locked
     WHERE e.id = locked.id AND e.completed_at IS NULL
     RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
-              e.timeout_seconds, e.version_hash
+              e.timeout_seconds, e.version_hash, e.parent_id
 ), leased AS (
     INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
     SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
@@ -197,9 +201,89 @@ WITH picked AS (
         expires_at = EXCLUDED.expires_at
 )
 SELECT id, type, name, queue, priority, inputs::text AS inputs, attempt, max_retries,
-       timeout_seconds, version_hash
+       timeout_seconds, version_hash, parent_id
 FROM started
 ORDER BY priority DESC;
+
+-- name: claim_woken
+-- (eager resume) Second statement of the transaction that stores task results (`complete` or
+-- `fail`, run just before it with rhythm.hold_ready_notify on): claim for this worker up to
+-- `limit` of the parent workflows those results just made ready, on the given queues, as
+-- `claim` would (attempt + 1, running, leased), so that this worker steps them at once instead
+-- of announcing them to every worker. Pass the (ids, attempts) of the results just stored.
+-- Lock order: the first statement already locked these parents (with their children, in id
+-- order); everything here is taken with SKIP LOCKED, so this statement never waits: a parent
+-- whose ready row someone else holds is simply left to the queue.
+WITH parents AS (
+    SELECT DISTINCT c.parent_id AS id
+    FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS d (id, attempt)
+    JOIN rhythm.executions AS c ON c.id = d.id AND c.attempt = d.attempt
+    WHERE c.parent_handle IS NOT NULL AND c.status IN ('completed', 'failed')
+), picked AS (
+    SELECT r.execution_id
+    FROM rhythm.ready AS r
+    WHERE r.execution_id = ANY (ARRAY(SELECT id FROM parents))
+      AND r.queue = ANY (%(queues)s::text[])
+      AND r.execution_id <> ALL (%(skip)s::uuid[])  -- handed back by this worker a moment ago
+    ORDER BY r.priority DESC, r.seq
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), locked AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    WHERE e.id = ANY (ARRAY(SELECT execution_id FROM picked))
+      AND e.completed_at IS NULL AND e.status = 'pending'
+    ORDER BY e.id
+    FOR UPDATE OF e SKIP LOCKED
+), taken AS (
+    DELETE FROM rhythm.ready AS r
+    WHERE r.execution_id = ANY (ARRAY(SELECT id FROM locked))
+    RETURNING r.execution_id
+), started AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'running', attempt = e.attempt + 1, started_at = coalesce(e.started_at, now())
+    FROM taken
+    WHERE e.id = taken.execution_id
+    RETURNING e.id, e.type, e.name, e.queue, e.priority, e.inputs, e.attempt, e.max_retries,
+              e.timeout_seconds, e.version_hash, e.parent_id
+), leased AS (
+    INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
+    SELECT id, %(worker_id)s, attempt, now() + make_interval(secs => %(lease_seconds)s::float8)
+    FROM started
+    ON CONFLICT (execution_id) DO UPDATE
+    SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
+        expires_at = EXCLUDED.expires_at
+)
+-- Each claimed workflow comes with what its step needs, as load_steps returns it (`step`),
+-- read in this same transaction: the stepper needs no load_steps round trip.
+SELECT st.id, st.type, st.name, st.queue, st.priority, st.inputs::text AS inputs, st.attempt,
+       st.max_retries, st.timeout_seconds, st.version_hash, st.parent_id,
+       json_build_object(
+           'id', e.id, 'name', e.name, 'version_hash', e.version_hash,
+           'parent_id', e.parent_id, 'parent_handle', e.parent_handle,
+           'inputs', coalesce(e.ordered_inputs, e.inputs::json), 'source', d.source,
+           'state', s.state, 'steps', s.steps,
+           'results', (SELECT json_agg(json_build_array(r.handle, r.result) ORDER BY r.seq)
+                       FROM rhythm.workflow_results AS r WHERE r.execution_id = e.id)
+       )::text AS step
+FROM started AS st
+JOIN rhythm.executions AS e ON e.id = st.id
+LEFT JOIN rhythm.workflow_definitions AS d
+    ON d.name = e.name AND d.version_hash = e.version_hash
+LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
+ORDER BY st.priority DESC, st.id;
+
+-- name: notify_left_ready
+-- (eager resume) Last statement of that transaction: announce the queues of the parents it made
+-- ready but did not claim (the NOTIFY its inserts held back), so that other workers take them.
+SELECT pg_notify('rhythm_ready', q.queue)
+FROM (
+    SELECT DISTINCT r.queue
+    FROM rhythm.ready AS r
+    JOIN rhythm.executions AS c ON c.parent_id = r.execution_id
+    JOIN unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS d (id, attempt)
+        ON d.id = c.id AND d.attempt = c.attempt
+) AS q;
 
 -- name: complete
 -- Record the outputs of finished attempts. The attempt number fences out a worker whose lease
@@ -792,23 +876,50 @@ SELECT coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'runn
        AS ours
 FROM locked;
 
+-- name: lock_step_or_fail
+-- (stepper) lock_step for a commit sent in one round trip: the same locks, but a fenced-out
+-- attempt raises SQLSTATE RH001 (rhythm.fenced_out) instead of answering false, which aborts
+-- the whole transaction.
+WITH locked AS (
+    SELECT e.id, e.status, e.attempt
+    FROM rhythm.executions AS e
+    WHERE e.id = %(id)s OR e.id = %(parent_id)s::uuid
+    ORDER BY e.id
+    FOR UPDATE OF e
+)
+SELECT CASE
+           WHEN coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'running'),
+                         false)
+           THEN true
+           ELSE rhythm.fenced_out(%(id)s)
+       END AS ours
+FROM locked;
+
 -- name: start_step_tasks
 -- (stepper) The tasks a step started, in one statement (parallel arrays, one element per
 -- task, already validated by rhythm.client's run_task like client.tasks.run): created as
 -- children of the workflow (parent_id, parent_handle) and made ready, or scheduled after their
 -- delay. Ready rows are added in handle order, so tasks started first are claimed first.
+-- Eager dispatch: a task whose `eager` element is true (no delay; the committing worker runs its
+-- queue and name and has a free slot for it) is created already claimed by `worker_id`: running,
+-- attempt 1, leased for `lease_seconds`, with no ready row; those are returned, in handle order,
+-- as `claim` returns rows, and the worker runs them as soon as the commit is done. Its lease
+-- keeps them as safe as claimed ones: a worker killed before running them stops renewing it, and
+-- the reaper hands them on.
 WITH t AS (
     SELECT *
     FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(queues)s::text[],
                 %(priorities)s::int[], %(inputs)s::text[], %(max_retries)s::int[],
-                %(timeouts)s::float8[], %(delays)s::float8[])
-        AS t (id, handle, name, queue, priority, inputs, max_retries, timeout, delay)
+                %(timeouts)s::float8[], %(delays)s::float8[], %(eager)s::bool[])
+        AS t (id, handle, name, queue, priority, inputs, max_retries, timeout, delay, eager)
 ), created AS (
     INSERT INTO rhythm.executions
-        (id, type, name, queue, priority, inputs, max_retries, timeout_seconds, parent_id,
-         parent_handle)
-    SELECT id, 'task', name, queue, priority, inputs::jsonb, max_retries, timeout,
-           %(parent_id)s, handle
+        (id, type, name, queue, priority, status, inputs, max_retries, timeout_seconds,
+         parent_id, parent_handle, attempt, started_at)
+    SELECT id, 'task', name, queue, priority,
+           CASE WHEN eager THEN 'running' ELSE 'pending' END, inputs::jsonb, max_retries,
+           timeout, %(parent_id)s, handle, CASE WHEN eager THEN 1 ELSE 0 END,
+           CASE WHEN eager THEN now() END
     FROM t
     ORDER BY handle
     RETURNING id
@@ -816,15 +927,26 @@ WITH t AS (
     INSERT INTO rhythm.ready (execution_id, queue, priority)
     SELECT t.id, t.queue, t.priority
     FROM t JOIN created AS c ON c.id = t.id
-    WHERE t.delay IS NULL
+    WHERE t.delay IS NULL AND NOT t.eager
     ORDER BY t.handle
 ), later AS (
     INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
     SELECT t.id, now() + make_interval(secs => t.delay), t.queue, t.priority
     FROM t JOIN created AS c ON c.id = t.id
-    WHERE t.delay IS NOT NULL
+    WHERE t.delay IS NOT NULL AND NOT t.eager
+), leased AS (
+    INSERT INTO rhythm.leases (execution_id, worker_id, attempt, expires_at)
+    SELECT t.id, %(worker_id)s, 1, now() + make_interval(secs => %(lease_seconds)s::float8)
+    FROM t JOIN created AS c ON c.id = t.id
+    WHERE t.eager
+    ORDER BY t.id
 )
-SELECT count(*)::int AS created FROM created;
+SELECT t.id, 'task' AS type, t.name, t.queue, t.priority, t.inputs, 1 AS attempt,
+       t.max_retries, t.timeout AS timeout_seconds, NULL::text AS version_hash,
+       %(parent_id)s::uuid AS parent_id
+FROM t JOIN created AS c ON c.id = t.id
+WHERE t.eager
+ORDER BY t.handle;
 
 -- name: start_step_workflows
 -- (stepper) The child workflows a step started: each on the latest version of its name, in
