@@ -503,6 +503,23 @@ const rs = await Promise.all(items.map(async (item) => {{ const a = await Task.r
 out.push(rs.map((r) => [r.n, r.inputs.inputs.id]));
 return out;
 """,
+    # Async calls suspended side by side share one Map, Set, Date and Error: every suspension is
+    # a JSON round trip of the state, and each call still sees the others' changes.
+    "objects_shared_by_async_calls": """
+const seen = new Map(), ids = new Set(), stamp = new Date(0), log = new Error("log", { cause: [] });
+const work = async (name) => {
+  const a = await Task.run("t", { name });
+  seen.set(name, a.n);
+  ids.add(a.n % 2);
+  stamp.setUTCSeconds(stamp.getUTCSeconds() + a.n);
+  log.cause.push(name);
+  const b = await Task.run("t", { name });
+  return [name, seen.size, ids.has(b.n % 2), seen.get(name) < b.n];
+};
+const all = await Promise.all([work("x"), work("y"), work("z")]);
+return [all, [...seen.keys()].sort(), [...ids].sort(), stamp.toISOString(), log.cause.sort(),
+  log instanceof Error, seen instanceof Map];
+""",
     "awaits_everywhere": """
 let a;
 const o = { f: (x, y) => [x, y] };
@@ -536,6 +553,9 @@ out.push(plain.test("c"), plain.lastIndex, plain.exec("xc").index, /(z)?c/.exec(
 const n = /(?<y>\d{4})-(?<mo>\d\d)/.exec("on 2024-05!");
 await Task.run("t");
 out.push(n.groups, n.index, n.input, [...n], n.groups.y + n.groups.mo);
+const keys = [];
+for (const k in n) keys.push(k);
+out.push(Object.keys(n), keys, { ...n }, Object.entries(m).length);
 out.push(/x/.exec("abc"), "lastIndex" in r, "index" in m, RegExp("a+", "g").flags,
   RegExp(r) === r, RegExp(r, "i").flags, RegExp("a/b").source, RegExp("").source,
   String(RegExp("\n")), RegExp(undefined).source);

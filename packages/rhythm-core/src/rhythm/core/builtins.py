@@ -179,7 +179,10 @@ def timer_delay(vm: VM, this: Any, args: list[Any]) -> Any:
 
 
 def parse_time(v: Any) -> datetime:
-    """An ISO 8601 string (naive means UTC) or milliseconds since the epoch -> aware datetime."""
+    """An ISO 8601 string (naive means UTC), milliseconds since the epoch or a valid Date ->
+    aware datetime."""
+    if type(v) is values.DateObject:
+        v = v.time
     if type(v) is float and math.isfinite(v):
         return datetime.fromtimestamp(v / 1000, tz=UTC)
     if type(v) is str:
@@ -191,8 +194,8 @@ def parse_time(v: Any) -> datetime:
             return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     raise js_error(
         "TypeError",
-        f'Timer.until needs an ISO 8601 time like "2030-01-01T09:00:00Z" or milliseconds since '
-        f"the epoch, got {_show(v)}",
+        f'Timer.until needs an ISO 8601 time like "2030-01-01T09:00:00Z", milliseconds since '
+        f"the epoch or a valid Date, got {_show(v)}",
     )
 
 

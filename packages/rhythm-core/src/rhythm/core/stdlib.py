@@ -217,10 +217,11 @@ _TIMER = _obj(
     _fn(
         "Timer",
         "until",
-        ("time: string",),
+        ("time: string | number | Date",),
         "TimerHandle",
-        "Returns a timer that fires at `time`, an ISO 8601 timestamp (or milliseconds since the "
-        "epoch, as `Context.now()` returns); a time in the past fires at once.",
+        "Returns a timer that fires at `time`, an ISO 8601 timestamp, milliseconds since the "
+        "epoch (as `Date.now()` and `Context.now()` return) or a Date; a time in the past fires "
+        "at once.",
         'await Timer.until("2030-01-01T09:00:00Z");',
     ),
 )

@@ -1164,7 +1164,9 @@ class VM:
         if t is dict:
             return own_keys(v)
         if t is list or t is str:
-            return [str(i) for i in range(len(v))]
+            keys = [str(i) for i in range(len(v))]
+            props = self.array_props.get(id(v)) if t is list else None
+            return keys if props is None else keys + list(props[1])
         if t is ErrorObject:
             return [k for k in own_keys(v.props) if k not in v.hidden]
         return []
