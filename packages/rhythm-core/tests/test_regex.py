@@ -161,6 +161,14 @@ def test_regexp_built_at_run_time_throws_a_syntax_error_naming_the_construct() -
         ("{ }\n/a/.test(s)", ["LBRACE", "RBRACE", "REGEX", "DOT", "NAME"]),
         ("x = { } / 2", ["NAME", "ASSIGN", "LBRACE_OBJ", "RBRACE", "SLASH", "NUMBER"]),
         ("typeof /a/", ["TYPEOF", "REGEX"]),
+        (
+            "for (const m of /a/g.exec(s)) x",
+            ["FOR", "FOREACH_LPAR", "CONST", "NAME", "OF", "REGEX"],
+        ),
+        (
+            "const of = 4; of / 2 / 1",
+            ["CONST", "NAME", "ASSIGN", "NUMBER", "SEMI", "NAME", "SLASH"],
+        ),
         ("a++ / 2", ["NAME", "INC", "SLASH", "NUMBER"]),
         ("`a` / 2", ["TEMPLATE_FULL", "SLASH", "NUMBER"]),
     ],
