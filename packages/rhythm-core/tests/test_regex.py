@@ -161,6 +161,14 @@ def test_regexp_built_at_run_time_throws_a_syntax_error_naming_the_construct() -
         ("{ }\n/a/.test(s)", ["LBRACE", "RBRACE", "REGEX", "DOT", "NAME"]),
         ("x = { } / 2", ["NAME", "ASSIGN", "LBRACE_OBJ", "RBRACE", "SLASH", "NUMBER"]),
         ("typeof /a/", ["TYPEOF", "REGEX"]),
+        (
+            "for (const m of /a/g.exec(s)) x",
+            ["FOR", "FOREACH_LPAR", "CONST", "NAME", "OF", "REGEX"],
+        ),
+        (
+            "const of = 4; of / 2 / 1",
+            ["CONST", "NAME", "ASSIGN", "NUMBER", "SEMI", "NAME", "SLASH"],
+        ),
         ("a++ / 2", ["NAME", "INC", "SLASH", "NUMBER"]),
         ("`a` / 2", ["TEMPLATE_FULL", "SLASH", "NUMBER"]),
     ],
@@ -321,3 +329,30 @@ def test_a_suspension_shows_a_regex_variable() -> None:
     wf = compile_source("const r = /a+/gi\nawait Timer.delay(1)\nreturn r\n")
     step = vm.start(wf, {}, {"executionId": "e", "workflowName": "w", "now": 0.0})
     assert describe_suspension(wf, step.state).variables == {"r": "<RegExp /a+/gi>"}
+
+
+def test_the_differential_generator_writes_regexes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "regex_differential", Path(__file__).with_name("test_differential.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    programs = module.generate(module.SEED, module.COUNT)
+    uses = {
+        name: sum(1 for p in programs if name in p)
+        for name in (
+            ".test(",
+            ".exec(",
+            ".search(",
+            ".matchAll(",
+            ".match(",
+            ".split(/",
+            "lastIndex",
+        )
+    }
+    assert all(n >= 5 for n in uses.values()), uses
+    with_regex = [p for p in programs if any(t.type == "REGEX" for t in tokenize(p).tokens)]
+    assert len(with_regex) >= len(programs) // 5

@@ -789,6 +789,9 @@ def _regex_allowed(tokens: list[Tok]) -> bool:
     prev = tokens[-1]
     ty = prev.type
     if ty == "WORD":
+        if prev.value == "of":  # `for (const m of /x/g.exec(s))`, but `of / 2` divides a name
+            opener = _unclosed_paren(tokens)
+            return opener > 0 and tokens[opener - 1].value == "for"
         return prev.value in _REGEX_AFTER_WORDS
     if ty in ("NUMBER", "STRING", "TEMPLATE_FULL", "TEMPLATE_TAIL", "RSQB", "REGEX", "RESERVED"):
         return False
@@ -810,6 +813,20 @@ def _regex_allowed(tokens: list[Tok]) -> bool:
             before.type == "WORD" and before.value in _BLOCK_WORDS
         )
     return True  # after a punctuator that ends no expression: `(`, `=`, `,`, `!`, `&&`, ...
+
+
+def _unclosed_paren(tokens: list[Tok]) -> int:
+    """The index of the innermost `(` still open at the end of `tokens` (-1 when none)."""
+    depth = 0
+    for k in range(len(tokens) - 1, -1, -1):
+        ty = tokens[k].type
+        if ty == "RPAR":
+            depth += 1
+        elif ty == "LPAR":
+            if depth == 0:
+                return k
+            depth -= 1
+    return -1
 
 
 def _opener_index(tokens: list[Tok], open_type: str, close_type: str) -> int:

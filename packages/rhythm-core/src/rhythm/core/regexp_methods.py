@@ -16,6 +16,7 @@ from rhythm.core import regex
 from rhythm.core.builtins import arg, impl
 from rhythm.core.values import (
     UNDEFINED,
+    BuiltinFunction,
     RegExp,
     is_callable,
     js_error,
@@ -173,8 +174,6 @@ def get_prop(vm: VM, r: RegExp, key: str) -> Any:
     if fn is None:
         return UNDEFINED
     if key in ("exec", "test", "toString"):
-        from rhythm.core.values import BuiltinFunction
-
         return BuiltinFunction(name, r)
     return fn(vm, r, [])
 
