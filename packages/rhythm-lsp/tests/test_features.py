@@ -94,6 +94,14 @@ def test_member_completion_of_variables_and_globals_of_every_kind() -> None:
     assert {"isInteger", "MAX_SAFE_INTEGER", "name"} <= labels_at(text, "\nNumber.|\n")
     assert "fromCharCode" in labels_at(text, "\nString.|\n")
     assert {"floor", "hypot", "PI"} <= labels_at(text, "\nMath.|\n")
+    calls = 'String(1).\nNumber("2").\nError("x").\nparseInt("3").\nDate().\n'
+    assert "padStart" in labels_at(calls, "String(1).|")
+    assert "toFixed" in labels_at(calls, 'Number("2").|')
+    assert {"message", "name"} <= labels_at(calls, 'Error("x").|')
+    assert "toFixed" in labels_at(calls, 'parseInt("3").|')
+    assert "padStart" in labels_at(calls, "Date().|")  # a string, as in JavaScript
+    shadowed = "const String = (x) => [x];\nString(1).\n"
+    assert "padStart" not in labels_at(shadowed, "String(1).|")
 
 
 def test_hover_and_signature_on_members_of_every_kind() -> None:

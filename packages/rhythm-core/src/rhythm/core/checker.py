@@ -364,6 +364,9 @@ class _Checker:
             kind = self.kind_of(node.consequent, depth + 1)
             return kind if kind == self.kind_of(node.alternate, depth + 1) else None
         if isinstance(node, ast.Call):
+            if not isinstance(node.callee, ast.Member):
+                g = self.global_of(node.callee)
+                return stdlib.call_kind(g.name) if g is not None else None
             builtin = self.callee_builtin(node.callee)
             return stdlib.kind_of_returns(builtin.returns) if builtin is not None else None
         if isinstance(node, ast.Member):

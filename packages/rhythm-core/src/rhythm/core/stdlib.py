@@ -2010,6 +2010,17 @@ def static_members(name: str) -> dict[str, Builtin] | None:
 _STATICS: dict[str, dict[str, Builtin]] = {}  # static_members of global functions, made once
 
 
+def call_kind(name: str) -> str | None:
+    """The kind of value calling the global `name` as a function gives: `parseInt(x)` a number,
+    `String(x)` a string, `Error("x")` an error (as `new Error("x")`), `Date()` a string."""
+    entry = GLOBALS.get(name)
+    if isinstance(entry, StdObject):
+        if entry.constructor is None:
+            return None
+        return "string" if name == "Date" else kind_of_returns(entry.constructor.returns)
+    return kind_of_returns(entry.returns) if entry is not None else None
+
+
 def members_of(owner: str) -> dict[str, Builtin] | None:
     """The members of a kind of value (`"number"`) or of a stdlib global (`"Math"`, `"Number"`,
     with what every function has), for the checker and the language server; None when unknown

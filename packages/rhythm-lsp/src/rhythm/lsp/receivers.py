@@ -14,6 +14,7 @@ from rhythm.core.stdlib import (
     INSTANCE_KINDS,
     Builtin,
     StdObject,
+    call_kind,
     kind_of_returns,
     lookup_global,
     member_of,
@@ -70,8 +71,11 @@ def expression_type(expr: ast.Node | None, resolve: ResolveName) -> str | None:
     if isinstance(expr, ast.Call):
         callee = expr.callee
         if isinstance(callee, ast.Identifier):
-            entry = lookup_global(callee.name)
-            return _returns(entry) if isinstance(entry, Builtin) else None
+            return (
+                call_kind(callee.name)
+                if resolve(callee.name, callee.span.start) == callee.name
+                else None
+            )
         if isinstance(callee, ast.Member):
             owner = expression_type(callee.object, resolve)
             return _returns(member_of(owner, callee.name)) if owner else None
@@ -135,8 +139,7 @@ def receiver_type(text: str, receiver: str, end: int, resolve: ResolveName) -> s
         if not owner_text:
             if text[: text.rfind(name, 0, opening)].rstrip().endswith("new"):
                 return INSTANCE_KINDS.get(name)  # `new Date(ms).`
-            entry = lookup_global(name)
-            return _returns(entry) if isinstance(entry, Builtin) else None
+            return call_kind(name) if resolve(name, opening) == name else None  # `String(x).`
         owner_end = text.rfind(owner_text, 0, opening) + len(owner_text)
         owner = receiver_type(text, owner_text, owner_end, resolve)
         return _returns(member_of(owner, name)) if owner else None
