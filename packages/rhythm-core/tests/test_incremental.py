@@ -167,3 +167,34 @@ def test_an_analysis_told_to_stop_is_abandoned() -> None:
     assert asked
     analysis = analyze_units(generated(20), lambda: False)  # never told: it finishes
     assert analysis.diagnostics == analyze(generated(20)).diagnostics
+
+
+# Edits that random search found the incremental analysis getting wrong (each minimised): the
+# text before, the text after.
+FOUND_BY_SEARCH = [
+    # An unclosed '{' before a statement the parser's recovery put at the top level: the window
+    # must not start there, or "expected '}'" goes missing.
+    ("for(c of s){>{else{}}\nc(", "for(c of s){>{else{}}\nc('"),
+    ('for(m of s){{}(){{}}"",{', 'for(m of s){{}(){{}}"",{i'),
+    ("{1{try{}}\ns.u?``:l", "{1{try{}}\ns.u`:l"),
+    # An inserted empty statement is placed nowhere (offset 0): never a window's edge.
+    ("{${/+/(){", "{${/+/(){>"),
+    # After '.', a keyword is a property name: a statement after one is not read alone.
+    (".\nreturn[2", ".\nreturn[;2"),
+    # The parser gives up on the whole text: nothing of the statements before the edit is left.
+    ("s\ndo{}while(a", "s\ndo{while(a"),
+    ("e\nc;", "e\nc;do"),
+    # After a block's '}' a '/' divides when the token before its '{' is a name (the lexer
+    # tells blocks from objects so), and starts a regular expression at the start of a text.
+    (
+        "let s = 1\ns\n{ s }\n/a/g.test(s)\nlet t = 2\n",
+        "let s = 1\ns\n{ s + 1 }\n/a/g.test(s)\nlet t = 2\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), FOUND_BY_SEARCH)
+def test_edits_found_by_random_search(before: str, after: str) -> None:
+    analysis = analyze_units(before)
+    assert_same(analysis, before)
+    assert_same(reanalyze(analysis, after), after)

@@ -22,6 +22,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from rhythm.core import ast
 from rhythm.core.analysis import Analysis
@@ -35,7 +36,7 @@ from rhythm.core.checker import (
 )
 from rhythm.core.checker import _join as _join_spans
 from rhythm.core.diagnostics import Code, Diagnostic, Severity
-from rhythm.core.lexer import Tok, make_tok
+from rhythm.core.lexer import _BLOCK_BEFORE, _BLOCK_WORDS, Tok, make_tok
 from rhythm.core.parser import parse
 from rhythm.core.symbols import (
     Binding,
@@ -53,6 +54,8 @@ from rhythm.core.symbols import (
 _STARTERS = frozenset(
     {"LET", "CONST", "IF", "FOR", "DO", "RETURN", "THROW", "TRY", "BREAK", "CONTINUE", "NAME"}
 )
+# Tokens before a `{` after which the lexer takes it for a block, as typed once lexed.
+_RAW_BLOCK_BEFORE = _BLOCK_BEFORE | {"LBRACE_OBJ"}
 _CLOSER_TYPES = frozenset({"RPAR", "RSQB", "RBRACE", "TEMPLATE_TAIL"})
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029]")  # the lexer's line breaks
 # Statements never reported as unreachable (as in _Checker.stmts: a function declaration is
@@ -92,6 +95,8 @@ class Unit:
     member_objects: set[int]  # ids of nodes used as `x` in `x.y`
     terminates: bool
     spans: list[Span] = field(default_factory=list)  # every span object the unit holds
+    # Whether the lexer has no bracket open where the statement starts (see `_mark_level`).
+    level: bool = False
 
 
 class _UnitChecker(_Checker):
@@ -416,6 +421,65 @@ def _first_repair(tokens: list[Tok], start: int = 0) -> int:
     return -1
 
 
+# What each token does to the bracket counts of `_mark_level`: (shaper depth, raw parentheses,
+# raw braces, the scanner's brace stack), counting inserted tokens only in the first.
+_OPEN_PAREN = (1, 1, 0, 0)
+_OPEN_BRACE = (1, 0, 1, 1)
+_LEVEL_STEPS: dict[str, tuple[int, int, int, int]] = {
+    "LPAR": _OPEN_PAREN,
+    "FOREACH_LPAR": _OPEN_PAREN,
+    "ARROW_LPAR": _OPEN_PAREN,
+    "RPAR": (-1, -1, 0, 0),
+    "LSQB": (1, 0, 0, 0),
+    "RSQB": (-1, 0, 0, 0),
+    "LBRACE": _OPEN_BRACE,
+    "LBRACE_OBJ": _OPEN_BRACE,
+    "RBRACE": (-1, 0, -1, -1),
+    "TEMPLATE_HEAD": (1, 0, 0, 1),
+    "TEMPLATE_TAIL": (-1, 0, 0, -1),
+    "CASE": (0, 0, 0, 0),
+    "DEFAULT": (0, 0, 0, 0),
+    "COLON": (0, 0, 0, 0),
+}
+
+
+def _mark_level(tokens: list[Tok], units: list[Unit]) -> None:
+    """Set `level` on each of `units` (the statements of `tokens`, in order, read from a state
+    with no bracket open): whether the lexer's state where the statement starts is that of the
+    start of a text. The lexer's second pass counts every bracket, inserted closers too; its
+    first pass, which tells a regular expression from a division by the bracket a `)` or `}`
+    closes, and a template's `}` from a block's, counts only the real ones, and a closer with
+    nothing open is dropped by both. A `case` waits for its `:` at its own depth (which then
+    opens a block with `{`), however far away."""
+    steps = _LEVEL_STEPS
+    depth = paren = brace = scan = 0
+    case_heads: list[int] = []
+    k = 0
+    n = len(tokens)
+    for unit in units:
+        start = unit.stmt.span.start
+        while k < n and (tokens[k].start_pos < start or tokens[k].value == ""):
+            tok = tokens[k]
+            k += 1
+            step = steps.get(tok.type)
+            if step is None:
+                continue
+            ty = tok.type
+            if ty == "COLON":
+                if case_heads and case_heads[-1] == depth:
+                    case_heads.pop()
+                continue
+            if ty == "CASE" or ty == "DEFAULT":
+                case_heads.append(depth)
+                continue
+            depth += step[0]
+            if tok.value:
+                paren = max(0, paren + step[1])
+                brace = max(0, brace + step[2])
+                scan = max(0, scan + step[3])
+        unit.level = not (depth or paren or brace or scan or case_heads)
+
+
 def analyze_units(
     source: str, should_stop: Callable[[], bool] | None = None
 ) -> IncrementalAnalysis:
@@ -428,6 +492,7 @@ def analyze_units(
         if should_stop is not None and k % 64 == 0 and should_stop():
             raise Abandoned
         units.append(_make_unit(stmt))
+    _mark_level(parsed.tokens, units)
     return _assemble(source, units, parsed.tokens, parsed.program.comments, parsed.diagnostics)
 
 
@@ -652,6 +717,40 @@ def _has_error_stmt(node: ast.Node) -> bool:
     return any(isinstance(n, ast.ErrorStmt) for n in ast.walk(node))
 
 
+def _reads_alone(tokens: list[Tok], i: int) -> bool:
+    """Whether the lexer reads tokens[i], the first token of a top-level statement, and what
+    follows it as it would at the start of a text: the token before it ends a statement (so a
+    keyword stays a keyword, a `{` opens a block, no `;` is inserted), and a block statement's
+    `}` allows a regular expression after it on both readings (the lexer looks at the real token
+    before that block's `{` to tell a block from an object)."""
+    if i == 0:
+        return True
+    prev = tokens[i - 1]
+    if prev.type not in ("SEMI", "NLSEMI") and not (
+        prev.type == "RBRACE" and prev.kind == "b" and prev.value
+    ):
+        return False
+    if tokens[i].type == "LBRACE":
+        j = i - 1
+        while j >= 0 and tokens[j].value == "":
+            j -= 1
+        if j >= 0:
+            before = tokens[j]
+            return before.type in _RAW_BLOCK_BEFORE or before.value in _BLOCK_WORDS
+    return True
+
+
+def _stmt_token(previous: IncrementalAnalysis, stmt: ast.Stmt) -> int:
+    """Index of the statement's first token, or -1 when the statement does not start with a
+    real token (an inserted empty statement, placed nowhere, or an error)."""
+    if isinstance(stmt, ast.ErrorStmt) or not stmt.span.start:
+        return -1
+    i = _first_token(previous.tokens, stmt.span.start)
+    if i >= len(previous.tokens) or previous.tokens[i].start_pos != stmt.span.start:
+        return -1
+    return i
+
+
 def _clean_start(previous: IncrementalAnalysis, k: int) -> bool:
     """Whether the parse of the text from statement k on cannot depend on the text before it
     (that text unchanged): no bracket left open before it, and its first token read normally."""
@@ -659,20 +758,22 @@ def _clean_start(previous: IncrementalAnalysis, k: int) -> bool:
         return True
     stmt = previous.units[k].stmt
     repair = previous.first_repair
-    return not isinstance(stmt, ast.ErrorStmt) and (repair < 0 or repair > stmt.span.start)
+    if 0 <= repair <= stmt.span.start or not previous.units[k].level:
+        return False
+    i = _stmt_token(previous, stmt)
+    return i >= 0 and _reads_alone(previous.tokens, i)
 
 
 def _clean_end(previous: IncrementalAnalysis, k: int) -> bool:
     """Whether statement k of the previous text can follow any complete statement unchanged: it
-    starts on a new line with a token that can only start a statement."""
-    stmt = previous.units[k].stmt
-    if isinstance(stmt, ast.ErrorStmt):
-        return False
-    i = _first_token(previous.tokens, stmt.span.start)
-    if i >= len(previous.tokens):
+    starts on a new line with a token that can only start a statement, read as at the start of a
+    text."""
+    unit = previous.units[k]
+    i = _stmt_token(previous, unit.stmt)
+    if i < 0 or not unit.level:
         return False
     tok = previous.tokens[i]
-    return tok.start_pos == stmt.span.start and tok.nl_before and tok.type in _STARTERS
+    return tok.nl_before and tok.type in _STARTERS and _reads_alone(previous.tokens, i)
 
 
 def reanalyze(
@@ -696,7 +797,9 @@ def reanalyze(
         return analyze_units(source, should_stop) if fallback else None
     start, old_end, new_end = edited_range(old, source)
     delta = new_end - old_end
-    starts = [u.stmt.span.start for u in units]
+    # (An inserted empty statement is placed nowhere, at offset 0: it starts where the one
+    # before it does, so the starts stay sorted.)
+    starts = list(accumulate((u.stmt.span.start for u in units), max))
     # The first statement of the window: the one holding the edit, unless the edit reaches its
     # first token; then earlier ones until the cut is clean.
     k0 = max(0, bisect.bisect_right(starts, start) - 1)
@@ -715,7 +818,10 @@ def reanalyze(
     while k1 < len(units) and not _clean_end(previous, k1):
         k1 += 1
     for _attempt in range(_MAX_WINDOW_GROWTH):
-        result = _try_window(previous, source, k0, k1, start, old_end, delta)
+        try:
+            result = _try_window(previous, source, k0, k1, start, old_end, delta)
+        except _GaveUp:
+            break
         if result is not None:
             return result
         if should_stop is not None and should_stop():
@@ -724,6 +830,10 @@ def reanalyze(
         while k1 < len(units) and not _clean_end(previous, k1):
             k1 += 1
     return analyze_units(source, should_stop) if fallback else None
+
+
+class _GaveUp(Exception):
+    """The parser gave up on a window that runs to the end of the text."""
 
 
 def _try_window(
@@ -761,6 +871,15 @@ def _try_window(
         gap = text[real[-1].end_pos :] if real else text
         if "\n" not in gap and "\r" not in gap:
             return None
+    elif (
+        k0 > 0
+        and not body
+        and (parsed.program.span.start or (not window_tokens and parsed.diagnostics))
+    ):
+        # The parser gave up on the window (its program is then empty, placed at the end of
+        # the text, or it was nested too deeply to read): what is then left of the statements
+        # before the window only the whole text tells.
+        raise _GaveUp
     if _count_syntax(previous.syntax, w0, q_old) + len(parsed.diagnostics) >= _MAX_SYNTAX:
         return None  # where the parser stops reporting depends on the whole text
     # Where the window starts, in the lexer's lines and columns.
@@ -804,6 +923,7 @@ def _try_window(
         if i < len(window_tokens):
             window_tokens[i].nl_before = tokens[_first_token(tokens, w0)].nl_before
     new_units = [_make_unit(stmt) for stmt in body]
+    _mark_level(window_tokens, new_units)  # the window starts with no bracket open
     # What follows the window moves by the edit's size (and lines, and columns on its line).
     if at_end:
         suffix_units: list[Unit] = []
