@@ -5,8 +5,9 @@ the execution's `error` (shown by `rhythm inspect`), and does not claim it again
 a worker that can resume it then completes it. A snapshot that is damaged still fails the
 workflow with a clear error.
 
-A "newer" worker is `--app wf_newer_core`: today's rhythm-core with its snapshot format raised
-by one, so everything it saves is refused by today's workers and the other way round."""
+A "newer" worker is `--app wf_newer_core`: today's rhythm-core with its snapshot formats moved
+past every format this release reads, so everything it saves is refused by today's workers and
+the other way round."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from rhythm.core.snapshot import FORMAT
+from rhythm.core.snapshot import _READABLE
 from rhythm.worker.testing import WorkerProcess, WorkerProcesses, wait_for
 
 APP = Path(__file__).parent / "workflow_app"
 sys.path.insert(0, str(APP))
 import wf_db  # noqa: E402
+
+NEWER_FORMAT = max(_READABLE) + 1  # what wf_newer_core writes (a state with no builtin objects)
 
 QUEUE = "upgrade"  # the workflows of this module run here; their `double` tasks on "default"
 ARGS = ("--workflows", "flows", "-q", QUEUE, "-q", "default", "--lease-seconds", "2")
@@ -111,7 +114,7 @@ def test_a_newer_workers_snapshot_is_handed_back_by_an_older_worker_then_complet
     wid = wf_db.start(url, "wait_signal", queue=QUEUE)
     _suspended(url, wid)
     saved = _state(url, wid)
-    assert saved["format"] == FORMAT + 1  # written by the newer rhythm-core
+    assert saved["format"] == NEWER_FORMAT  # written by the newer rhythm-core
     _stop(newer)  # the rollout goes back: only a worker on today's rhythm-core is left
 
     older = procs.start(*ARGS)
@@ -121,7 +124,7 @@ def test_a_newer_workers_snapshot_is_handed_back_by_an_older_worker_then_complet
     time.sleep(2.0)  # ten poll intervals: a worker that re-claimed it would have done so by now
 
     [line] = _hand_backs(older, wid)  # once, not in a loop
-    assert "IncompatibleSnapshot" in line and f"snapshot format {FORMAT + 1}" in line, line
+    assert "IncompatibleSnapshot" in line and f"snapshot format {NEWER_FORMAT}" in line, line
     row = wf_db.rows(url, [wid])[wid]
     assert row["status"] == "pending" and _ready(url, wid)  # ready for a worker that can
     assert row["attempt"] == before["attempt"]  # the hand-back is not counted as an attempt
@@ -130,7 +133,7 @@ def test_a_newer_workers_snapshot_is_handed_back_by_an_older_worker_then_complet
     assert _state(url, wid) == saved  # the snapshot and the signal are untouched
     shown = _inspect(url, wid)
     assert "pending" in shown and "IncompatibleSnapshot" in shown, shown
-    assert f"snapshot format {FORMAT + 1}" in shown, shown
+    assert f"snapshot format {NEWER_FORMAT}" in shown, shown
     listed = _cli(url, "ls", "--type", "workflow")
     assert f"{wid} workflow wait_signal · pending (IncompatibleSnapshot)" in listed, listed
 
