@@ -14,7 +14,8 @@ one sample from each in turn, and reported as p50/p95:
   typing, and every sampled edit follows a pause; the full re-analysis server gets the plain
   200 ms it had before) and with the debounce set to 0 (the analysis cost, plus transport);
 - re-analysis of that edit, in this process: `rhythm.core.incremental.reanalyze` beside
-  `rhythm.core.analysis.analyze`;
+  `rhythm.core.analysis.analyze` (all re-analyses first, then the full analyses: as in a server,
+  where re-analyses follow one another without a full analysis's garbage in between);
 - completion, hover and signature help on a quiet document, and right after an edit (the request
   sent just after the didChange, with the default debounce).
 
@@ -236,7 +237,9 @@ class Bench:
 
 
 def reanalysis_latency(text: str, rounds: int) -> tuple[list[float], list[float]]:
-    """One character typed or deleted in the middle: reanalyze() beside analyze(), in turn."""
+    """One character typed or deleted in the middle: reanalyze() rounds, then analyze() rounds.
+    Not interleaved: in the server only re-analyses follow one another, and a full analysis in
+    between would leave its garbage to be collected during the next re-analysis."""
     middle = text.index("\n", len(text) // 2) + 1
     edited = text[:middle] + " " + text[middle:]
     current = analyze_units(text)
@@ -249,6 +252,9 @@ def reanalysis_latency(text: str, rounds: int) -> tuple[list[float], list[float]
         incremental.append(time.perf_counter() - started)
         assert result is not None
         current = result
+    del current
+    for i in range(rounds):
+        new = edited if i % 2 == 0 else text
         started = time.perf_counter()
         analyze(new)
         full.append(time.perf_counter() - started)
