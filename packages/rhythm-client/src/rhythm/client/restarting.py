@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rhythm.client import step_tasks
 from rhythm.client.errors import CannotRestart
 from rhythm.client.ids import new_id
 
@@ -58,22 +59,7 @@ class RestartPlan:
     start_step_waits for the new execution (`parent_id`)."""
 
     parent_id: uuid.UUID
-    tasks: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "ids",
-                "handles",
-                "names",
-                "queues",
-                "priorities",
-                "inputs",
-                "max_retries",
-                "timeouts",
-                "delays",
-            )
-        }
-    )
+    tasks: dict[str, list[Any]] = field(default_factory=step_tasks.empty)
     workflows: dict[str, list[Any]] = field(
         default_factory=lambda: {
             k: [] for k in ("ids", "handles", "names", "inputs", "version_hashes")
@@ -179,16 +165,18 @@ def plan_restart(
 
 
 def _add_task(plan: RestartPlan, p: PendingHandle, row: dict[str, Any]) -> None:
-    t = plan.tasks
-    t["ids"].append(new_id())
-    t["handles"].append(p.handle)
-    t["names"].append(row["name"])
-    t["queues"].append(row["queue"])
-    t["priorities"].append(row["priority"])
-    t["inputs"].append(row["inputs"])
-    t["max_retries"].append(row["max_retries"])
-    t["timeouts"].append(row["timeout_seconds"])
-    t["delays"].append(None)  # a delay was served by the original; the task runs at once
+    step_tasks.append(
+        plan.tasks,
+        id=new_id(),
+        handle=p.handle,
+        name=row["name"],
+        queue=row["queue"],
+        priority=row["priority"],
+        inputs=row["inputs"],
+        max_retries=row["max_retries"],
+        timeout=row["timeout_seconds"],
+        delay=None,  # a delay was served by the original; the task runs at once
+    )
 
 
 def describe_kept(row: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rhythm.client import operations as client_ops
+from rhythm.client import step_tasks
 from rhythm.client.errors import InvalidInput
 from rhythm.client.ids import new_id
 from rhythm.client.validation import encode_inputs
@@ -367,20 +368,7 @@ class _Effects:
 
     def __init__(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id
-        self.tasks: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "ids",
-                "handles",
-                "names",
-                "queues",
-                "priorities",
-                "inputs",
-                "max_retries",
-                "timeouts",
-                "delays",
-            )
-        }
+        self.tasks = step_tasks.empty()
         self.workflows: list[tuple[uuid.UUID, int, str, str]] = []
         self.timers: list[tuple[int, float | None, str | None]] = []
         self.waits: list[tuple[int, str, float | None]] = []
@@ -428,16 +416,18 @@ class _Effects:
         except InvalidInput as exc:
             raise StepFailure("TypeError", f"Task.run({effect.name!r}): {exc}") from None
         p = call.params
-        t = self.tasks
-        t["ids"].append(self._next_id(p["id"]))
-        t["handles"].append(effect.handle)
-        t["names"].append(p["name"])
-        t["queues"].append(p["queue"])
-        t["priorities"].append(p["priority"])
-        t["inputs"].append(p["inputs"])
-        t["max_retries"].append(p["max_retries"])
-        t["timeouts"].append(p["timeout"])
-        t["delays"].append(p["delay"])
+        step_tasks.append(
+            self.tasks,
+            id=self._next_id(p["id"]),
+            handle=effect.handle,
+            name=p["name"],
+            queue=p["queue"],
+            priority=p["priority"],
+            inputs=p["inputs"],
+            max_retries=p["max_retries"],
+            timeout=p["timeout"],
+            delay=p["delay"],
+        )
 
     def fields(self) -> dict[str, Any]:
         return {
