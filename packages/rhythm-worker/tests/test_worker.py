@@ -14,6 +14,7 @@ import psycopg
 
 from rhythm.client import Client
 from rhythm.worker import current_execution, task
+from rhythm.worker.worker import _cancel_and_wait
 
 events: dict[str, list[Any]] = defaultdict(list)
 lock = threading.Lock()
@@ -333,3 +334,24 @@ def test_a_claimed_workflow_without_a_runner_fails_alone_and_clearly(
     assert ex.status == "failed"
     assert "w-no-such-flow" in ex.error["message"]
     assert client.executions.wait(tid, timeout=10).status == "completed"
+
+
+async def test_stopping_outlasts_a_background_task_that_swallows_its_cancellation() -> None:
+    """A cancellation can be lost on its way through an inner await; the worker's shutdown
+    cancels again rather than wait forever for that task."""
+    swallowed = 0
+
+    async def stubborn() -> None:
+        nonlocal swallowed
+        while True:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                swallowed += 1
+                if swallowed > 1:
+                    raise
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(_cancel_and_wait([task]), 5)
+    assert task.cancelled() and swallowed == 2

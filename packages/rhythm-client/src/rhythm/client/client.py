@@ -490,7 +490,8 @@ class AsyncClient:
         if isinstance(step, ops.Pause):
             event = events[step.execution_id]
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), max(0.0, step.seconds))
+                async with asyncio.timeout(max(0.0, step.seconds)):
+                    await event.wait()
             event.clear()
             return None
         if isinstance(step, ops.Atomic):

@@ -193,7 +193,8 @@ class AsyncPool:
     ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         wait = self.timeouts.connect if timeout is None else timeout
         try:
-            await asyncio.wait_for(self._slots.acquire(), max(0.0, wait))
+            async with asyncio.timeout(max(0.0, wait)):
+                await self._slots.acquire()
         except TimeoutError:
             raise pool_timeout_error(self.url, wait, self.max_size) from None
         conn: psycopg.AsyncConnection[Any] | None = None

@@ -145,7 +145,8 @@ class AsyncDoneListener:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="rhythm-done-listener")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._listening.wait()
         return event
 
     def unsubscribe(self, execution_id: str, event: asyncio.Event) -> None:

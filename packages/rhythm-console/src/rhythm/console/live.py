@@ -72,7 +72,8 @@ class Broadcaster:
             yield "retry: 2000\n\n"
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        event = await queue.get()
                 except TimeoutError:
                     yield ": keepalive\n\n"
                     continue

@@ -158,7 +158,8 @@ async def _dev(
         try:
             while not stop.is_set() and not serving.done():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), watch_interval)
+                    async with asyncio.timeout(watch_interval):
+                        await stop.wait()
                 now = _stamps(app.workflows)
                 changed = [p for p, stamp in now.items() if state.stamps.get(p) != stamp]
                 for gone in sorted(state.stamps.keys() - now.keys()):

@@ -338,7 +338,8 @@ async def _run_sync(
 ) -> Any:
     future = threads.submit(definition.fn, item.inputs)
     try:
-        return await asyncio.wait_for(asyncio.shield(future), timeout)
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(future)
     except TimeoutError:
         if future.done():
             raise

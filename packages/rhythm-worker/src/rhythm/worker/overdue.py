@@ -49,7 +49,8 @@ class OverdueReport:
         report (expiring other workers' stale rows on the way); runs until cancelled."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self.lease_seconds / 3)
+                async with asyncio.timeout(self.lease_seconds / 3):
+                    await self._changed.wait()
             self._changed.clear()
             if self.attempts or self._reported:
                 await self._sync(clear=False)

@@ -255,12 +255,11 @@ class Worker:
             await self._shut_down(store)
         finally:
             with contextlib.suppress(Exception):  # best effort: unrenewed rows expire anyway
-                await asyncio.wait_for(overdue.close(), FLUSH_AT_LEAST)
+                async with asyncio.timeout(FLUSH_AT_LEAST):
+                    await overdue.close()
             for sig in signals:
                 self._loop.remove_signal_handler(sig)
-            for t in background:
-                t.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await _cancel_and_wait(background)
             for r in list(self._running.values()):
                 r.cancel()
             await pool.close()
@@ -373,7 +372,8 @@ class Worker:
             if self._stopping:
                 break
             try:
-                await asyncio.wait_for(self._wakeup.wait(), max(0.0, next_promote - loop.time()))
+                async with asyncio.timeout(max(0.0, next_promote - loop.time())):
+                    await self._wakeup.wait()
             except TimeoutError:
                 backlog = True  # polling fallback
             self._wakeup.clear()
@@ -749,6 +749,17 @@ def _check_schema(url: str) -> None:
             f"the database at {describe_target(url)} lacks migration(s) {', '.join(missing)}: "
             "run `rhythm migrate` first"
         )
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel `tasks` and wait until each has ended, cancelling again any that is still running
+    a second later: a cancellation that lands just as an inner await completes can be swallowed
+    on the way (asyncio.wait_for in Python 3.11 does), and stopping must not hang on it."""
+    pending = set(tasks)
+    while pending:
+        for t in pending:
+            t.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1.0)
 
 
 def _cancel_leftovers(loop: asyncio.AbstractEventLoop, wait: float = 2.0) -> None:
