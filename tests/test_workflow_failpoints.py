@@ -5,8 +5,9 @@ output, each of its tasks was created once and completed once (a step's effects 
 committed twice), and a task body ran twice only when the kill fell between running it and
 committing its result (tasks run at least once). With eager dispatch and resume (the default)
 the doomed worker runs the tasks its steps start and steps the workflow their results wake
-itself, so the eager failpoints (a kill between an eager claim and its run) are covered too. All scenarios run side by side, each on
-its own queue with its own doomed worker."""
+itself, so the eager failpoints (a kill between an eager claim and its run) are covered too, and
+so is the eager continuation (a task's result committed with its parent's next step). All
+scenarios run side by side, each on its own queue with its own doomed worker."""
 
 from __future__ import annotations
 
@@ -43,7 +44,15 @@ SCENARIOS: dict[str, list[list[int] | tuple[list[int], ...]]] = {
     # Storing task 1's result claimed the workflow for this worker, which died before stepping
     # it: the workflow's lease lapses, another worker steps it; task 1 is not run again.
     "eager-step-claimed:1": [[1], [1], [1]],
+    # Eager continuation (the only scenarios run with it on: it takes every later step of this
+    # workflow, so the points above are reached with --no-chain). Task 1 returned and the next
+    # step ran on the worker's own snapshot; nothing of either was stored: attempt 2 runs task 1.
+    "chain-after-vm:1": [[1, 2], [1], [1]],
+    # Task 1's result and the step that starts task 2 (claimed by the dying worker) committed
+    # together: task 1 is not run again, task 2 runs as attempt 2.
+    "chain-after-commit:1": [[1], [2], [1]],
 }
+CHAINED = {"chain-after-vm:1", "chain-after-commit:1"}
 
 
 def _queue(point: str) -> str:
@@ -83,7 +92,11 @@ def test_a_worker_killed_at_any_failpoint_of_a_workflow_loses_nothing(
         procs = WorkerProcesses(migrated_url, "wf_tasks", APP, logs, env=env)
         try:
             doomed[point] = procs.start(
-                *common, "-q", _queue(point), env={"RHYTHM_FAILPOINT": point}, ready_timeout=60
+                *common,
+                *(() if point in CHAINED else ("--no-chain",)),
+                *("-q", _queue(point)),
+                env={"RHYTHM_FAILPOINT": point},
+                ready_timeout=120,
             )
         except BaseException as exc:  # reported below, with the worker's log
             failures.append(exc)
@@ -92,7 +105,7 @@ def test_a_worker_killed_at_any_failpoint_of_a_workflow_loses_nothing(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(90)
+        t.join(150)
     assert not failures, failures
     for point, proc in doomed.items():
         code = proc.wait(60)

@@ -203,16 +203,26 @@ def test_async_calls_while_the_database_is_down_raise_database_unavailable(
 
 
 def test_timeouts_are_set_and_the_url_wins() -> None:
+    custom = "-c plan_cache_mode=force_custom_plan"
     kwargs = Timeouts(connect=3, statement=1.5).connection_kwargs("postgresql://u@h/db")
-    assert kwargs["connect_timeout"] == 3 and kwargs["options"] == "-c statement_timeout=1500"
+    assert kwargs["connect_timeout"] == 3
+    assert kwargs["options"] == f"{custom} -c statement_timeout=1500"
     assert kwargs["keepalives"] == 1 and kwargs["tcp_user_timeout"] == 25_000
     mine = "postgresql://u@h/db?connect_timeout=7&keepalives_idle=60&options=-c%20work_mem%3D8MB"
     kwargs = Timeouts().connection_kwargs(mine)
     assert "connect_timeout" not in kwargs and "keepalives_idle" not in kwargs
-    assert kwargs["options"] == "-c work_mem=8MB -c statement_timeout=30000"
+    assert kwargs["options"] == f"-c work_mem=8MB {custom} -c statement_timeout=30000"
     own = "postgresql://u@h/db?options=-c%20statement_timeout%3D5000"
-    assert "options" not in Timeouts().connection_kwargs(own)
-    assert "options" not in Timeouts(statement=None).connection_kwargs("postgresql://u@h/db")
+    assert Timeouts().connection_kwargs(own)["options"] == f"-c statement_timeout=5000 {custom}"
+    all_own = own + "%20-c%20plan_cache_mode%3Dauto"
+    assert "options" not in Timeouts().connection_kwargs(all_own)
+    assert Timeouts(statement=None).connection_kwargs("postgresql://u@h/db")["options"] == custom
+
+
+def test_every_connection_plans_each_run_for_its_parameters(database_url: str) -> None:
+    with psycopg.connect(database_url, **Timeouts().connection_kwargs(database_url)) as conn:
+        row = conn.execute("SELECT current_setting('plan_cache_mode')").fetchone()
+    assert row == ("force_custom_plan",)
 
 
 def test_a_statement_past_its_timeout_raises_database_unavailable(running: PrivatePostgres) -> None:

@@ -29,9 +29,13 @@ KEEPALIVE_COUNT = 3
 # proxy) that no longer answers at all, which neither statement_timeout nor TCP can see.
 CLIENT_GRACE_SECONDS = 2.0
 # Pooled connections (clients and workers): autocommit (every statement is its own transaction)
-# and no server-side prepared statements, so every plan is made for the table sizes of the
-# moment (a generic plan cached while a table was empty would scan it sequentially forever after).
+# and no server-side prepared statements by default (the worker prepares its statements: see
+# rhythm.worker.store).
 CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+# Set on every connection unless the URL's `options` set them. A prepared statement still gets
+# a plan made for its parameters and the table sizes of the moment on every run: a generic plan,
+# cached while a table was nearly empty, would scan it sequentially long after it has grown.
+SESSION_SETTINGS: dict[str, str] = {"plan_cache_mode": "force_custom_plan"}
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,12 @@ class Timeouts:
         }
         found = {k: v for k, v in wanted.items() if k not in given}
         options = str(given.get("options") or "")
-        if self.statement is not None and "statement_timeout" not in options:
-            limit = f"-c statement_timeout={max(1, round(self.statement * 1000))}"
-            found["options"] = f"{options} {limit}".strip()
+        settings = dict(SESSION_SETTINGS)
+        if self.statement is not None:
+            settings["statement_timeout"] = str(max(1, round(self.statement * 1000)))
+        added = [f"-c {name}={value}" for name, value in settings.items() if name not in options]
+        if added:
+            found["options"] = " ".join([options, *added]).strip()
         return found
 
 

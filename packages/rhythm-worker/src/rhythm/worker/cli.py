@@ -93,6 +93,20 @@ def _import_app(name: str) -> ModuleType:
     help="Seconds a database statement may take before the worker treats it as an outage.",
 )
 @click.option(
+    "--eager/--no-eager",
+    default=WorkerSettings.eager,
+    show_default=True,
+    help="Run the tasks this worker's workflow steps start, and step the workflows their "
+    "results wake, at once instead of through the queue (when it has free slots).",
+)
+@click.option(
+    "--chain/--no-chain",
+    default=WorkerSettings.chain,
+    show_default=True,
+    help="Store a task's result together with its parent workflow's next step, in one "
+    "transaction, when that workflow awaits it alone (an eager path).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
@@ -109,6 +123,8 @@ def worker_command(
     grace_period: float,
     retry_backoff: float,
     statement_timeout: float,
+    eager: bool,
+    chain: bool,
     log_level: str,
 ) -> None:
     """Run tasks and workflow steps from the ready queue until SIGTERM/SIGINT (a second signal
@@ -132,6 +148,8 @@ def worker_command(
                 grace_period=grace_period,
                 retry_backoff=retry_backoff,
                 statement_timeout=statement_timeout,
+                eager=eager,
+                chain=chain,
             ),
         )
     except (ValueError, InvalidInput) as exc:

@@ -9,7 +9,9 @@ Points: task-after-claim, task-after-run, task-before-commit, task-after-commit,
 step-after-claim, step-after-vm, step-before-commit, step-after-commit, and the eager paths':
 eager-task-claimed (a step's commit created tasks already claimed by this worker, not yet
 started) and eager-step-claimed (storing a task's result claimed its parent workflow, not yet
-stepped)."""
+stepped), and the eager continuation's: chain-after-vm (a task returned and its parent's next
+step ran on this worker's last snapshot; nothing of either stored) and chain-after-commit (the
+task's result and that step committed in one transaction)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ POINTS = frozenset(
         "step-after-commit",
         "eager-task-claimed",
         "eager-step-claimed",
+        "chain-after-vm",
+        "chain-after-commit",
     }
 )
 

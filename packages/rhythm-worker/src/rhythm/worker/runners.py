@@ -14,7 +14,7 @@ workflow executions with a clear error (UnavailableRunner) instead of crashing o
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rhythm.worker.context import TaskContext, set_current
 from rhythm.worker.outcomes import Claimed, Failed, Outcome, Started, run_claimed
@@ -27,6 +27,21 @@ if TYPE_CHECKING:
 
 class Runner(Protocol):
     async def run(self, item: Claimed) -> Outcome | Started | None: ...
+
+
+@runtime_checkable
+class Continuer(Protocol):
+    """A workflow runner that can also step a parent workflow together with the result of a
+    task this worker ran (eager continuation; the stepper is one)."""
+
+    async def chain(self, task: Claimed, output: str) -> Started | None:
+        """Store the task's `output` (JSON text) and commit its parent's next step at once;
+        None when that did not happen (store the result as usual)."""
+        ...
+
+    def forget(self, task_id: str) -> None:
+        """The task ends without `chain`: drop what was kept for it."""
+        ...
 
 
 class TaskRunner:

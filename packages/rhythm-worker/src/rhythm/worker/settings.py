@@ -26,6 +26,10 @@ class WorkerSettings:
     # already claimed by it, and storing a task's result claims the parent workflow it wakes,
     # each in the same transaction, when the worker has a free slot (docs/workflows.md).
     eager: bool = True
+    # Eager continuation (an eager path too): when a task this worker runs returns and its
+    # parent workflow awaits it alone, as the worker's own last commit of that workflow left it,
+    # the next step runs on that snapshot and commits with the task's result in one transaction.
+    chain: bool = True
 
     def __post_init__(self) -> None:
         for field in (

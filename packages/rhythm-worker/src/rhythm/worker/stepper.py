@@ -34,7 +34,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rhythm.client import operations as client_ops
@@ -48,8 +48,15 @@ from rhythm.core.effects import StartTask, StartTimer, StartWorkflow, WaitSignal
 from rhythm.core.limits import MAX_DELAY_SECONDS
 from rhythm.core.snapshot import check_state
 from rhythm.worker.failpoints import failpoint
-from rhythm.worker.outcomes import Claimed, Outcome, Started
-from rhythm.worker.store import DATABASE_ERRORS, StepCommit, WorkerStore, is_outage
+from rhythm.worker.outcomes import Claimed, Outcome, Started, decode_json, one_line
+from rhythm.worker.store import (
+    DATABASE_ERRORS,
+    ChainedStep,
+    Finished,
+    StepCommit,
+    WorkerStore,
+    is_outage,
+)
 
 if TYPE_CHECKING:
     from rhythm.worker.worker import Worker
@@ -94,6 +101,8 @@ class Stepper:
         self.max_state_bytes = vm.DEFAULT_MAX_STATE_BYTES
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
+        # Eager continuation: by task id, workflows suspended on that one task, run here.
+        self._continuations: dict[str, _Continuation] = {}
 
     async def run(self, item: Claimed) -> Outcome | Started | None:
         failpoint("step-after-claim")
@@ -121,15 +130,7 @@ class Stepper:
             return None
         failpoint("step-after-vm")
         failpoint("step-before-commit")
-        # Eager dispatch: slots for the tasks this step starts and this worker can run: this
-        # step's own slot (free once the commit is done) and the free ones, set aside now.
-        reserved = 0
-        if commit.tasks and self.engine.eager_now():
-            reserved = self.engine.reserve()
-            commit, taken = self._mark_eager(commit, reserved + 1)
-            spare = reserved - max(0, taken - 1)
-            self.engine.unreserve(spare)
-            reserved -= spare
+        commit, reserved = self._eager_tasks(commit)
         handed = False
         try:
             lease = self.engine.settings.lease_seconds
@@ -155,8 +156,8 @@ class Stepper:
                     item.name,
                     item.id,
                 )
-            elif status in ("completed", "failed"):
-                log.info("workflow %s (%s) %s", item.name, item.id, status)
+                return None
+            self._committed(item, row, commit, status, claimed)
             if not claimed:
                 return None
             failpoint("eager-task-claimed")
@@ -165,6 +166,110 @@ class Stepper:
         finally:
             if not handed:
                 self.engine.unreserve(reserved)
+
+    async def chain(self, task: Claimed, output: str) -> Started | None:
+        """Eager continuation: `task` (run here, created by a step this worker committed) just
+        returned `output` (JSON text), and its parent workflow awaits it alone. Run the parent's
+        next step on the snapshot that commit wrote, then store the task's result and commit
+        the step in ONE transaction (WorkerStore.chain_step). Returns what the step created
+        already claimed by this worker (possibly nothing) once committed; None when this task
+        has no continuation here or the parent was not as the step assumed (a signal, a timer
+        or a cancellation got there first; the database was away): nothing was stored, and the
+        result goes the usual way. Failpoints: chain-after-vm, chain-after-commit."""
+        cont = self._continuations.pop(task.id, None)
+        store = self.engine.store
+        if cont is None or store is None or not self.engine.eager_now():
+            return None
+        value, problem = decode_json(output)
+        if problem is not None:
+            return None
+        item = replace(cont.item, attempt=cont.item.attempt + 1)
+        row = {
+            **cont.row,
+            "state": json.loads(cont.state),
+            "steps": cont.steps,
+            "results": [[cont.handle, {"status": "completed", "output": value}]],
+        }
+        now = time.time()
+        future = self.engine.threads.submit(lambda _: self.step(item, row, now), None)
+        commit = await asyncio.shield(future)
+        if isinstance(commit, HandBack) or (
+            # Finishing a child would lock its parent after `complete` locked the child's:
+            # against the lock order. Such a step goes the usual way.
+            commit.status != "suspended" and commit.parent_id is not None
+        ):
+            return None
+        failpoint("chain-after-vm")
+        commit, reserved = self._eager_tasks(commit)
+        handed = False
+        try:
+            chained = ChainedStep(cont.item.id, cont.item.attempt, cont.steps, cont.handle, task.id)
+            lease = self.engine.settings.lease_seconds
+            try:
+                done = await store.chain_step(
+                    Finished(task.id, task.attempt, output), chained, commit, lease
+                )
+            except DATABASE_ERRORS as exc:
+                log.info("workflow %s (%s): continuation not stored (%s); the usual way then",
+                         item.name, item.id, one_line(str(exc)))  # fmt: skip
+                return None
+            if done is None:
+                return None
+            failpoint("chain-after-commit")
+            status, claimed = done
+            self._committed(item, row, commit, status, claimed)
+            started = Started([Claimed.from_row(r) for r in claimed], reserved)
+            if claimed:
+                failpoint("eager-task-claimed")
+            handed = True
+            return started
+        finally:
+            if not handed:
+                self.engine.unreserve(reserved)
+
+    def forget(self, task_id: str) -> None:
+        """Drop the continuation waiting on `task_id` (it failed, was cancelled or handed back:
+        its result goes the usual way)."""
+        self._continuations.pop(task_id, None)
+
+    def _eager_tasks(self, commit: StepCommit) -> tuple[StepCommit, int]:
+        """Eager dispatch: set aside slots for the tasks this step starts and this worker can
+        run (this step's own slot, free once the commit is done, and the free ones) and mark
+        them; returns the commit and how many free slots were set aside."""
+        reserved = 0
+        if commit.tasks and self.engine.eager_now():
+            reserved = self.engine.reserve()
+            commit, taken = self._mark_eager(commit, reserved + 1)
+            spare = reserved - max(0, taken - 1)
+            self.engine.unreserve(spare)
+            reserved -= spare
+        return commit, reserved
+
+    def _committed(
+        self,
+        item: Claimed,
+        row: dict[str, Any],
+        commit: StepCommit,
+        status: str,
+        claimed: list[dict[str, Any]],
+    ) -> None:
+        """After a step's commit: log a finished workflow; keep a continuation when the
+        workflow now awaits exactly one task that this worker claimed in that commit."""
+        if status in ("completed", "failed"):
+            log.info("workflow %s (%s) %s", item.name, item.id, status)
+        if status != "suspended" or len(commit.waiting_on) != 1 or not claimed:
+            return
+        if not self.engine.settings.chain or commit.tasks is None or commit.state is None:
+            return
+        [handle] = commit.waiting_on
+        try:
+            task_id = str(commit.tasks["ids"][commit.tasks["handles"].index(handle)])
+        except ValueError:
+            return  # it awaits something else (a timer, a signal, a child workflow)
+        if any(str(r["id"]) == task_id for r in claimed):
+            kept = {k: row.get(k) for k in _CONTINUATION_KEYS}
+            steps = (row.get("steps") or 0) + 1
+            self._continuations[task_id] = _Continuation(item, kept, commit.state, steps, handle)
 
     def _mark_eager(self, commit: StepCommit, slots: int) -> tuple[StepCommit, int]:
         """Mark up to `slots` of the step's tasks to be created already claimed by this worker
@@ -324,6 +429,23 @@ class Stepper:
             consumed=[int(h) for h, _ in row["results"] or []],
             result=json.dumps(failure.error(), ensure_ascii=False),
         )
+
+
+# What a continuation keeps of a workflow's load_steps row (its state is kept as committed).
+_CONTINUATION_KEYS = ("name", "version_hash", "source", "inputs", "parent_id", "parent_handle")
+
+
+@dataclass(frozen=True)
+class _Continuation:
+    """A workflow suspended on one task that this worker runs, as its last commit left it:
+    `item` at that commit's attempt, `row` (load_steps' row without state and results), the
+    snapshot committed (`state`, JSON text), its number (`steps`) and the task's `handle`."""
+
+    item: Claimed
+    row: dict[str, Any]
+    state: str
+    steps: int
+    handle: int
 
 
 class _BatchedLoads:

@@ -39,7 +39,10 @@ DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 
 
 def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
-    """The worker's connections: opened on demand, `statement_timeout` on each statement."""
+    """The worker's connections: opened on demand, `statement_timeout` on each statement. Its
+    statements are prepared on first use (`prepare_threshold` 0): a step's transaction sends
+    several, and parsing them again on every step cost more than running them. Plans are still
+    made for each run's parameters (plan_cache_mode, rhythm.client.database.SESSION_SETTINGS)."""
     # Connecting is bounded like a statement: a connection attempt swallowed by a partition
     # must not hold the worker for the client's default 10 s once the network is back.
     connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
@@ -47,7 +50,7 @@ def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
         url,
         Timeouts(connect=connect, statement=statement_timeout),
         size,
-        {**CONNECTION_KWARGS, "row_factory": dict_row},
+        {**CONNECTION_KWARGS, "row_factory": dict_row, "prepare_threshold": 0},
     )
 
 
@@ -278,7 +281,6 @@ class WorkerStore:
         is stored), and the tasks the step created already claimed by this worker (eager
         dispatch: the `eager` flags of step.tasks), leased for `lease_seconds`, as `claim`
         returns rows."""
-        tasks = finish = None
         try:
             async with self.connection() as conn:
                 async with conn.pipeline(), conn.transaction():
@@ -286,17 +288,7 @@ class WorkerStore:
                         query("lock_step_or_fail"),
                         {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
                     )
-                    for name, params in step.effect_statements():
-                        if name == "start_step_tasks":
-                            params = {
-                                **params,
-                                "worker_id": self.worker_id,
-                                "lease_seconds": lease_seconds,
-                            }
-                            tasks = await conn.execute(query(name), params)
-                        else:
-                            await conn.execute(query(name), params)
-                    finish = await conn.execute(query("finish_step"), step.finish_params())
+                    tasks, finish = await self._send_step(conn, step, lease_seconds)
                 row = await finish.fetchone()
                 claimed = await tasks.fetchall() if tasks is not None else []
         except psycopg.Error as exc:
@@ -305,6 +297,56 @@ class WorkerStore:
             raise
         return (str(row["status"]), claimed) if row is not None else (None, [])
 
+    async def chain_step(
+        self, done: Finished, chained: ChainedStep, step: StepCommit, lease_seconds: float
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """Eager continuation: store one task's result and commit its parent workflow's next
+        step (computed before, from the snapshot `chained` describes) in ONE transaction sent
+        in one round trip: complete, claim_chained_step, the step's effects, finish_step.
+        Returns the workflow's new status and the tasks the step created already claimed by
+        this worker (as commit_step_claiming), or None when the parent was not exactly as the
+        step was computed for (then nothing at all is stored: store the result as usual)."""
+        if (step.id, step.attempt) != (chained.id, chained.attempt + 1):
+            # finish_step would fence such a step out after the claim: a workflow left running
+            # with no lease. Refused before anything is sent.
+            raise ValueError(f"step {step.id}/{step.attempt} does not continue {chained}")
+        try:
+            async with self.connection() as conn:
+                async with conn.pipeline(), conn.transaction():
+                    await conn.execute(HOLD_READY_NOTIFY)
+                    await conn.execute(
+                        query("complete"),
+                        {
+                            "ids": [uuid.UUID(done.id)],
+                            "attempts": [done.attempt],
+                            "outputs": [done.output],
+                        },
+                    )
+                    await conn.execute(query("claim_chained_step"), chained.params(done))
+                    tasks, finish = await self._send_step(conn, step, lease_seconds)
+                row = await finish.fetchone()
+                claimed = await tasks.fetchall() if tasks is not None else []
+        except psycopg.Error as exc:
+            if exc.sqlstate == FENCED_OUT:
+                return None  # rolled back, the task's result with the rest
+            raise
+        assert row is not None  # claimed at step.attempt (checked above): finish_step ran
+        return str(row["status"]), claimed
+
+    async def _send_step(
+        self, conn: Connection, step: StepCommit, lease_seconds: float
+    ) -> tuple[psycopg.AsyncCursor[Any] | None, psycopg.AsyncCursor[Any]]:
+        """Queue a step's effects (one batched statement per kind) and finish_step on a
+        pipeline; returns the cursors of start_step_tasks (None without tasks) and finish_step."""
+        tasks = None
+        for name, params in step.effect_statements():
+            if name == "start_step_tasks":
+                params = {**params, "worker_id": self.worker_id, "lease_seconds": lease_seconds}
+                tasks = await conn.execute(query(name), params)
+            else:
+                await conn.execute(query(name), params)
+        return tasks, await conn.execute(query("finish_step"), step.finish_params())
+
     async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
         """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
         next timer is due or None)."""
@@ -312,6 +354,29 @@ class WorkerStore:
             row = await (await conn.execute(query("fire_timers"), {"limit": limit})).fetchone()
         assert row is not None
         return int(row["fired"]), int(row["taken"]), row["next_due_in"]
+
+
+@dataclass(frozen=True)
+class ChainedStep:
+    """What a step computed ahead of its claim assumes of the parent workflow (see
+    claim_chained_step): `attempt` and `steps` as its last commit left them, an inbox holding
+    the result of `handle` alone, that of task `task_id`."""
+
+    id: str
+    attempt: int
+    steps: int
+    handle: int
+    task_id: str
+
+    def params(self, done: Finished) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "attempt": self.attempt,
+            "steps": self.steps,
+            "handle": self.handle,
+            "task_id": self.task_id,
+            "task_attempt": done.attempt,
+        }
 
 
 @dataclass(frozen=True)

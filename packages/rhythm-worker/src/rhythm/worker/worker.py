@@ -52,7 +52,7 @@ from rhythm.worker.outcomes import (
 )
 from rhythm.worker.overdue import OverdueReport
 from rhythm.worker.registry import DEFAULT_QUEUE, TaskDefinition, collect
-from rhythm.worker.runners import Runner, TaskRunner, workflow_runner
+from rhythm.worker.runners import Continuer, Runner, TaskRunner, workflow_runner
 from rhythm.worker.settings import WorkerSettings
 from rhythm.worker.store import (
     DATABASE_ERRORS,
@@ -230,6 +230,8 @@ class Worker:
             "task": TaskRunner(self.tasks, self.threads, self.worker_id),
             "workflow": workflow_runner(self),
         }
+        stepper = self._runners["workflow"]
+        self._continuer = stepper if isinstance(stepper, Continuer) else None
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
         for sig in signals:
             self._loop.add_signal_handler(sig, self._request_stop, False)
@@ -506,6 +508,11 @@ class Worker:
             failpoint("task-after-run")
         started = outcome if isinstance(outcome, Started) else None
         try:
+            if isinstance(outcome, Completed) and item.parent_id is not None and not r.discard:
+                chained = await self._chain(item, outcome)
+                if chained is not None:  # stored with its parent's next step
+                    outcome, started = None, chained
+                    self.completed += 1
             if isinstance(outcome, Completed | Failed) and not r.discard:
                 lingering = isinstance(outcome, Failed) and outcome.lingering is not None
                 if item.parent_id is not None and not lingering and self.eager_now():
@@ -518,10 +525,23 @@ class Worker:
             if isinstance(outcome, Failed) and outcome.lingering is not None:
                 await self._hold_slot(r, outcome.lingering)
         finally:
+            if is_task and self._continuer is not None:
+                self._continuer.forget(item.id)
             self._running.pop((item.id, item.attempt), None)
             if started is not None:
                 self._adopt(started.claimed, started.reserved)
             self._wakeup.set()
+
+    async def _chain(self, item: Claimed, outcome: Completed) -> Started | None:
+        """Eager continuation (settings.chain): the task's result stored together with its
+        parent's next step by the stepper, in this task's slot; None: store it as usual."""
+        if self._continuer is None or not self.settings.chain or not self.eager_now():
+            return None
+        try:
+            return await self._continuer.chain(item, outcome.output)
+        except Exception:  # a bug there must not lose the result: it goes the usual way
+            log.exception("eager continuation after %s (%s) failed", item.name, item.id)
+            return None
 
     async def _hold_slot(self, r: _Running, lingering: asyncio.Future[Any]) -> None:
         """A task past its timeout that could not be stopped keeps its slot until it returns:

@@ -20,7 +20,10 @@
 -- Eager paths fit this order: a step's commit that creates its tasks already claimed inserts
 -- their leases (fresh keys, place 3 or 4 alike); `claim_woken`, which runs after `complete` or
 -- `fail` in the same transaction, re-takes ready rows and parents that transaction just locked
--- or inserted, all with SKIP LOCKED, so it never waits on anyone.
+-- or inserted, all with SKIP LOCKED, so it never waits on anyone. The eager continuation
+-- (`complete`, `claim_chained_step`, the step's effects, `finish_step` in one transaction) takes
+-- no lock after `complete`'s: the worker uses it only for a step that leaves the workflow
+-- suspended or has no parent workflow to tell, so finish_step locks nothing more.
 -- Statements that only keep house never wait at all: reap_expired_leases and
 -- renew_leases take their rows with SKIP LOCKED (a row someone is finishing is left for later),
 -- and prune_executions skips locked executions. A multi-row statement is always a transaction
@@ -272,6 +275,49 @@ LEFT JOIN rhythm.workflow_definitions AS d
     ON d.name = e.name AND d.version_hash = e.version_hash
 LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
 ORDER BY st.priority DESC, st.id;
+
+-- name: claim_chained_step
+-- (eager continuation) Second statement of a transaction that stores one task's result
+-- (`complete`, run just before it with rhythm.hold_ready_notify on) and commits, in the same
+-- transaction, the next step of the parent workflow awaiting that task alone, computed before
+-- the transaction from the snapshot this worker committed last (effects and finish_step follow).
+-- Claims the parent for this transaction (running, attempt + 1, its ready row deleted, no lease:
+-- the step commits before anyone else could see it) only if it is exactly as that step was
+-- computed for: the task's attempt `task_attempt` completed; the parent pending (the result
+-- just woke it) at `attempt`, at its `steps`-th snapshot, its inbox holding the result of
+-- `handle` alone. Otherwise (a signal, a timer or a cancellation got there first, the task was
+-- fenced out) it raises RH001 (rhythm.fenced_out): the whole transaction, the task's result
+-- included, is rolled back and the worker stores the result the usual way. On success it turns
+-- rhythm.hold_ready_notify off again, so that the step's own inserts are announced.
+-- Lock order: `complete` already locked the task and the parent, in id order; the ready row
+-- deleted here was inserted by this same transaction.
+WITH parent AS (
+    SELECT e.id
+    FROM rhythm.executions AS e
+    JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
+    JOIN rhythm.executions AS t
+        ON t.id = %(task_id)s AND t.parent_id = e.id AND t.parent_handle = %(handle)s
+    WHERE e.id = %(id)s AND e.status = 'pending' AND e.attempt = %(attempt)s
+      AND e.completed_at IS NULL AND s.steps = %(steps)s
+      AND t.status = 'completed' AND t.attempt = %(task_attempt)s
+      AND ARRAY(SELECT r.handle FROM rhythm.workflow_results AS r
+                WHERE r.execution_id = e.id ORDER BY r.seq) = ARRAY[%(handle)s::int]
+), taken AS (
+    DELETE FROM rhythm.ready AS r
+    WHERE r.execution_id = (SELECT id FROM parent)
+    RETURNING r.execution_id
+), started AS (
+    UPDATE rhythm.executions AS e
+    SET status = 'running', attempt = e.attempt + 1
+    FROM taken
+    WHERE e.id = taken.execution_id
+    RETURNING e.id
+)
+SELECT CASE
+           WHEN EXISTS (SELECT FROM started)
+           THEN set_config('rhythm.hold_ready_notify', 'off', true) = 'off'
+           ELSE rhythm.fenced_out(%(id)s)
+       END AS ours;
 
 -- name: notify_left_ready
 -- (eager resume) Last statement of that transaction: announce the queues of the parents it made
