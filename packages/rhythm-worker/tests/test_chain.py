@@ -109,6 +109,17 @@ def _start(
     return client.workflows.run(name, {"queue": queue, **(inputs or {})}, queue=queue), queue
 
 
+def _start_gated(
+    client: Client, start_worker: Callable[..., Worker], tmp_path: Path
+) -> tuple[str, str]:
+    """SIGNAL_DURING_TASK started and waiting on its gate task: (workflow id, gate name)."""
+    gate = secrets.token_hex(4)
+    _gates[gate] = threading.Event()
+    wid, _ = _start(client, start_worker, tmp_path, SIGNAL_DURING_TASK, {"gate": gate})
+    _until(lambda: client.executions.get(wid).status == "suspended", "the workflow to wait")
+    return wid, gate
+
+
 def _history(url: str, wid: str) -> list[int]:
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
@@ -155,10 +166,7 @@ def test_with_chain_off_results_and_steps_are_stored_separately(
 def test_a_signal_that_arrived_during_the_task_sends_its_result_the_usual_way(
     client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
 ) -> None:
-    gate = secrets.token_hex(4)
-    _gates[gate] = threading.Event()
-    wid, _ = _start(client, start_worker, tmp_path, SIGNAL_DURING_TASK, {"gate": gate})
-    _until(lambda: client.executions.get(wid).status == "suspended", "the workflow to wait")
+    wid, gate = _start_gated(client, start_worker, tmp_path)
     client.signals.send(wid, "go", {"sent": True})
     _gates[gate].set()
     done = client.executions.wait(wid, timeout=60)
@@ -173,10 +181,7 @@ def test_a_signal_that_arrived_during_the_task_sends_its_result_the_usual_way(
 def test_a_workflow_cancelled_during_the_task_stays_cancelled(
     client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
 ) -> None:
-    gate = secrets.token_hex(4)
-    _gates[gate] = threading.Event()
-    wid, _ = _start(client, start_worker, tmp_path, SIGNAL_DURING_TASK, {"gate": gate})
-    _until(lambda: client.executions.get(wid).status == "suspended", "the workflow to wait")
+    wid, gate = _start_gated(client, start_worker, tmp_path)
     assert client.executions.cancel(wid) is True
     _gates[gate].set()  # it returns at once, most likely before its lease renewal tells it
     _until(lambda: chained["refused"] == 1, "the gate task's result to be refused", timeout=5)

@@ -24,7 +24,14 @@ Eager dispatch: the tasks a step starts that this worker can run (no delay, its 
 name, a free slot, this step's own slot included) are created already claimed by it, in the
 step's commit, and returned to the engine as `Started`, which runs them at once: no ready row,
 no NOTIFY, no claim. They are leased like claimed tasks, so a crash before they run loses
-nothing (the lease lapses and the reaper hands them on)."""
+nothing (the lease lapses and the reaper hands them on).
+
+Eager continuation (`chain`): when such a commit leaves the workflow awaiting exactly one of
+those tasks, the stepper keeps the snapshot it committed. When the task returns, the engine
+hands its output to `chain`, which runs the next step on that snapshot and stores the task's
+result with the step in one transaction (WorkerStore.chain_step), in the task's slot. That
+transaction claims the workflow only if it is exactly as the step assumed; otherwise nothing is
+stored and the result goes the usual way (eager resume, or the queue)."""
 
 from __future__ import annotations
 
@@ -269,7 +276,10 @@ class Stepper:
         if any(str(r["id"]) == task_id for r in claimed):
             kept = {k: row.get(k) for k in _CONTINUATION_KEYS}
             steps = (row.get("steps") or 0) + 1
-            self._continuations[task_id] = _Continuation(item, kept, commit.state, steps, handle)
+            workflow = replace(item, step=None)  # the claim's copy of the old state: not kept
+            self._continuations[task_id] = _Continuation(
+                workflow, kept, commit.state, steps, handle
+            )
 
     def _mark_eager(self, commit: StepCommit, slots: int) -> tuple[StepCommit, int]:
         """Mark up to `slots` of the step's tasks to be created already claimed by this worker

@@ -13,7 +13,10 @@ commit creates the tasks it can run already claimed (the stepper returns them as
 the transaction that stores a task's result claims the parent workflow it wakes; either runs at
 once, in slots set aside (`_reserved`) before that transaction, so `concurrency` still bounds
 everything. Eager work is leased and fenced exactly like claimed work. They apply while the last
-claim came back short: under a backlog, batched claims and writes cost less per workflow."""
+claim came back short: under a backlog, batched claims and writes cost less per workflow.
+Eager continuation (settings.chain): a task whose parent workflow awaits it alone, as this
+worker's own last commit of that workflow left it, is stored together with that workflow's next
+step by the stepper (runners.Continuer), in the task's slot."""
 
 from __future__ import annotations
 
