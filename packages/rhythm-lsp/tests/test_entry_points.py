@@ -44,7 +44,7 @@ def test_commands_answer_initialize(command: list[str]) -> None:
     if script is None:
         pytest.skip(f"{command[0]} is not on PATH")
     done = subprocess.run(
-        [script, *command[1:]], input=_session(), capture_output=True, timeout=30, check=False
+        [script, *command[1:]], input=_session(), capture_output=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
@@ -63,6 +63,6 @@ def test_cli_help_and_bad_option() -> None:
 
 def test_console_script_version() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "rhythm.lsp", "--version"], capture_output=True, timeout=30
+        [sys.executable, "-m", "rhythm.lsp", "--version"], capture_output=True, timeout=120
     )
     assert done.returncode == 0 and done.stdout.decode().startswith("rhythm-lsp ")
