@@ -131,7 +131,10 @@ class FaultProxy:
 
     - `drop_reply_to(marker)`: forward the next request containing `marker` (a piece of SQL),
       then throw the server's reply away and close both sides: the server did the work (and,
-      in autocommit, committed it) but the client never hears of it;
+      in autocommit, committed it) but the client never hears of it. A statement prepared in
+      a request of its own (Parse, no Execute: the worker prepares its statements) is not run
+      by that request: the reply dropped is then the one to its first execution (a Bind naming
+      it, on the same connection);
     - `blackhole()` / `heal()`: swallow every byte both ways, new connections included, while
       every TCP connection stays up (a silent partition, as a client sees it);
     - `delay(seconds)`: hold every chunk this long before passing it on;
@@ -230,10 +233,7 @@ class FaultProxy:
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 if upstream:
-                    hit = next((m for m in self._markers if m in data), None)
-                    if hit is not None:
-                        self._markers.remove(hit)
-                        pair.drop_reply = True
+                    self._watch(data, pair)
                 elif pair.drop_reply:
                     self.dropped += 1
                     writer.transport.abort()  # the reply never reaches the client
@@ -249,10 +249,47 @@ class FaultProxy:
             pair.closing.set()
             writer.transport.abort()
 
+    def _watch(self, data: bytes, pair: _Pair) -> None:
+        """Arm `pair.drop_reply` for the request in `data` that runs a marked statement."""
+        messages = _frontend_messages(data)
+        if pair.prepared is not None:
+            for kind, body in messages:
+                if kind == b"B" and body.split(b"\0", 2)[1:2] == [pair.prepared]:
+                    pair.prepared = None
+                    pair.drop_reply = True
+                    return
+        hit = next((m for m in self._markers if m in data), None)
+        if hit is None:
+            return
+        self._markers.remove(hit)
+        kinds = {kind for kind, _ in messages}
+        if messages and not kinds & {b"E", b"Q"}:  # prepared here, run by a later request
+            for kind, body in messages:
+                name = body.split(b"\0", 1)[0]
+                if kind == b"P" and hit in body and name:
+                    pair.prepared = name
+                    return
+        pair.drop_reply = True
+
+
+def _frontend_messages(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, body) of each whole protocol message at the start of `data`, a chunk a client
+    sent; it stops at the first thing that is not one (a start-up packet, a message cut off)."""
+    out: list[tuple[bytes, bytes]] = []
+    i = 0
+    while i + 5 <= len(data):
+        length = int.from_bytes(data[i + 1 : i + 5], "big")
+        if length < 4 or i + 1 + length > len(data) or not data[i : i + 1].isalpha():
+            break
+        out.append((data[i : i + 1], data[i + 5 : i + 1 + length]))
+        i += 1 + length
+    return out
+
 
 class _Pair:
     """The state shared by the two directions of one proxied connection."""
 
     def __init__(self) -> None:
         self.drop_reply = False
+        self.prepared: bytes | None = None  # a marked statement prepared, not yet run
         self.closing = asyncio.Event()
