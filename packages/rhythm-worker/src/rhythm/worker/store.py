@@ -54,7 +54,8 @@ def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
     """The worker's connections: opened on demand, `statement_timeout` on each statement. Its
     statements are prepared on first use (`prepare_threshold` 0): a step's transaction sends
     several, and parsing them again on every step cost more than running them. Plans are still
-    made for each run's parameters (plan_cache_mode, rhythm.client.database.SESSION_SETTINGS)."""
+    made for each run's parameters (plan_cache_mode, rhythm.client.database.SESSION_SETTINGS),
+    except in an eager continuation's transaction (CHAIN_SETTINGS)."""
     # Connecting is bounded like a statement: a connection attempt swallowed by a partition
     # must not hold the worker for the client's default 10 s once the network is back.
     connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
