@@ -1,10 +1,10 @@
 // The real probes on this machine: PATH lookup, executable checks, and importing rhythm.lsp with an
 // interpreter that has it (the repository's .venv, when there) and one that does not.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { canImportServer, isExecutable, whichOnPath } from "../../src/probes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "rhythm-probes-"));
@@ -13,6 +13,7 @@ writeFileSync(script, "#!/bin/sh\nexit 0\n");
 chmodSync(script, 0o755);
 const notExecutable = path.join(dir, "notes.txt");
 writeFileSync(notExecutable, "hello");
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("isExecutable: an executable file yes; a plain file, a folder or nothing no", async () => {
   assert.equal(await isExecutable(script), true);

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -35,7 +36,8 @@ def test_server() -> Iterator[str]:
     try:
         yield server.get_uri("postgres")
     finally:
-        server.cleanup()
+        server.cleanup()  # deletes pgdata, not the folder made for it
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def with_database(url: str, dbname: str) -> str:
