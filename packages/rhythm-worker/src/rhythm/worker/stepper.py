@@ -185,7 +185,7 @@ class Stepper:
         result goes the usual way. Failpoints: chain-after-vm, chain-after-commit."""
         cont = self._continuations.pop(task.id, None)
         store = self.engine.store
-        if cont is None or store is None or not self.engine.eager_now():
+        if cont is None or store is None:  # the engine asks only while eager paths apply
             return None
         value, problem = decode_json(output)
         if problem is not None:
@@ -210,7 +210,7 @@ class Stepper:
         commit, reserved = self._eager_tasks(commit)
         handed = False
         try:
-            chained = ChainedStep(cont.item.id, cont.item.attempt, cont.steps, cont.handle, task.id)
+            chained = ChainedStep(cont.item.id, cont.item.attempt, cont.steps, cont.handle)
             lease = self.engine.settings.lease_seconds
             try:
                 done = await store.chain_step(

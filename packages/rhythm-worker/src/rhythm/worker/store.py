@@ -374,13 +374,12 @@ class WorkerStore:
 class ChainedStep:
     """What a step computed ahead of its claim assumes of the parent workflow (see
     claim_chained_step): `attempt` and `steps` as its last commit left them, an inbox holding
-    the result of `handle` alone, that of task `task_id`."""
+    the result of `handle` alone, that of the task whose result is stored with the step."""
 
     id: str
     attempt: int
     steps: int
     handle: int
-    task_id: str
 
     def params(self, done: Finished) -> dict[str, Any]:
         return {
@@ -388,7 +387,7 @@ class ChainedStep:
             "attempt": self.attempt,
             "steps": self.steps,
             "handle": self.handle,
-            "task_id": self.task_id,
+            "task_id": done.id,
             "task_attempt": done.attempt,
         }
 
