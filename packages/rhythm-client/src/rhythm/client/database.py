@@ -32,19 +32,22 @@ CLIENT_GRACE_SECONDS = 2.0
 # and no server-side prepared statements by default (the worker prepares its statements: see
 # rhythm.worker.store).
 CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
-# Set on every connection unless the URL's `options` set them. A prepared statement still gets
-# a plan made for its parameters and the table sizes of the moment on every run: a generic plan,
-# cached while a table was nearly empty, would scan it sequentially long after it has grown.
-SESSION_SETTINGS: dict[str, str] = {"plan_cache_mode": "force_custom_plan"}
+# Set on every connection unless the URL's `options` set them (Timeouts.settings). A prepared
+# statement still gets a plan made for its parameters and the table sizes of the moment on every
+# run: a generic plan, cached while a table was nearly empty, would scan it sequentially long
+# after it has grown. (The worker keeps its plans instead: rhythm.worker.store.WORKER_SETTINGS.)
+SESSION_SETTINGS: tuple[tuple[str, str], ...] = (("plan_cache_mode", "force_custom_plan"),)
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """The time limits of every client connection. `statement=None` turns the statement limit
-    (and the client-side guard that goes with it) off."""
+    """The time limits of every client connection, and the session settings sent with them
+    (`settings`, (name, value) pairs). `statement=None` turns the statement limit (and the
+    client-side guard that goes with it) off."""
 
     connect: float = CONNECT_TIMEOUT_SECONDS
     statement: float | None = STATEMENT_TIMEOUT_SECONDS
+    settings: tuple[tuple[str, str], ...] = SESSION_SETTINGS
 
     @property
     def guard(self) -> float | None:
@@ -68,7 +71,7 @@ class Timeouts:
         }
         found = {k: v for k, v in wanted.items() if k not in given}
         options = str(given.get("options") or "")
-        settings = dict(SESSION_SETTINGS)
+        settings = dict(self.settings)
         if self.statement is not None:
             settings["statement_timeout"] = str(max(1, round(self.statement * 1000)))
         added = [f"-c {name}={value}" for name, value in settings.items() if name not in options]

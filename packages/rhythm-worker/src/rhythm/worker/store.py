@@ -32,18 +32,15 @@ from rhythm.core.testing import MAX_CHILD_DEPTH  # the same nesting limit as in 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 # Sent first in a transaction that claims, itself, what its own inserts make ready.
 HOLD_READY_NOTIFY = "SELECT set_config('rhythm.hold_ready_notify', 'on', true)"
-# Sent first in an eager continuation (chain_step): HOLD_READY_NOTIFY, and plans kept per
-# connection. Every row that transaction touches is found by its key (an execution's id, a
-# workflow's inbox, state, ready and lease rows), so one plan per statement and connection
-# (`force_generic_plan`) serves every step, and a step no longer pays for planning its four
-# statements again (about a millisecond of ~4). `enable_seqscan` off keeps those plans on index
-# paths: a plan made while a table was nearly empty must not scan it sequentially once it has
-# grown (only a new ANALYZE would make Postgres plan it again, and autovacuum may be off).
-CHAIN_SETTINGS = (
-    "SELECT set_config('rhythm.hold_ready_notify', 'on', true),"
-    " set_config('plan_cache_mode', 'force_generic_plan', true),"
-    " set_config('enable_seqscan', 'off', true)"
-)
+# Every worker connection keeps one plan per statement (`force_generic_plan`): the worker's
+# statements find their rows by key (an execution's id, a workflow's inbox, state, ready and
+# lease rows; the claim walks the ready queue's index), so one plan serves every run, and a step
+# no longer pays for planning its statements again on every run (40% of the server's time in a
+# 3-step workflow under a backlog, bench/RESULTS.md). `enable_seqscan` off keeps those plans on
+# index paths: a plan made while a table was nearly empty must not scan it sequentially once it
+# has grown (only a new ANALYZE would make Postgres plan it again, and autovacuum may be off).
+# The URL's `options` win, as for every connection.
+WORKER_SETTINGS = (("plan_cache_mode", "force_generic_plan"), ("enable_seqscan", "off"))
 # SQLSTATE of rhythm.fenced_out: a step's commit found its attempt fenced out.
 FENCED_OUT = "RH001"
 # What a store method raises when the database did not do what was asked.
@@ -53,15 +50,14 @@ DATABASE_ERRORS = (psycopg.Error, DatabaseUnavailable)
 def open_pool(url: str, size: int, statement_timeout: float) -> AsyncPool:
     """The worker's connections: opened on demand, `statement_timeout` on each statement. Its
     statements are prepared on first use (`prepare_threshold` 0): a step's transaction sends
-    several, and parsing them again on every step cost more than running them. Plans are still
-    made for each run's parameters (plan_cache_mode, rhythm.client.database.SESSION_SETTINGS),
-    except in an eager continuation's transaction (CHAIN_SETTINGS)."""
+    several, and parsing them again on every step cost more than running them. Their plans are
+    kept too (WORKER_SETTINGS)."""
     # Connecting is bounded like a statement: a connection attempt swallowed by a partition
     # must not hold the worker for the client's default 10 s once the network is back.
     connect = min(CONNECT_TIMEOUT_SECONDS, max(2.0, statement_timeout))
     return AsyncPool(
         url,
-        Timeouts(connect=connect, statement=statement_timeout),
+        Timeouts(connect=connect, statement=statement_timeout, settings=WORKER_SETTINGS),
         size,
         {**CONNECTION_KWARGS, "row_factory": dict_row, "prepare_threshold": 0},
     )
@@ -318,8 +314,7 @@ class WorkerStore:
         in one round trip: complete, claim_chained_step, the step's effects, finish_step.
         Returns the workflow's new status and the tasks the step created already claimed by
         this worker (as commit_step_claiming), or None when the parent was not exactly as the
-        step was computed for (then nothing at all is stored: store the result as usual).
-        Its statements run on plans kept per connection (CHAIN_SETTINGS)."""
+        step was computed for (then nothing at all is stored: store the result as usual)."""
         if (step.id, step.attempt) != (chained.id, chained.attempt + 1):
             # finish_step would fence such a step out after the claim: a workflow left running
             # with no lease. Refused before anything is sent.
@@ -327,7 +322,7 @@ class WorkerStore:
         try:
             async with self.connection() as conn:
                 async with conn.pipeline(), conn.transaction():
-                    await conn.execute(CHAIN_SETTINGS)
+                    await conn.execute(HOLD_READY_NOTIFY)
                     await conn.execute(
                         query("complete"),
                         {

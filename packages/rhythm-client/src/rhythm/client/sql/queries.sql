@@ -33,6 +33,15 @@
 -- into nothing.
 -- rhythm.overdue stands outside this order: sync_overdue locks only its rows (no execution),
 -- and deletes other workers' rows with SKIP LOCKED only, so it cannot take part in a cycle.
+--
+-- Status beside a key. A statement that finds executions by key (an id, (id, attempt) pairs)
+-- checks their status as a filter on the rows the key found: `e.status IS NOT DISTINCT FROM
+-- 'running'`, or `(e.status IN (...)) IS TRUE` for several. Status is never NULL, so these mean
+-- `=` and `IN`; but they cannot drive an index, and `=` can: a planner whose statistics call a
+-- status rare (an ANALYZE taken while every execution was pending says so of 'completed') walks
+-- the (status, created_at) index instead of the primary key, reading every completed execution
+-- to find one (rhythm-worker's test_key_plans.py). A plain `status =` is for statements that
+-- want every execution of a status (prune_executions, the console's lists).
 
 -- name: enqueue_one
 -- Create one execution and make it ready (or schedule it after `delay` seconds). With an
@@ -143,7 +152,7 @@ WITH locked AS (
 ), cancelled AS (
     UPDATE rhythm.executions
     SET status = 'cancelled', completed_at = now()
-    WHERE id = %(id)s AND status IN ('pending', 'running', 'suspended')
+    WHERE id = %(id)s AND (status IN ('pending', 'running', 'suspended')) IS TRUE
       AND id = ANY (ARRAY(SELECT id FROM locked))
     RETURNING id
 ), unleased AS (
@@ -177,7 +186,7 @@ WITH picked AS (
 ), taken AS (
     DELETE FROM rhythm.ready AS r
     WHERE r.execution_id = ANY (ARRAY(SELECT execution_id FROM picked))
-    RETURNING r.execution_id
+    RETURNING r.execution_id, r.priority, r.seq
 ), locked AS (
     -- Not "status = 'pending'": the planner would walk every pending row through the status
     -- index. A ready row implies pending; completed_at (unindexed) guards finished work anyway.
@@ -203,10 +212,12 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
-SELECT id, type, name, queue, priority, inputs::text AS inputs, attempt, max_retries,
-       timeout_seconds, version_hash, parent_id
-FROM started
-ORDER BY priority DESC;
+-- In claim order: the worker starts them in the order it gets them.
+SELECT s.id, s.type, s.name, s.queue, s.priority, s.inputs::text AS inputs, s.attempt,
+       s.max_retries, s.timeout_seconds, s.version_hash, s.parent_id
+FROM started AS s
+JOIN taken AS t ON t.execution_id = s.id
+ORDER BY t.priority DESC, t.seq;
 
 -- name: claim_woken
 -- (eager resume) Second statement of the transaction that stores task results (`complete` or
@@ -221,7 +232,7 @@ WITH parents AS (
     SELECT DISTINCT c.parent_id AS id
     FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS d (id, attempt)
     JOIN rhythm.executions AS c ON c.id = d.id AND c.attempt = d.attempt
-    WHERE c.parent_handle IS NOT NULL AND c.status IN ('completed', 'failed')
+    WHERE c.parent_handle IS NOT NULL AND (c.status IN ('completed', 'failed')) IS TRUE
 ), picked AS (
     SELECT r.execution_id
     FROM rhythm.ready AS r
@@ -235,7 +246,7 @@ WITH parents AS (
     SELECT e.id
     FROM rhythm.executions AS e
     WHERE e.id = ANY (ARRAY(SELECT execution_id FROM picked))
-      AND e.completed_at IS NULL AND e.status = 'pending'
+      AND e.completed_at IS NULL AND e.status IS NOT DISTINCT FROM 'pending'
     ORDER BY e.id
     FOR UPDATE OF e SKIP LOCKED
 ), taken AS (
@@ -297,9 +308,9 @@ WITH parent AS (
     JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
     JOIN rhythm.executions AS t
         ON t.id = %(task_id)s AND t.parent_id = e.id AND t.parent_handle = %(handle)s
-    WHERE e.id = %(id)s AND e.status = 'pending' AND e.attempt = %(attempt)s
+    WHERE e.id = %(id)s AND e.status IS NOT DISTINCT FROM 'pending' AND e.attempt = %(attempt)s
       AND e.completed_at IS NULL AND s.steps = %(steps)s
-      AND t.status = 'completed' AND t.attempt = %(task_attempt)s
+      AND t.status IS NOT DISTINCT FROM 'completed' AND t.attempt = %(task_attempt)s
       AND ARRAY(SELECT r.handle FROM rhythm.workflow_results AS r
                 WHERE r.execution_id = e.id ORDER BY r.seq) = ARRAY[%(handle)s::int]
 ), taken AS (
@@ -345,11 +356,11 @@ WITH done AS (
     WHERE e.id = ANY (ARRAY(
         SELECT c.id FROM rhythm.executions AS c
         JOIN done ON done.id = c.id AND done.attempt = c.attempt
-        WHERE c.status = 'running'
+        WHERE c.status IS NOT DISTINCT FROM 'running'
         UNION
         SELECT c.parent_id FROM rhythm.executions AS c
         JOIN done ON done.id = c.id AND done.attempt = c.attempt
-        WHERE c.status = 'running' AND c.parent_handle IS NOT NULL
+        WHERE c.status IS NOT DISTINCT FROM 'running' AND c.parent_handle IS NOT NULL
     ))
     ORDER BY e.id
     FOR UPDATE OF e
@@ -360,7 +371,8 @@ WITH done AS (
         ordered_result = CASE WHEN e.parent_handle IS NOT NULL THEN done.output::json END
     FROM done
     WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
-      AND e.id = done.id AND e.attempt = done.attempt AND e.status = 'running'
+      AND e.id = done.id AND e.attempt = done.attempt
+      AND e.status IS NOT DISTINCT FROM 'running'
     RETURNING e.id
 ), released AS (
     DELETE FROM rhythm.leases AS l
@@ -385,11 +397,12 @@ WITH f AS (
     WHERE e.id = ANY (ARRAY(
         SELECT c.id FROM rhythm.executions AS c
         JOIN f ON f.id = c.id AND f.attempt = c.attempt
-        WHERE c.status = 'running'
+        WHERE c.status IS NOT DISTINCT FROM 'running'
         UNION
         SELECT c.parent_id FROM rhythm.executions AS c
         JOIN f ON f.id = c.id AND f.attempt = c.attempt
-        WHERE c.status = 'running' AND c.parent_handle IS NOT NULL AND f.retry_delay IS NULL
+        WHERE c.status IS NOT DISTINCT FROM 'running' AND c.parent_handle IS NOT NULL
+          AND f.retry_delay IS NULL
     ))
     ORDER BY e.id
     FOR UPDATE OF e
@@ -403,7 +416,7 @@ WITH f AS (
         completed_at = CASE WHEN f.retry_delay IS NULL THEN now() END
     FROM f
     WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
-      AND e.id = f.id AND e.attempt = f.attempt AND e.status = 'running'
+      AND e.id = f.id AND e.attempt = f.attempt AND e.status IS NOT DISTINCT FROM 'running'
     RETURNING e.id, e.queue, e.priority, f.retry_delay
 ), released AS (
     DELETE FROM rhythm.leases AS l
@@ -426,7 +439,7 @@ WITH r AS (
     SELECT e.id
     FROM rhythm.executions AS e
     JOIN r ON r.id = e.id AND r.attempt = e.attempt
-    WHERE e.status = 'running'
+    WHERE e.status IS NOT DISTINCT FROM 'running'
     ORDER BY e.id
     FOR UPDATE OF e
 ), back AS (
@@ -434,7 +447,7 @@ WITH r AS (
     SET status = 'pending', attempt = e.attempt - 1
     FROM r
     WHERE e.id = ANY (ARRAY(SELECT id FROM locked))
-      AND e.id = r.id AND e.attempt = r.attempt AND e.status = 'running'
+      AND e.id = r.id AND e.attempt = r.attempt AND e.status IS NOT DISTINCT FROM 'running'
     RETURNING e.id, e.queue, e.priority
 ), unleased AS (
     DELETE FROM rhythm.leases AS l
@@ -455,13 +468,13 @@ RETURNING execution_id;
 WITH locked AS (
     SELECT e.id
     FROM rhythm.executions AS e
-    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status = 'running'
+    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status IS NOT DISTINCT FROM 'running'
     FOR UPDATE OF e
 ), back AS (
     UPDATE rhythm.executions AS e
     SET status = 'pending', attempt = e.attempt - 1, error = %(note)s::text::jsonb
     FROM locked
-    WHERE e.id = locked.id AND e.attempt = %(attempt)s AND e.status = 'running'
+    WHERE e.id = locked.id AND e.attempt = %(attempt)s AND e.status IS NOT DISTINCT FROM 'running'
     RETURNING e.id, e.queue, e.priority
 ), unleased AS (
     DELETE FROM rhythm.leases AS l
@@ -554,7 +567,7 @@ WITH expired AS (
     SELECT e.id, e.parent_id, e.parent_handle
     FROM rhythm.executions AS e
     JOIN expired AS x ON x.execution_id = e.id AND x.attempt = e.attempt
-    WHERE e.status = 'running'
+    WHERE e.status IS NOT DISTINCT FROM 'running'
 ), locked AS (
     -- The executions and their parent workflows (a final failure goes to the parent's inbox),
     -- in id order; an execution whose parent is locked by someone else waits for a later pass.
@@ -598,7 +611,8 @@ WITH expired AS (
             WHEN e.attempt > coalesce(e.max_retries, 0) + %(lost_worker_retries)s THEN now()
         END
     FROM lapsed
-    WHERE e.id = lapsed.execution_id AND e.attempt = lapsed.attempt AND e.status = 'running'
+    WHERE e.id = lapsed.execution_id AND e.attempt = lapsed.attempt
+      AND e.status IS NOT DISTINCT FROM 'running'
     RETURNING e.id, e.queue, e.priority, e.status
 ), requeued AS (
     INSERT INTO rhythm.ready (execution_id, queue, priority)
@@ -701,11 +715,11 @@ WITH doomed AS (
       AND e.completed_at < now() - make_interval(secs => %(older_than)s::float8)
       AND NOT EXISTS (
           SELECT FROM rhythm.executions AS p
-          WHERE p.id = e.parent_id AND p.status IN ('pending', 'running', 'suspended')
+          WHERE p.id = e.parent_id AND (p.status IN ('pending', 'running', 'suspended')) IS TRUE
       )
       AND NOT EXISTS (
           SELECT FROM rhythm.executions AS c
-          WHERE c.parent_id = e.id AND c.status IN ('pending', 'running', 'suspended')
+          WHERE c.parent_id = e.id AND (c.status IN ('pending', 'running', 'suspended')) IS TRUE
       )
     LIMIT %(batch)s
     FOR UPDATE OF e SKIP LOCKED
@@ -844,7 +858,7 @@ WITH RECURSIVE tree AS (
     SET status = 'cancelled', completed_at = now()
     WHERE e.id = ANY (ARRAY(SELECT id FROM tree))
       AND e.id = ANY (ARRAY(SELECT id FROM locked))
-      AND e.status IN ('pending', 'running', 'suspended')
+      AND (e.status IN ('pending', 'running', 'suspended')) IS TRUE
     RETURNING e.id
 ), unleased AS (
     DELETE FROM rhythm.leases WHERE execution_id = ANY (ARRAY(SELECT id FROM cancelled))
@@ -1099,7 +1113,7 @@ WHERE timeout IS NOT NULL;
 -- reap_expired_leases).
 WITH w AS (
     SELECT e.id FROM rhythm.executions AS e
-    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status = 'running'
+    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status IS NOT DISTINCT FROM 'running'
 ), consumed AS (
     DELETE FROM rhythm.workflow_results AS r
     WHERE r.execution_id = (SELECT id FROM w)
@@ -1220,7 +1234,8 @@ SELECT (SELECT count(*) FROM delivered)::int AS fired,
 WITH retried AS (
     UPDATE rhythm.executions
     SET status = 'pending', error = NULL, output = NULL, completed_at = NULL
-    WHERE id = %(id)s AND type = 'task' AND status = 'failed' AND parent_id IS NULL
+    WHERE id = %(id)s AND type = 'task' AND status IS NOT DISTINCT FROM 'failed'
+      AND parent_id IS NULL
     RETURNING id, queue, priority
 ), queued AS (
     INSERT INTO rhythm.ready (execution_id, queue, priority)
