@@ -54,12 +54,14 @@ class BenchError(RuntimeError):
     """A benchmark could not complete (a worker died, a deadline passed)."""
 
 
-def wait_until(what: str, check: Callable[[], bool], timeout: float = DEADLINE) -> None:
+def wait_until(
+    what: str, check: Callable[[], bool], timeout: float = DEADLINE, every: float = 0.05
+) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise BenchError(f"{what}: not done within {timeout:.0f} s")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def rss_mib(pid: int) -> float:
@@ -122,19 +124,36 @@ class Side:
     results: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     _startup_cpu: float | None = None
+    # The driver's own connection, kept: a connection per poll would start a server process
+    # (a fork and a catalog cache) 20 times a second on the machine being measured.
+    _conn: psycopg.Connection | None = None
 
     def record(self, label: str, value: float) -> None:
         self.results.setdefault(label, []).append(value)
         print(f"  {self.name}: {label}: {show(value)}", flush=True)  # kept if the run stops later
 
+    def _run(self, sql: str, params: tuple = ()) -> psycopg.Cursor:
+        for tries_left in (1, 0):
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(self.url, autocommit=True)
+            try:
+                return self._conn.execute(sql, params)  # type: ignore[arg-type]
+            except psycopg.OperationalError:
+                self._conn.close()
+                if not tries_left:
+                    raise
+        raise AssertionError("unreachable")
+
     def query(self, sql: str, params: tuple = ()) -> Any:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
-            return row[0] if row else None
+        row = self._run(sql, params).fetchone()
+        return row[0] if row else None
 
     def execute(self, sql: str) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+        self._run(sql)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
     def worker_command(self, index: int) -> list[str]:
         raise NotImplementedError
@@ -306,6 +325,7 @@ class DbosSide(Side):
     def close(self) -> None:
         self.client.destroy()
         self.engine.dispose()
+        super().close()
 
     def worker_command(self, index: int) -> list[str]:
         script = str(BENCH_DIR / "dbos_app.py")
@@ -371,7 +391,13 @@ class DbosSide(Side):
 # The measurements. Each resets its side, starts its own worker processes and stops them.
 
 
-def watch(side: Side, what: str, check: Callable[[], bool], procs: list[subprocess.Popen]) -> None:
+def watch(
+    side: Side,
+    what: str,
+    check: Callable[[], bool],
+    procs: list[subprocess.Popen],
+    every: float = 0.05,
+) -> None:
     """wait_until, failing fast if a worker dies or a workflow fails."""
 
     def step() -> bool:
@@ -382,7 +408,7 @@ def watch(side: Side, what: str, check: Callable[[], bool], procs: list[subproce
             raise BenchError(f"{side.name}: a workflow failed ({what})")
         return check()
 
-    wait_until(f"{side.name}: {what}", step)
+    wait_until(f"{side.name}: {what}", step, every=every)
 
 
 def measure_throughput(side: Side, count: int, workers: int) -> None:
@@ -395,7 +421,10 @@ def measure_throughput(side: Side, count: int, workers: int) -> None:
     commits = side.commits()
     procs = side.start_workers(workers)
     try:
-        watch(side, f"{count} workflows", lambda: side.done("three_steps") >= count, procs)
+        # Polled twice a second: the figure comes from the database's timestamps, not from here.
+        watch(
+            side, f"{count} workflows", lambda: side.done("three_steps") >= count, procs, every=0.5
+        )
         cpu = sum(cpu_seconds(proc.pid) for proc in procs) - workers * side.startup_cpu()
     finally:
         stop(procs)
@@ -714,9 +743,9 @@ def main() -> None:
         if "rhythm-lazy" in systems:
             sides.append(RhythmSide(urls[2], eager=False))
         if "dbos" in systems:
-            dbos = DbosSide(urls[1])
-            stack.callback(dbos.close)
-            sides.append(dbos)
+            sides.append(DbosSide(urls[1]))
+        for side in sides:
+            stack.callback(side.close)
         steps: list[tuple[str, str, Callable[[Side], None]]] = []
         if "throughput" in chosen:
             for workers in (1, 2):
