@@ -139,10 +139,14 @@ def test_context_holds_the_real_values(url: str) -> None:
 def test_a_runaway_loop_or_bloated_state_fails_only_its_own_workflow(url: str) -> None:
     runaway = wf_db.start(url, "runaway")
     bloated = wf_db.start(url, "bloated")
+    backtracking = wf_db.start(url, "backtracking")  # holds a thread for its 2 s, not the GIL
     others = wf_db.start_many(url, "one", [{"n": n} for n in range(10)])
-    found = wf_db.wait(url, [runaway, bloated, *others], 60)
+    found = wf_db.wait(url, [runaway, bloated, backtracking, *others], 60)
     assert found[runaway]["status"] == "failed"
     assert found[runaway]["output"]["type"] == "BudgetExceeded"
+    assert found[backtracking]["status"] == "failed"
+    assert found[backtracking]["output"]["type"] == "BudgetExceeded"
+    assert "regular expressions ran for more than 2 s" in found[backtracking]["output"]["message"]
     assert found[bloated]["status"] == "failed"
     assert found[bloated]["output"]["type"] == "StateTooLarge"
     assert [found[i]["output"] for i in others] == [n * 2 for n in range(10)]

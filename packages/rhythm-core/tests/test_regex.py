@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,7 @@ def test_regex_token_keeps_body_and_flags_and_an_unterminated_one_is_reported() 
 
 def test_translation_spells_out_javascripts_sets() -> None:
     compiled = regex.translate(r"^\s.$", "m")
-    assert compiled.pattern.flags & re.ASCII
+    assert compiled.pattern.flags & regex.engine.ASCII
     for js_space in " \t\u00a0\ufeff\u2028\u3000":
         assert compiled.pattern.search(f"x\n{js_space}y")
     assert not compiled.pattern.search("\n\u0085y")  # NEL is not white space in JavaScript
@@ -356,3 +357,63 @@ def test_the_differential_generator_writes_regexes() -> None:
     assert all(n >= 5 for n in uses.values()), uses
     with_regex = [p for p in programs if any(t.type == "REGEX" for t in tokenize(p).tokens)]
     assert len(with_regex) >= len(programs) // 5
+
+
+# ------------------------------------------------------------------ matching that never ends
+
+BACKTRACKING = 'const s = "a".repeat(40) + "!";\nreturn /(a|a)+$/.test(s);'
+
+
+def test_a_pattern_that_backtracks_without_end_fails_its_step_in_its_time() -> None:
+    """Instructions do not count the work inside one match: the step's time for regular
+    expressions does, and running out of it fails the workflow like a runaway loop."""
+    wf = compile_source(BACKTRACKING)
+    started = time.monotonic()
+    step = vm.start(wf, {}, {"executionId": "e"}, regex_seconds=0.3)
+    took = time.monotonic() - started
+    assert step.status == "failed" and step.error["type"] == "BudgetExceeded"
+    assert (
+        "regular expressions ran for more than 0.3 s in one step (line 2)"
+        in (step.error["message"])
+    )
+    assert 0.25 < took < 10
+    # Not catchable: a workflow cannot try again for ever.
+    wf = compile_source(f"try {{ {BACKTRACKING} }} catch (e) {{ return 'caught'; }}")
+    assert vm.start(wf, {}, {"executionId": "e"}, regex_seconds=0.1).status == "failed"
+
+
+def test_the_time_is_the_steps_not_each_matchs() -> None:
+    """Many matches share one step's allowance; a new step starts with a full one."""
+    source = (
+        'const s = "a".repeat(16) + "!";\nlet n = 0;\n'
+        "for (let i = 0; i < 1000; i++) { if (!/(a|a)+$/.test(s)) n++; }\nreturn n;"
+    )
+    wf = compile_source(source)
+    pattern = regex.translate("(a|a)+$", "").pattern
+    one = time.monotonic()
+    assert pattern.search("a" * 16 + "!") is None
+    each = time.monotonic() - one  # one match's time here
+    step = vm.start(wf, {}, {"executionId": "e"}, regex_seconds=max(0.2, each * 20))
+    assert step.status == "failed" and step.error["type"] == "BudgetExceeded"
+    assert "(line 3)" in step.error["message"]
+
+
+def test_a_long_match_lets_other_threads_run() -> None:
+    """A worker runs a step in a thread beside its event loop, which must keep renewing leases
+    while a match runs: the match does not hold the GIL."""
+    wf = compile_source(BACKTRACKING)
+    done = threading.Event()
+    result: list[vm.Step] = []
+
+    def step() -> None:
+        result.append(vm.start(wf, {}, {"executionId": "e"}, regex_seconds=1.0))
+        done.set()
+
+    thread = threading.Thread(target=step)
+    ticks = 0
+    thread.start()
+    while not done.wait(0.01):
+        ticks += 1  # this thread runs only when the match lets it
+    thread.join()
+    assert result[0].error["type"] == "BudgetExceeded"
+    assert ticks >= 20, ticks  # about 100 in the second the match ran

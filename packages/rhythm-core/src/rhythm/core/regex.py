@@ -1,5 +1,11 @@
 """JavaScript regular expressions, translated to Python's `re` where the translation is exact.
 
+The translation is checked by `re` and run by the `regex` module (mrab-regex), which reads the
+same pattern the same way (its VERSION0 is `re`'s behaviour) and can do two things `re` cannot:
+give up after a time limit and let other threads run while it matches. A pattern that
+backtracks without end then fails its workflow's step (rhythm.core.regexp_methods.run_match)
+instead of holding the worker process.
+
 `translate(source, flags)` reads a JavaScript pattern (the text between the slashes of `/.../flags`,
 or `RegExp(source, flags)`'s first argument) and returns a compiled Python pattern that matches
 exactly the same strings at exactly the same places with exactly the same groups, or raises:
@@ -30,6 +36,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import regex as engine  # the third-party module (mrab-regex), not this one
 
 FLAG_ORDER = "dgimsuvy"
 SUPPORTED_FLAGS = "gimsuy"
@@ -60,11 +69,16 @@ class RegexUnsupported(RegexError):
     """Valid JavaScript that .flow refuses because Python's `re` would give it another meaning."""
 
 
+# A match of a Compiled pattern (the `regex` module's Match: group, groups, start, end as `re`'s).
+Match = Any
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A translated pattern: the Python pattern, its group count and each group's name."""
+    """A translated pattern: the pattern that runs it (the `regex` module's), its group count
+    and each group's name."""
 
-    pattern: re.Pattern[str]
+    pattern: Any
     group_count: int
     names: tuple[str | None, ...]  # names[i] is the name of group i + 1, or None
 
@@ -720,13 +734,15 @@ def translate(source: str, flags: str) -> Compiled:
     text = _Emitter("s" in flags, "m" in flags).emit(tree)
     re_flags = re.ASCII | (re.IGNORECASE if "i" in flags else 0)
     try:
-        pattern = re.compile(text, re_flags)
+        re.compile(text, re_flags)  # what `re` accepts, and only that, runs
     except re.error as e:
         if "look-behind" in str(e):
             raise RegexUnsupported(
                 "a lookbehind whose length varies (Python's re needs a fixed length)"
             ) from None
         raise RegexUnsupported(f"this pattern (Python's re says: {e})") from None
+    engine_flags = engine.VERSION0 | engine.ASCII | (engine.IGNORECASE if "i" in flags else 0)
+    pattern = engine.compile(text, engine_flags)
     return Compiled(pattern, len(parser.names), tuple(parser.names))
 
 

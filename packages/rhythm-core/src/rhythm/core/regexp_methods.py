@@ -9,11 +9,14 @@ those three live in the VM's `array_props` table beside the array (and in the sa
 from __future__ import annotations
 
 import math
-import re
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rhythm.core import regex
 from rhythm.core.builtins import arg, impl
+from rhythm.core.frames import FatalError
+from rhythm.core.regex import Match
 from rhythm.core.values import (
     UNDEFINED,
     BuiltinFunction,
@@ -87,7 +90,36 @@ def _to_length(v: Any) -> int:
     return int(min(n, 2**53 - 1))
 
 
-def exec_match(vm: VM, r: RegExp, s: str) -> re.Match[str] | None:
+def run_match(vm: VM, method: Callable[..., Match | None], s: str, pos: int) -> Match | None:
+    """One match attempt of a compiled pattern (`method`: its `match` or `search`) from `pos`,
+    within what is left of the step's time for regular expressions (VM.regex_left): instructions
+    do not count the work inside a match, so a pattern that backtracks without end
+    (/(a|a)+$/ on "aaaa…a!") would otherwise hold the step for ever. It fails the workflow
+    instead, as a runaway loop does. The match lets other threads run meanwhile (a worker's
+    event loop keeps renewing its leases)."""
+    if vm.regex_left <= 0:
+        raise _too_long(vm)
+    started = time.perf_counter()
+    try:
+        return method(s, pos, timeout=vm.regex_left, concurrent=True)
+    except TimeoutError:
+        raise _too_long(vm) from None
+    finally:
+        vm.regex_left -= time.perf_counter() - started
+
+
+def _too_long(vm: VM) -> FatalError:
+    vm.regex_left = 0.0
+    return FatalError(
+        "BudgetExceeded",
+        f"regular expressions ran for more than {vm.regex_seconds:g} s in one step (line "
+        f"{vm._line()}): a pattern that backtracks without end, like /(a|a)+$/ on a long "
+        "run of a's with another character at the end? Rewrite it so that each part of the "
+        "text can be matched one way only.",
+    )
+
+
+def exec_match(vm: VM, r: RegExp, s: str) -> Match | None:
     """RegExpBuiltinExec: one match from `lastIndex` (global or sticky) or from 0; updates
     `lastIndex` as JavaScript does."""
     c = compiled(r)
@@ -98,7 +130,7 @@ def exec_match(vm: VM, r: RegExp, s: str) -> re.Match[str] | None:
         if tracks:
             r.last_index = 0.0
         return None
-    m = c.pattern.match(s, start) if "y" in flags else c.pattern.search(s, start)
+    m = run_match(vm, c.pattern.match if "y" in flags else c.pattern.search, s, start)
     if m is None:
         if tracks:
             r.last_index = 0.0
@@ -108,7 +140,7 @@ def exec_match(vm: VM, r: RegExp, s: str) -> re.Match[str] | None:
     return m
 
 
-def _captures(m: re.Match[str]) -> list[Any]:
+def _captures(m: Match) -> list[Any]:
     return [UNDEFINED if g is None else g for g in m.groups()]
 
 
@@ -118,7 +150,7 @@ def _named(c: regex.Compiled, captures: list[Any]) -> Any:
     return {name: captures[i] for i, name in enumerate(c.names) if name is not None}
 
 
-def match_array(vm: VM, r: RegExp, m: re.Match[str], s: str) -> list[Any]:
+def match_array(vm: VM, r: RegExp, m: Match, s: str) -> list[Any]:
     """The array `exec` returns: the match and its groups, with index, input and groups."""
     captures = _captures(m)
     out: list[Any] = [m.group(0), *captures]
@@ -209,11 +241,11 @@ def _advance(r: RegExp) -> None:
     r.last_index = float(_to_length(r.last_index) + 1)
 
 
-def _all_matches(vm: VM, r: RegExp, s: str) -> list[re.Match[str]]:
+def _all_matches(vm: VM, r: RegExp, s: str) -> list[Match]:
     """The matches of a global RegExp, from lastIndex 0 (which ends at 0), as @@match and
     @@replace collect them; an empty match moves lastIndex on by one."""
     r.last_index = 0.0
-    out: list[re.Match[str]] = []
+    out: list[Match] = []
     while True:
         m = exec_match(vm, r, s)
         if m is None:
@@ -352,11 +384,11 @@ def string_split(vm: VM, s: str, r: RegExp, limit: Any) -> list[Any]:
     pattern = compiled(r).pattern
     size = len(s)
     if size == 0:
-        return [] if pattern.match(s, 0) is not None else [s]
+        return [] if run_match(vm, pattern.match, s, 0) is not None else [s]
     out: list[Any] = []
     p = q = 0
     while q < size:
-        m = pattern.match(s, q)
+        m = run_match(vm, pattern.match, s, q)
         if m is None:
             q += 1
             continue

@@ -60,6 +60,10 @@ from rhythm.core.values import (
 
 DEFAULT_BUDGET = 1_000_000
 DEFAULT_MAX_STATE_BYTES = 10 * 1024 * 1024
+# Seconds of regular-expression matching one step may spend (instructions do not count the work
+# inside a match): a pattern that backtracks without end fails its workflow instead of holding
+# the worker. Far beyond what a real pattern takes on a workflow's strings.
+DEFAULT_REGEX_SECONDS = 2.0
 MAX_CALL_DEPTH = 400
 MAX_NATIVE_DEPTH = 60
 LEAF_KINDS = ("task", "timer", "signal", "workflow")
@@ -99,6 +103,7 @@ class VM:
         context: dict[str, Any] | None,
         budget: int,
         max_state_bytes: int,
+        regex_seconds: float = DEFAULT_REGEX_SECONDS,
     ) -> None:
         self.wf = workflow
         self.code = workflow.instructions
@@ -115,6 +120,8 @@ class VM:
         self.rng = 0
         self.total = 0  # instructions over the whole execution
         self.count = 0  # instructions in this step
+        self.regex_seconds = regex_seconds
+        self.regex_left = regex_seconds  # of this step's time for regular expressions
         self.effects: list[Effect] = []
         self.native_depth = 0
         self.async_funcs = frozenset(i for i, f in enumerate(workflow.functions) if f.is_async)
@@ -1230,9 +1237,10 @@ def start(
     *,
     budget: int = DEFAULT_BUDGET,
     max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
+    regex_seconds: float = DEFAULT_REGEX_SECONDS,
 ) -> Step:
     """Starts a workflow: runs it from the top until it completes, fails or suspends."""
-    vm = VM(workflow, context, budget, max_state_bytes)
+    vm = VM(workflow, context, budget, max_state_bytes, regex_seconds)
     try:
         vm.inputs = from_json({} if inputs is None else inputs)
     except TypeError as e:
@@ -1252,10 +1260,11 @@ def resume(
     *,
     budget: int = DEFAULT_BUDGET,
     max_state_bytes: int = DEFAULT_MAX_STATE_BYTES,
+    regex_seconds: float = DEFAULT_REGEX_SECONDS,
 ) -> Step:
     """Continues a suspended workflow from its JSON `state`, with the `results` (handle id ->
     {"status": "completed", "output": ...} | {"status": "failed", "error": {...}}) that arrived."""
-    vm = VM(workflow, None, budget, max_state_bytes)
+    vm = VM(workflow, None, budget, max_state_bytes, regex_seconds)
     try:
         load_state(vm, state)
         vm.context.update(context or {})

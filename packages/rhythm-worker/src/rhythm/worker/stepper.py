@@ -10,9 +10,9 @@ next; after the commit it is never run again. So steps commit exactly once; the 
 run at least once (a task's worker may die mid-run and the task runs again).
 
 A running execution always resumes on the version hash it started with (the row names it; the
-definition cannot be deleted while it runs). Limits (the VM's instruction budget and state size)
-fail only the workflow that hit them. Failpoints: step-after-claim, step-after-vm,
-step-before-commit, step-after-commit, eager-task-claimed.
+definition cannot be deleted while it runs). Limits (the VM's instruction budget, its time for
+regular expressions and the state size) fail only the workflow that hit them. Failpoints:
+step-after-claim, step-after-vm, step-before-commit, step-after-commit, eager-task-claimed.
 
 Rolling upgrades: a workflow this worker cannot resume because another rhythm-core wrote its
 snapshot (`IncompatibleSnapshot`: another snapshot format, or a program compiled differently) or
@@ -106,6 +106,7 @@ class Stepper:
         self.engine = engine
         self.budget = vm.DEFAULT_BUDGET
         self.max_state_bytes = vm.DEFAULT_MAX_STATE_BYTES
+        self.regex_seconds = vm.DEFAULT_REGEX_SECONDS
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
         # Eager continuation: by task id, workflows suspended on that one task, run here.
@@ -363,7 +364,11 @@ class Stepper:
         }
         arrived = row["results"] or []
         results = {int(handle): result for handle, result in arrived}
-        limits = {"budget": self.budget, "max_state_bytes": self.max_state_bytes}
+        limits = {
+            "budget": self.budget,
+            "max_state_bytes": self.max_state_bytes,
+            "regex_seconds": self.regex_seconds,
+        }
         if row["state"] is None:
             step = vm.start(workflow, row["inputs"], context, **limits)
         else:
