@@ -113,7 +113,7 @@ def _too_long(vm: VM) -> FatalError:
     return FatalError(
         "BudgetExceeded",
         f"regular expressions ran for more than {vm.regex_seconds:g} s in one step (line "
-        f"{vm._line()}): a pattern that backtracks without end, like /(a|a)+$/ on a long "
+        f"{vm.current_line()}): a pattern that backtracks without end, like /(a|a)+$/ on a long "
         "run of a's with another character at the end? Rewrite it so that each part of the "
         "text can be matched one way only.",
     )

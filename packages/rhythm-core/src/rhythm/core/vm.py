@@ -150,12 +150,13 @@ class VM:
         except FatalError as f:
             return self._finish("failed", None, _fail_value(f.type, f.message), start)
         except RecursionError:
-            line = self._line()
+            line = self.current_line()
             err = _fail_value("RangeError", f"Maximum call stack size exceeded (line {line})")
             return self._finish("failed", None, err, start)
         except Exception as e:  # a bug of ours: fail this workflow, not the worker running it
             err = _fail_value(
-                "InternalError", f"{type(e).__name__}: {e} (line {self._line()}); please report"
+                "InternalError",
+                f"{type(e).__name__}: {e} (line {self.current_line()}); please report",
             )
             return self._finish("failed", None, err, start)
         return self._finish("completed", output, None, start)
@@ -187,7 +188,7 @@ class VM:
         if size > self.max_state_bytes:
             err = _fail_value(
                 "StateTooLarge",
-                f"workflow state is {size} bytes at line {self._line()}, over the limit of "
+                f"workflow state is {size} bytes at line {self.current_line()}, over the limit of "
                 f"{self.max_state_bytes} bytes; keep large data in task outputs you do not hold",
             )
             return self._finish("failed", None, err, start)
@@ -199,7 +200,8 @@ class VM:
             instructions=self.count - start,
         )
 
-    def _line(self) -> int:
+    def current_line(self) -> int:
+        """The source line of the instruction running now (0 before the first)."""
         if not self.frames:
             return 0
         return self.wf.line_of(self.frames[-1].pc - 1)
@@ -958,8 +960,8 @@ class VM:
         if len(s) > self.max_state_bytes:
             raise FatalError(
                 "ValueTooLarge",
-                f"a string of {len(s)} characters at line {self._line()} is over the limit of "
-                f"{self.max_state_bytes}",
+                f"a string of {len(s)} characters at line {self.current_line()} is over the "
+                f"limit of {self.max_state_bytes}",
             )
 
     def load_global(self, name: str) -> Any:
