@@ -9,8 +9,9 @@ Connections come from the client's AsyncPool (no reconnect backoff: after an out
 statement connects again, so the worker resumes as soon as Postgres answers), with its connect
 and statement timeouts and TCP keepalives, so no statement can wait forever on a silent network.
 
-Errors: DATABASE_ERRORS. `is_outage` tells an outage (retry the same statement later) from
-Postgres refusing the rows themselves (retrying cannot help)."""
+Errors: DATABASE_ERRORS. `is_outage` tells an outage (retry the same statement later; this
+includes statements a migration made stale) from Postgres refusing the rows themselves
+(retrying cannot help)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ class WorkerStore:
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A pooled connection for one statement (or one transaction). After an outage the
-        idle connections are dropped: they broke with the one that failed."""
+        idle connections are dropped: they broke with the one that failed (or their prepared
+        statements went stale with it, and a fresh connection prepares them again)."""
         try:
             async with self.pool.connection() as conn:
                 yield conn
@@ -469,11 +471,15 @@ class StepCommit:
 # SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,
 # serialization), insufficient resources, operator intervention (shutdown), system errors.
 _TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# Postgres will not run a statement prepared before a migration changed the type of a column it
+# returns (feature_not_supported): prepared again, on a fresh connection, it runs.
+_STALE_PLAN = "cached plan must not change result type"
 
 
 def is_outage(exc: BaseException) -> bool:
     """Whether retrying the same statement later can succeed (the database or the network was
-    away), as opposed to Postgres refusing the rows themselves."""
+    away, or a migration made the connections' prepared statements stale: WorkerStore then
+    drops its idle connections), as opposed to Postgres refusing the rows themselves."""
     if isinstance(exc, DatabaseUnavailable):
         return True
     if not isinstance(exc, psycopg.Error):
@@ -481,4 +487,6 @@ def is_outage(exc: BaseException) -> bool:
     state = exc.sqlstate
     if state is None:  # raised by the client side: a lost or unusable connection
         return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    if state == "0A000" and _STALE_PLAN in str(exc):
+        return True
     return state[:2] in _TRANSIENT_CLASSES
