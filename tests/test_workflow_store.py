@@ -4,6 +4,7 @@ by hand), plus the client-facing statements runtime-api calls."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from rhythm.client.database import CONNECTION_KWARGS
 from rhythm.client.queries import query
+from rhythm.worker.stepper import _BatchedCommits
 from rhythm.worker.store import Finished, StepCommit, WorkerStore
 
 Q = "wf-store"
@@ -163,6 +165,71 @@ async def test_a_fenced_out_step_stores_nothing(migrated_url: str, store: Worker
     n = sql(migrated_url, "SELECT count(*) AS n FROM rhythm.executions WHERE parent_id = %(id)s",
             {"id": wid})  # fmt: skip
     assert n[0]["n"] == 0 and status(migrated_url, wid) == "running"
+
+
+async def test_steps_commit_together_or_not_at_all(migrated_url: str, store: WorkerStore) -> None:
+    first, second, third = start(migrated_url), start(migrated_url), start(migrated_url)
+    rows = {str(r["id"]): r for r in await store.claim([Q], 10, 30.0)}
+    tasks = task_params([1], ["t"])
+    steps = [
+        suspended(rows[first], [1], [], tasks=tasks),
+        suspended(rows[second], [3], []),
+        StepCommit(
+            id=third, attempt=rows[third]["attempt"], parent_id=None,
+            version_hash=rows[third]["version_hash"], status="completed", state=None,
+            waiting_on=[], consumed=[], result='"done"',
+        ),
+    ]  # fmt: skip
+    # One of them fenced out (its attempt moved on): nothing of any of them is stored.
+    stale = [steps[0], suspended({**rows[second], "attempt": rows[second]["attempt"] + 1}, [3], [])]
+    assert await store.commit_steps(stale, 30.0) is None
+    assert [status(migrated_url, w) for w in (first, second)] == ["running", "running"]
+    assert not ready(migrated_url)
+    # All of them ours: all stored, each answered in the order given.
+    assert await store.commit_steps(steps, 30.0) == [
+        ("suspended", []),
+        ("suspended", []),
+        ("completed", []),
+    ]
+    assert [status(migrated_url, w) for w in (first, second, third)] == [
+        "suspended",
+        "suspended",
+        "completed",
+    ]
+    assert ready(migrated_url) == {str(tasks["ids"][0])}
+    # A step that would lock a parent workflow is refused before anything is sent.
+    child = StepCommit(
+        id=first, attempt=1, parent_id=second, version_hash="v", status="completed",
+        state=None, waiting_on=[], consumed=[], result="1",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="lock no parent"):
+        await store.commit_steps([child], 30.0)
+
+
+async def test_steps_ending_in_one_turn_commit_as_one_batch_and_each_learns_its_fate(
+    migrated_url: str, store: WorkerStore
+) -> None:
+    """The stepper's batcher: steps that end in one turn of the event loop go to commit_steps
+    together; when one of them was fenced out, each is committed again on its own."""
+    batches: list[int] = []
+    commit_steps = store.commit_steps
+
+    async def counted(steps: Any, lease: float) -> Any:
+        batches.append(len(steps))
+        return await commit_steps(steps, lease)
+
+    store.commit_steps = counted  # type: ignore[method-assign]
+    ids = [start(migrated_url) for _ in range(3)]
+    rows = {str(r["id"]): r for r in await store.claim([Q], 10, 30.0)}
+    commits = _BatchedCommits()
+    steps = [suspended(rows[i], [1], []) for i in ids]
+    steps[1] = suspended({**rows[ids[1]], "attempt": rows[ids[1]]["attempt"] + 1}, [1], [])
+    results = await asyncio.gather(*(commits.commit(store, step, 30.0) for step in steps))
+    assert batches == [3]  # tried together, then one by one
+    assert results == [("suspended", []), (None, []), ("suspended", [])]
+    assert [status(migrated_url, i) for i in ids] == ["suspended", "running", "suspended"]
+    rows = {str(r["id"]): r for r in await store.claim([Q], 10, 30.0)}  # nothing new is ready
+    assert rows == {}
 
 
 async def test_signals_sent_before_their_waits_are_kept_and_delivered_in_order(

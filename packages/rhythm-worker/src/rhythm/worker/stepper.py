@@ -109,6 +109,7 @@ class Stepper:
         self.regex_seconds = vm.DEFAULT_REGEX_SECONDS
         self._compiled: OrderedDict[tuple[str, str], CompiledWorkflow] = OrderedDict()
         self._loads = _BatchedLoads()
+        self._commits = _BatchedCommits()
         # Eager continuation: by task id, workflows suspended on that one task, run here.
         self._continuations: dict[str, _Continuation] = {}
 
@@ -144,7 +145,7 @@ class Stepper:
             lease = self.engine.settings.lease_seconds
             try:
                 status, claimed = await self._retrying(
-                    item, lambda: store.commit_step_claiming(commit, lease)
+                    item, lambda: self._commits.commit(store, commit, lease)
                 )
             except DATABASE_ERRORS as exc:
                 # The store refused something the step produced: fail this workflow, say why.
@@ -498,6 +499,59 @@ class _BatchedLoads:
             for f in futures:
                 if not f.done():
                     f.set_result(rows)
+
+
+class _BatchedCommits:
+    """Steps whose VM runs end in one turn of the event loop commit together, in ONE
+    transaction (WorkerStore.commit_steps): under a backlog a claim batch's workflows load
+    together, step together and finish together, and one transaction for all of them costs
+    less than one each. A step that locks its parent workflow (it finished a child) or created
+    tasks claimed by this worker commits on its own. When the batch cannot be stored as a
+    whole (a step fenced out, a row Postgres refused), its steps are committed one by one, so
+    that each learns its own fate."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[StepCommit, asyncio.Future[tuple[str | None, list[Any]]]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    async def commit(
+        self, store: WorkerStore, step: StepCommit, lease: float
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        if step.lock_parent is not None or (step.tasks and any(step.tasks.get("eager", ()))):
+            return await store.commit_step_claiming(step, lease)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[str | None, list[Any]]] = loop.create_future()
+        if not self._waiting:  # the first of this turn: commit them all once the turn is over
+            loop.call_soon(self._start_flush, store, lease)
+        self._waiting.append((step, future))
+        return await future
+
+    def _start_flush(self, store: WorkerStore, lease: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._flush(store, lease))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, store: WorkerStore, lease: float) -> None:
+        batch, self._waiting = self._waiting, []
+        if len(batch) > 1:
+            try:
+                done = await store.commit_steps([step for step, _ in batch], lease)
+            except DATABASE_ERRORS:
+                done = None  # one by one below: an outage is met again and retried by each
+            if done is not None:
+                for (_, future), result in zip(batch, done, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+                return
+        for step, future in batch:
+            try:
+                result = await store.commit_step_claiming(step, lease)
+            except Exception as exc:  # each waiter decides (an outage is retried by it)
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():
+                future.set_result(result)
 
 
 class _Effects:

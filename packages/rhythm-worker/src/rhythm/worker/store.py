@@ -308,6 +308,39 @@ class WorkerStore:
             raise
         return (str(row["status"]), claimed) if row is not None else (None, [])
 
+    async def commit_steps(
+        self, steps: Sequence[StepCommit], lease_seconds: float
+    ) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
+        """Commit several steps in ONE transaction sent in one round trip: lock_step_or_fail for
+        every workflow first, in id order (the lock order's place 2, all up front), then each
+        step's effects and finish_step. Only for steps that lock no parent (`lock_parent` None:
+        finish_step then touches nothing but the workflow's own rows and fresh ones). Returns
+        each step's (status, claimed) as commit_step_claiming does, in the order given; None
+        when any of them was fenced out: then nothing was stored, and the caller commits them
+        one by one, each learning its own fate."""
+        if any(step.lock_parent is not None for step in steps):
+            raise ValueError("commit_steps takes only steps that lock no parent workflow")
+        ordered = sorted(steps, key=lambda step: step.id)
+        try:
+            async with self.connection() as conn:
+                async with conn.pipeline(), conn.transaction():
+                    for step in ordered:
+                        await conn.execute(
+                            query("lock_step_or_fail"),
+                            {"id": step.id, "attempt": step.attempt, "parent_id": None},
+                        )
+                    sent = [await self._send_step(conn, step, lease_seconds) for step in ordered]
+                done: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
+                for step, (tasks, finish) in zip(ordered, sent, strict=True):
+                    row = await finish.fetchone()
+                    claimed = await tasks.fetchall() if tasks is not None else []
+                    done[step.id] = (str(row["status"]) if row is not None else None, claimed)
+        except psycopg.Error as exc:
+            if exc.sqlstate == FENCED_OUT:
+                return None  # nothing of the batch was stored
+            raise
+        return [done[step.id] for step in steps]
+
     async def chain_step(
         self, done: Finished, chained: ChainedStep, step: StepCommit, lease_seconds: float
     ) -> tuple[str, list[dict[str, Any]]] | None:
