@@ -34,6 +34,15 @@ async def test_a_claim_keeps_the_type_and_version_of_the_row(migrated_url: str) 
             (str(tid), "task", "job", None, 1),
         ]
         assert claimed[0].inputs == {"a": 1}
+        # A workflow comes with what its step needs (rhythm.step_data); a task with nothing.
+        step = claimed[0].step
+        assert step is not None and (step["id"], step["name"], step["version_hash"]) == (
+            str(wid),
+            "flow",
+            "v1hash",
+        )
+        assert (step["inputs"], step["state"], step["results"]) == ({"a": 1}, None, None)
+        assert claimed[1].step is None
         # A write for another attempt is fenced out; the right one lands.
         assert await store.complete([Finished(str(tid), 2, "1")]) == set()
         assert await store.complete([Finished(str(tid), 1, "1")]) == {str(tid)}

@@ -40,7 +40,7 @@ class Claimed:
     timeout: float | None
     version_hash: str | None = None  # the workflow version a workflow execution runs on
     parent_id: str | None = None  # the workflow that started this execution, if any
-    # A workflow claimed by eager resume comes with what its step needs (load_steps' row).
+    # A claimed workflow comes with what its step needs (load_steps' row, rhythm.step_data).
     step: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     # Why `inputs` could not be decoded (None: decoded fine). Such a row fails on its own.
     undecodable: str | None = None

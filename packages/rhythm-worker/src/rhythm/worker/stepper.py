@@ -118,7 +118,7 @@ class Stepper:
         store = self.engine.store
         assert store is not None, "the stepper runs only while the worker serves"
         try:
-            if item.step is not None:  # claimed by eager resume, loaded in the same transaction
+            if item.step is not None:  # read by the claim itself (rhythm.step_data)
                 loaded = {item.id: item.step}
             else:
                 loaded = await self._retrying(item, lambda: self._loads.load(store, item.id))

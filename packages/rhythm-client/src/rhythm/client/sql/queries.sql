@@ -212,9 +212,11 @@ WITH picked AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
--- In claim order: the worker starts them in the order it gets them.
+-- In claim order: the worker starts them in the order it gets them. A workflow comes with what
+-- its step needs (`step`: rhythm.step_data, migration 0011): the stepper needs no load.
 SELECT s.id, s.type, s.name, s.queue, s.priority, s.inputs::text AS inputs, s.attempt,
-       s.max_retries, s.timeout_seconds, s.version_hash, s.parent_id
+       s.max_retries, s.timeout_seconds, s.version_hash, s.parent_id,
+       CASE WHEN s.type = 'workflow' THEN rhythm.step_data(s.id) END AS step
 FROM started AS s
 JOIN taken AS t ON t.execution_id = s.id
 ORDER BY t.priority DESC, t.seq;
@@ -268,23 +270,12 @@ WITH parents AS (
     SET worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt,
         expires_at = EXCLUDED.expires_at
 )
--- Each claimed workflow comes with what its step needs, as load_steps returns it (`step`),
--- read in this same transaction: the stepper needs no load_steps round trip.
+-- Each claimed workflow comes with what its step needs (`step`: rhythm.step_data, migration
+-- 0011), read in this same transaction: the stepper needs no load_steps round trip.
 SELECT st.id, st.type, st.name, st.queue, st.priority, st.inputs::text AS inputs, st.attempt,
        st.max_retries, st.timeout_seconds, st.version_hash, st.parent_id,
-       json_build_object(
-           'id', e.id, 'name', e.name, 'version_hash', e.version_hash,
-           'parent_id', e.parent_id, 'parent_handle', e.parent_handle,
-           'inputs', coalesce(e.ordered_inputs, e.inputs::json), 'source', d.source,
-           'state', s.state, 'steps', s.steps,
-           'results', (SELECT json_agg(json_build_array(r.handle, r.result) ORDER BY r.seq)
-                       FROM rhythm.workflow_results AS r WHERE r.execution_id = e.id)
-       )::text AS step
+       rhythm.step_data(st.id) AS step
 FROM started AS st
-JOIN rhythm.executions AS e ON e.id = st.id
-LEFT JOIN rhythm.workflow_definitions AS d
-    ON d.name = e.name AND d.version_hash = e.version_hash
-LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
 ORDER BY st.priority DESC, st.id;
 
 -- name: claim_chained_step
