@@ -232,6 +232,21 @@ async def test_steps_ending_in_one_turn_commit_as_one_batch_and_each_learns_its_
     assert rows == {}
 
 
+async def test_a_batch_that_breaks_any_other_way_is_committed_one_by_one(
+    migrated_url: str, store: WorkerStore
+) -> None:
+    async def broken(steps: Any, lease: float) -> Any:
+        raise OSError("the batch broke")
+
+    store.commit_steps = broken  # type: ignore[method-assign]
+    ids = [start(migrated_url) for _ in range(2)]
+    rows = {str(r["id"]): r for r in await store.claim([Q], 10, 30.0)}
+    commits = _BatchedCommits()
+    steps = [suspended(rows[i], [1], []) for i in ids]
+    results = await asyncio.gather(*(commits.commit(store, step, 30.0) for step in steps))
+    assert results == [("suspended", []), ("suspended", [])]
+
+
 async def test_signals_sent_before_their_waits_are_kept_and_delivered_in_order(
     migrated_url: str, store: WorkerStore
 ) -> None:

@@ -533,10 +533,23 @@ class _BatchedCommits:
 
     async def _flush(self, store: WorkerStore, lease: float) -> None:
         batch, self._waiting = self._waiting, []
+        try:
+            await self._commit(store, lease, batch)
+        finally:  # whatever happened (this task cancelled), no waiter is left waiting for ever
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(RuntimeError("the batched step commit was interrupted"))
+
+    async def _commit(
+        self,
+        store: WorkerStore,
+        lease: float,
+        batch: list[tuple[StepCommit, asyncio.Future[tuple[str | None, list[Any]]]]],
+    ) -> None:
         if len(batch) > 1:
             try:
                 done = await store.commit_steps([step for step, _ in batch], lease)
-            except DATABASE_ERRORS:
+            except Exception:
                 done = None  # one by one below: an outage is met again and retried by each
             if done is not None:
                 for (_, future), result in zip(batch, done, strict=True):
