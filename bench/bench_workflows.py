@@ -133,16 +133,9 @@ class Side:
         print(f"  {self.name}: {label}: {show(value)}", flush=True)  # kept if the run stops later
 
     def _run(self, sql: str, params: tuple = ()) -> psycopg.Cursor:
-        for tries_left in (1, 0):
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self.url, autocommit=True)
-            try:
-                return self._conn.execute(sql, params)  # type: ignore[arg-type]
-            except psycopg.OperationalError:
-                self._conn.close()
-                if not tries_left:
-                    raise
-        raise AssertionError("unreachable")
+        if self._conn is None or self._conn.closed:  # psycopg closes it when it breaks
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        return self._conn.execute(sql, params)  # type: ignore[arg-type]
 
     def query(self, sql: str, params: tuple = ()) -> Any:
         row = self._run(sql, params).fetchone()

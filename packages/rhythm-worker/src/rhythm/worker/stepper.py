@@ -517,7 +517,7 @@ class _BatchedCommits:
     async def commit(
         self, store: WorkerStore, step: StepCommit, lease: float
     ) -> tuple[str | None, list[dict[str, Any]]]:
-        if step.lock_parent is not None or (step.tasks and any(step.tasks.get("eager", ()))):
+        if step.lock_parent is not None or step.claims_tasks:
             return await store.commit_step_claiming(step, lease)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[str | None, list[Any]]] = loop.create_future()

@@ -269,13 +269,14 @@ class WorkerStore:
     # ------------------------------------------------------------ workflow steps
 
     async def load_steps(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """What each claimed workflow needs for its step (load_steps), by execution id: name,
-        version_hash, source, inputs, state (None before the first step), results as
-        [[handle, result], ...] in arrival order."""
+        """What each claimed workflow needs for its step (load_steps: rhythm.step_data), by
+        execution id: name, version_hash, source, inputs, state (None before the first step),
+        results as [[handle, result], ...] in arrival order. A workflow that is gone is left
+        out."""
         async with self.connection() as conn:
             cur = await conn.execute(query("load_steps"), {"ids": [uuid.UUID(i) for i in ids]})
             rows = await cur.fetchall()
-        return {str(r["id"]): r for r in rows}
+        return {r["step"]["id"]: r["step"] for r in rows}
 
     async def commit_step(self, step: StepCommit) -> str | None:
         """Commit one step (see commit_step_claiming); returns the workflow's new status, or None
@@ -292,21 +293,8 @@ class WorkerStore:
         is stored), and the tasks the step created already claimed by this worker (eager
         dispatch: the `eager` flags of step.tasks), leased for `lease_seconds`, as `claim`
         returns rows."""
-        try:
-            async with self.connection() as conn:
-                async with conn.pipeline(), conn.transaction():
-                    await conn.execute(
-                        query("lock_step_or_fail"),
-                        {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
-                    )
-                    tasks, finish = await self._send_step(conn, step, lease_seconds)
-                row = await finish.fetchone()
-                claimed = await tasks.fetchall() if tasks is not None else []
-        except psycopg.Error as exc:
-            if exc.sqlstate == FENCED_OUT:
-                return None, []  # nothing of this step was stored
-            raise
-        return (str(row["status"]), claimed) if row is not None else (None, [])
+        done = await self._commit([step], lease_seconds)
+        return (None, []) if done is None else done[0]
 
     async def commit_steps(
         self, steps: Sequence[StepCommit], lease_seconds: float
@@ -320,6 +308,14 @@ class WorkerStore:
         one by one, each learning its own fate."""
         if any(step.lock_parent is not None for step in steps):
             raise ValueError("commit_steps takes only steps that lock no parent workflow")
+        return await self._commit(steps, lease_seconds)
+
+    async def _commit(
+        self, steps: Sequence[StepCommit], lease_seconds: float
+    ) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
+        """The transaction of commit_steps (and of commit_step_claiming: one step, whose
+        lock_step_or_fail also locks the parent it tells, in id order with it); None when a
+        step was fenced out."""
         ordered = sorted(steps, key=lambda step: step.id)
         try:
             async with self.connection() as conn:
@@ -327,7 +323,7 @@ class WorkerStore:
                     for step in ordered:
                         await conn.execute(
                             query("lock_step_or_fail"),
-                            {"id": step.id, "attempt": step.attempt, "parent_id": None},
+                            {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
                         )
                     sent = [await self._send_step(conn, step, lease_seconds) for step in ordered]
                 done: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
@@ -337,7 +333,7 @@ class WorkerStore:
                     done[step.id] = (str(row["status"]) if row is not None else None, claimed)
         except psycopg.Error as exc:
             if exc.sqlstate == FENCED_OUT:
-                return None  # nothing of the batch was stored
+                return None  # nothing was stored
             raise
         return [done[step.id] for step in steps]
 
@@ -448,6 +444,11 @@ class StepCommit:
     def lock_parent(self) -> str | None:
         """A finished step tells the parent workflow: lock it with this one, in id order."""
         return self.parent_id if self.status != "suspended" else None
+
+    @property
+    def claims_tasks(self) -> bool:
+        """Whether the step creates tasks already claimed by this worker (eager dispatch)."""
+        return bool(self.tasks and any(self.tasks.get("eager", ())))
 
     def effect_statements(self) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []

@@ -898,18 +898,15 @@ LEFT JOIN rhythm.workflow_definitions AS d
 WHERE e.id = %(id)s AND e.type = 'workflow';
 
 -- name: load_steps
--- (stepper) What the claimed workflows need for a step: version, source, inputs (key order
--- kept), snapshot (NULL: first step) and every result in the inbox, oldest first, as
--- [[handle, result], ...]. Reads only: the lease fences the step, finish_step re-checks it.
-SELECT e.id, e.name, e.version_hash, e.parent_id, e.parent_handle,
-       coalesce(e.ordered_inputs, e.inputs::json) AS inputs, d.source, s.state, s.steps,
-       (SELECT json_agg(json_build_array(r.handle, r.result) ORDER BY r.seq)
-        FROM rhythm.workflow_results AS r WHERE r.execution_id = e.id) AS results
-FROM rhythm.executions AS e
-LEFT JOIN rhythm.workflow_definitions AS d
-    ON d.name = e.name AND d.version_hash = e.version_hash
-LEFT JOIN rhythm.workflow_state AS s ON s.execution_id = e.id
-WHERE e.id = ANY (%(ids)s::uuid[]);
+-- (stepper) What the claimed workflows need for a step (rhythm.step_data: version, source,
+-- inputs with their key order, snapshot, steps, and the inbox oldest first as
+-- [[handle, result], ...]), one `step` per workflow that still exists. The claim returns the
+-- same with each workflow; this is for one whose claimed copy the worker could not decode.
+-- Reads only: the lease fences the step, finish_step re-checks it.
+SELECT l.step
+FROM unnest(%(ids)s::uuid[]) AS w (id)
+CROSS JOIN LATERAL (SELECT rhythm.step_data(w.id)::json AS step) AS l
+WHERE l.step IS NOT NULL;
 
 -- name: lock_step
 -- (stepper) First statement of a step's commit: lock the workflow, and its parent workflow
