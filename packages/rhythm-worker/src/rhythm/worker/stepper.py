@@ -140,6 +140,8 @@ class Stepper:
         failpoint("step-after-vm")
         failpoint("step-before-commit")
         commit, reserved = self._eager_tasks(commit)
+        if not commit.claims_tasks:  # nothing to run here next: the slot is free already
+            self.engine.step_ran(item)
         handed = False
         try:
             lease = self.engine.settings.lease_seconds

@@ -94,6 +94,7 @@ class _Running:
     discard: bool = False  # lease lost or handed back: whatever the runner returns is dropped
     overdue: bool = False  # past its timeout, could not be stopped, attempt already failed
     reserved: int = 0  # slots kept, until its result is stored, for the parent it may wake
+    committing: bool = False  # a step whose VM has run: its slot is free, its commit goes on
 
     @property
     def cancellable(self) -> bool:
@@ -174,6 +175,7 @@ class Worker:
         self._running: dict[tuple[str, int], _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
         self._reserved = 0  # free slots set aside for eager work being committed right now
+        self._committing = 0  # steps whose VM has run, committing: they hold no slot
         self._queue_busy = False  # the last claim came back full: eager paths wait
         self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -361,7 +363,7 @@ class Worker:
                 wait = s.poll_interval if next_due is None else min(s.poll_interval, next_due)
                 next_promote = loop.time() + max(0.0, wait)
                 backlog = backlog or promoted > 0
-            free = self.concurrency - len(self._running) - self._reserved
+            free = self._free()
             if free > 0 and (backlog or self._notified):
                 self._notified = False
                 wanted = min(free, s.claim_batch)
@@ -372,7 +374,7 @@ class Worker:
                 # A full claim means work is waiting in the queue: it is claimed in batches,
                 # and eager paths give way to it until a claim comes back short.
                 self._queue_busy = backlog
-                if backlog and len(self._running) + self._reserved < self.concurrency:
+                if backlog and self._free() > 0:
                     continue
             if self._stopping:
                 break
@@ -459,9 +461,28 @@ class Worker:
         here (it is still running)."""
         if not self.eager_now():
             return 0
-        free = max(0, self.concurrency - len(self._running) - self._reserved)
+        free = max(0, self._free())
         self._reserved += free
         return free
+
+    def _free(self) -> int:
+        """Slots neither running work nor set aside. A step whose VM has run and that is
+        committing holds none (`step_ran`), up to `concurrency` of them: past that the slots
+        stay taken, so a slow database slows the claims instead of piling up commits."""
+        busy = len(self._running) - min(self._committing, self.concurrency)
+        return self.concurrency - busy - self._reserved
+
+    def step_ran(self, item: Claimed) -> None:
+        """A workflow step's VM has run and its commit (which claims nothing for this worker)
+        is under way: its slot is free for the next claim, as a task's slot is free once the
+        function returns while its result is stored. The execution stays leased and renewed
+        until the commit ends."""
+        r = self._running.get((item.id, item.attempt))
+        if r is None or r.committing:
+            return
+        r.committing = True
+        self._committing += 1
+        self._wakeup.set()
 
     def unreserve(self, slots: int) -> None:
         """Give back slots set aside by `reserve` that no claimed work took."""
@@ -530,7 +551,8 @@ class Worker:
         finally:
             if is_task and self._continuer is not None:
                 self._continuer.forget(item.id)
-            self._running.pop((item.id, item.attempt), None)
+            if self._running.pop((item.id, item.attempt), None) is r and r.committing:
+                self._committing -= 1
             if started is not None:
                 self._adopt(started.claimed, started.reserved)
             self._wakeup.set()
