@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -204,6 +205,51 @@ async def test_steps_commit_together_or_not_at_all(migrated_url: str, store: Wor
     )  # fmt: skip
     with pytest.raises(ValueError, match="lock no parent"):
         await store.commit_steps([child], 30.0)
+
+
+async def test_a_batch_stores_each_steps_tasks_and_state_under_its_own_workflow(
+    migrated_url: str, store: WorkerStore
+) -> None:
+    """One start_step_tasks and one finish_steps for the whole batch: every task under its own
+    workflow and handle, the ready rows in each workflow's start order, the claimed tasks
+    returned to the step that created them, each snapshot where it belongs."""
+    first, second = sorted([start(migrated_url), start(migrated_url)])
+    rows = {str(r["id"]): r for r in await store.claim([Q], 10, 30.0)}
+    plain = task_params([2, 1], ["t", "u"])
+    eager = {**task_params([1], ["v"]), "eager": [True]}
+    steps = [
+        replace(suspended(rows[second], [1], [], tasks=eager), state='{"pc": 2}'),
+        suspended(rows[first], [1, 2], [], tasks=plain),
+    ]
+    done = await store.commit_steps(steps, 30.0)
+    assert done is not None
+    (status_second, claimed), (status_first, none) = done
+    assert (status_first, none, status_second) == ("suspended", [], "suspended")
+    assert [(str(r["id"]), str(r["parent_id"]), r["name"]) for r in claimed] == [
+        (str(eager["ids"][0]), second, "v")
+    ]
+    kids = sql(
+        migrated_url,
+        "SELECT parent_id::text AS parent, parent_handle AS handle, name, status, attempt"
+        " FROM rhythm.executions WHERE parent_id = ANY (%(ids)s::uuid[])"
+        " ORDER BY parent_id, parent_handle",
+        {"ids": [first, second]},
+    )
+    assert [tuple(k.values()) for k in kids] == [
+        (first, 1, "u", "pending", 0),
+        (first, 2, "t", "pending", 0),
+        (second, 1, "v", "running", 1),
+    ]
+    queued = sql(migrated_url, "SELECT execution_id FROM rhythm.ready ORDER BY seq")
+    assert [str(r["execution_id"]) for r in queued] == [str(plain["ids"][1]), str(plain["ids"][0])]
+    states = sql(
+        migrated_url,
+        "SELECT execution_id::text AS id, state, waiting_on FROM rhythm.workflow_state",
+    )
+    assert {r["id"]: (r["state"], r["waiting_on"]) for r in states} == {
+        first: ({"pc": 1}, [1, 2]),
+        second: ({"pc": 2}, [1]),
+    }
 
 
 async def test_steps_ending_in_one_turn_commit_as_one_batch_and_each_learns_its_fate(

@@ -78,8 +78,8 @@ def test_the_plan_creates_each_again() -> None:
     params = dict(plan.statements())
     tasks = params["start_step_tasks"]
     assert (tasks["handles"], tasks["queues"], tasks["priorities"], tasks["max_retries"],
-            tasks["timeouts"], tasks["delays"], tasks["parent_id"]) == (
-        [1], ["q"], [3], [2], [9.0], [None], new)  # fmt: skip
+            tasks["timeouts"], tasks["delays"], tasks["parent_ids"]) == (
+        [1], ["q"], [3], [2], [9.0], [None], [new])  # fmt: skip
     assert params["restart_child_workflows"]["version_hashes"] == ["v"]
     assert params["restart_timers"]["kinds"] == ["timeout", "timer"]
     assert params["start_step_waits"]["names"] == ["go"]

@@ -84,9 +84,8 @@ class RestartPlan:
                 "worker_id": None,
                 "lease_seconds": None,
             }
-            out.append(
-                ("start_step_tasks", {**unclaimed, **self.tasks, "parent_id": self.parent_id})
-            )
+            parents = {"parent_ids": [self.parent_id] * len(self.tasks["ids"])}
+            out.append(("start_step_tasks", {**unclaimed, **self.tasks, **parents}))
         if self.workflows["ids"]:
             out.append(("restart_child_workflows", {**self.workflows, "parent_id": self.parent_id}))
         if self.timers["handles"]:

@@ -1,6 +1,8 @@
 """The parameter arrays of start_step_tasks (sql/queries.sql): the tasks a workflow step starts,
 one array per column. Filled by the worker's stepper for a step's Task.run effects and by
-executions.restart for the tasks a kept snapshot still awaits."""
+executions.restart for the tasks a kept snapshot still awaits; the statement also takes each
+task's workflow (`parent_ids`), so that the steps a worker commits together insert their tasks
+in one statement (merge)."""
 
 from __future__ import annotations
 
@@ -44,3 +46,13 @@ def append(
         strict=True,
     ):
         arrays[column].append(value)
+
+
+def merge(parts: list[dict[str, list[Any]]]) -> dict[str, list[Any]] | None:
+    """One set of arrays holding every task of `parts` (each a full set of start_step_tasks'
+    arrays, with the same keys), in order; None when there are none."""
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return {key: [value for part in parts for value in part[key]] for key in parts[0]}

@@ -16,6 +16,7 @@ includes statements a migration made stale) from Postgres refusing the rows them
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from rhythm.client import step_tasks
 from rhythm.client.database import CONNECT_TIMEOUT_SECONDS, CONNECTION_KWARGS, Timeouts
 from rhythm.client.errors import DatabaseUnavailable
 from rhythm.client.pool import AsyncPool
@@ -287,8 +289,8 @@ class WorkerStore:
         self, step: StepCommit, lease_seconds: float
     ) -> tuple[str | None, list[dict[str, Any]]]:
         """Commit one step in ONE transaction, pipelined into one round trip with its BEGIN and
-        COMMIT: lock_step_or_fail (which aborts the transaction if the attempt was fenced out),
-        the effects (one batched statement per kind), finish_step. Returns the
+        COMMIT: lock_steps_or_fail (which aborts the transaction if the attempt was fenced
+        out), the effects (one batched statement per kind), finish_steps. Returns the
         workflow's new status, or None when the attempt was fenced out (then nothing of the step
         is stored), and the tasks the step created already claimed by this worker (eager
         dispatch: the `eager` flags of step.tasks), leased for `lease_seconds`, as `claim`
@@ -299,13 +301,14 @@ class WorkerStore:
     async def commit_steps(
         self, steps: Sequence[StepCommit], lease_seconds: float
     ) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
-        """Commit several steps in ONE transaction sent in one round trip: lock_step_or_fail for
-        every workflow first, in id order (the lock order's place 2, all up front), then each
-        step's effects and finish_step. Only for steps that lock no parent (`lock_parent` None:
-        finish_step then touches nothing but the workflow's own rows and fresh ones). Returns
-        each step's (status, claimed) as commit_step_claiming does, in the order given; None
-        when any of them was fenced out: then nothing was stored, and the caller commits them
-        one by one, each learning its own fate."""
+        """Commit several steps in ONE transaction sent in one round trip, with as many
+        statements as one step takes: lock_steps_or_fail for every workflow (the lock order's
+        place 2, all up front, in id order), the tasks of all of them in one start_step_tasks,
+        each step's other effects, finish_steps for all of them. Only for steps that lock no
+        parent (`lock_parent` None: finishing touches nothing but the workflows' own rows and
+        fresh ones). Returns each step's (status, claimed) as commit_step_claiming does, in the
+        order given; None when any of them was fenced out: then nothing was stored, and the
+        caller commits them one by one, each learning its own fate."""
         if any(step.lock_parent is not None for step in steps):
             raise ValueError("commit_steps takes only steps that lock no parent workflow")
         return await self._commit(steps, lease_seconds)
@@ -313,41 +316,41 @@ class WorkerStore:
     async def _commit(
         self, steps: Sequence[StepCommit], lease_seconds: float
     ) -> list[tuple[str | None, list[dict[str, Any]]]] | None:
-        """The transaction of commit_steps (and of commit_step_claiming: one step, whose
-        lock_step_or_fail also locks the parent it tells, in id order with it); None when a
-        step was fenced out."""
+        """The transaction of commit_steps (and of commit_step_claiming: one step, whose lock
+        also takes the parent it tells, in id order with it); None when a step was fenced
+        out."""
         ordered = sorted(steps, key=lambda step: step.id)
+        lock = {
+            "ids": [uuid.UUID(step.id) for step in ordered],
+            "attempts": [step.attempt for step in ordered],
+            "parents": [uuid.UUID(s.lock_parent) for s in ordered if s.lock_parent is not None],
+        }
         try:
             async with self.connection() as conn:
                 async with conn.pipeline(), conn.transaction():
-                    for step in ordered:
-                        await conn.execute(
-                            query("lock_step_or_fail"),
-                            {"id": step.id, "attempt": step.attempt, "parent_id": step.lock_parent},
-                        )
-                    sent = [await self._send_step(conn, step, lease_seconds) for step in ordered]
-                done: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
-                for step, (tasks, finish) in zip(ordered, sent, strict=True):
-                    row = await finish.fetchone()
-                    claimed = await tasks.fetchall() if tasks is not None else []
-                    done[step.id] = (str(row["status"]) if row is not None else None, claimed)
+                    await conn.execute(query("lock_steps_or_fail"), lock)
+                    tasks, finish = await self._send_steps(conn, ordered, lease_seconds)
+                statuses = {str(r["id"]): str(r["status"]) for r in await finish.fetchall()}
+                claimed: dict[str, list[dict[str, Any]]] = {}
+                for row in await tasks.fetchall() if tasks is not None else []:
+                    claimed.setdefault(str(row["parent_id"]), []).append(row)
         except psycopg.Error as exc:
             if exc.sqlstate == FENCED_OUT:
                 return None  # nothing was stored
             raise
-        return [done[step.id] for step in steps]
+        return [(statuses.get(step.id), claimed.get(step.id, [])) for step in steps]
 
     async def chain_step(
         self, done: Finished, chained: ChainedStep, step: StepCommit, lease_seconds: float
     ) -> tuple[str, list[dict[str, Any]]] | None:
         """Eager continuation: store one task's result and commit its parent workflow's next
         step (computed before, from the snapshot `chained` describes) in ONE transaction sent
-        in one round trip: complete, claim_chained_step, the step's effects, finish_step.
+        in one round trip: complete, claim_chained_step, the step's effects, finish_steps.
         Returns the workflow's new status and the tasks the step created already claimed by
         this worker (as commit_step_claiming), or None when the parent was not exactly as the
         step was computed for (then nothing at all is stored: store the result as usual)."""
         if (step.id, step.attempt) != (chained.id, chained.attempt + 1):
-            # finish_step would fence such a step out after the claim: a workflow left running
+            # finish_steps would fence such a step out after the claim: a workflow left running
             # with no lease. Refused before anything is sent.
             raise ValueError(f"step {step.id}/{step.attempt} does not continue {chained}")
         try:
@@ -363,29 +366,34 @@ class WorkerStore:
                         },
                     )
                     await conn.execute(query("claim_chained_step"), chained.params(done))
-                    tasks, finish = await self._send_step(conn, step, lease_seconds)
+                    tasks, finish = await self._send_steps(conn, [step], lease_seconds)
                 row = await finish.fetchone()
                 claimed = await tasks.fetchall() if tasks is not None else []
         except psycopg.Error as exc:
             if exc.sqlstate == FENCED_OUT:
                 return None  # rolled back, the task's result with the rest
             raise
-        assert row is not None  # claimed at step.attempt (checked above): finish_step ran
+        assert row is not None  # claimed at step.attempt (checked above): finish_steps ran
         return str(row["status"]), claimed
 
-    async def _send_step(
-        self, conn: Connection, step: StepCommit, lease_seconds: float
+    async def _send_steps(
+        self, conn: Connection, steps: Sequence[StepCommit], lease_seconds: float
     ) -> tuple[psycopg.AsyncCursor[Any] | None, psycopg.AsyncCursor[Any]]:
-        """Queue a step's effects (one batched statement per kind) and finish_step on a
-        pipeline; returns the cursors of start_step_tasks (None without tasks) and finish_step."""
+        """Queue the steps' effects and finish_steps on a pipeline: the tasks of all of them in
+        one start_step_tasks, each step's other effects (one batched statement per kind), then
+        finish_steps. Returns the cursors of start_step_tasks (None without tasks) and
+        finish_steps."""
         tasks = None
-        for name, params in step.effect_statements():
-            if name == "start_step_tasks":
-                params = {**params, "worker_id": self.worker_id, "lease_seconds": lease_seconds}
-                tasks = await conn.execute(query(name), params)
-            else:
+        started = step_tasks.merge([s.task_params() for s in steps if s.tasks])
+        if started is not None:
+            params = {**started, "worker_id": self.worker_id, "lease_seconds": lease_seconds}
+            tasks = await conn.execute(query("start_step_tasks"), params)
+        for step in steps:
+            for name, params in step.effect_statements():
                 await conn.execute(query(name), params)
-        return tasks, await conn.execute(query("finish_step"), step.finish_params())
+        rows = [step.finish_row() for step in steps]
+        finish = await conn.execute(query("finish_steps"), {"steps": finish_json(rows)})
+        return tasks, finish
 
     async def fire_timers(self, limit: int) -> tuple[int, int, float | None]:
         """Fire due timers into their workflows' inboxes: (delivered, taken, seconds until the
@@ -450,12 +458,20 @@ class StepCommit:
         """Whether the step creates tasks already claimed by this worker (eager dispatch)."""
         return bool(self.tasks and any(self.tasks.get("eager", ())))
 
+    def task_params(self) -> dict[str, list[Any]]:
+        """start_step_tasks' arrays for this step's tasks (`eager`, set by the stepper, marks
+        the tasks created already claimed)."""
+        assert self.tasks is not None
+        count = len(self.tasks["ids"])
+        return {
+            "eager": [False] * count,
+            **self.tasks,
+            "parent_ids": [uuid.UUID(self.id)] * count,
+        }
+
     def effect_statements(self) -> list[tuple[str, dict[str, Any]]]:
+        """The statements of the step's effects other than its tasks (task_params)."""
         out: list[tuple[str, dict[str, Any]]] = []
-        if self.tasks and self.tasks["ids"]:
-            # `eager` (set by the stepper) marks the tasks created already claimed.
-            eager = {"eager": [False] * len(self.tasks["ids"])}
-            out.append(("start_step_tasks", {**eager, **self.tasks, "parent_id": self.id}))
         if self.workflows:
             ids, handles, names, inputs = (list(c) for c in zip(*self.workflows, strict=True))
             out.append(
@@ -489,7 +505,8 @@ class StepCommit:
             )
         return out
 
-    def finish_params(self) -> dict[str, Any]:
+    def finish_row(self) -> dict[str, Any]:
+        """This step's element of finish_steps' `steps` (state and result stay JSON text)."""
         return {
             "id": self.id,
             "attempt": self.attempt,
@@ -500,6 +517,12 @@ class StepCommit:
             "result": self.result,
             "version_hash": self.version_hash,
         }
+
+
+def finish_json(rows: list[dict[str, Any]]) -> str:
+    """finish_steps' `steps` parameter: ONE JSON text for any number of steps, where arrays of
+    eight columns would each be adapted by psycopg element by element."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 # SQLSTATE classes worth waiting out: connection exceptions, transaction rollbacks (deadlock,

@@ -10,7 +10,7 @@
 --      locking CTE is evaluated completely before the statement modifies anything). Parents
 --      have no later place of their own: a statement that finishes executions with a parent
 --      workflow (complete, fail, reap_expired_leases, cancel_execution, cancel_tree, and a
---      step's lock_step) locks those parents together with them, in the same id order, because
+--      step's lock_steps_or_fail) locks those parents together with them, in the same id order, because
 --      the trigger deliver_to_parent then writes to the parent's inbox and may wake it (an
 --      UPDATE of the parent row). Nothing ever locks a parent after its children;
 --   3. rows that belong to those executions: rhythm.leases, rhythm.workflow_state,
@@ -21,9 +21,9 @@
 -- their leases (fresh keys, place 3 or 4 alike); `claim_woken`, which runs after `complete` or
 -- `fail` in the same transaction, re-takes ready rows and parents that transaction just locked
 -- or inserted, all with SKIP LOCKED, so it never waits on anyone. The eager continuation
--- (`complete`, `claim_chained_step`, the step's effects, `finish_step` in one transaction) takes
+-- (`complete`, `claim_chained_step`, the step's effects, `finish_steps` in one transaction) takes
 -- no lock after `complete`'s: the worker uses it only for a step that leaves the workflow
--- suspended or has no parent workflow to tell, so finish_step locks nothing more.
+-- suspended or has no parent workflow to tell, so finish_steps locks nothing more.
 -- Statements that only keep house never wait at all: reap_expired_leases and
 -- renew_leases take their rows with SKIP LOCKED (a row someone is finishing is left for later),
 -- and prune_executions skips locked executions. A multi-row statement is always a transaction
@@ -282,7 +282,7 @@ ORDER BY st.priority DESC, st.id;
 -- (eager continuation) Second statement of a transaction that stores one task's result
 -- (`complete`, run just before it with rhythm.hold_ready_notify on) and commits, in the same
 -- transaction, the next step of the parent workflow awaiting that task alone, computed before
--- the transaction from the snapshot this worker committed last (effects and finish_step follow).
+-- the transaction from the snapshot this worker committed last (effects and finish_steps follow).
 -- Claims the parent for this transaction (running, attempt + 1, its ready row deleted, no lease:
 -- the step commits before anyone else could see it) only if it is exactly as that step was
 -- computed for: the task's attempt `task_attempt` completed; the parent pending (the result
@@ -454,7 +454,7 @@ RETURNING execution_id;
 -- (stepper) A workflow this worker cannot resume (a snapshot of another rhythm-core, a source it
 -- cannot compile) goes back to the ready queue for a worker that can: attempt not counted, its
 -- inbox and snapshot untouched, `note` (JSON text) stored as `error` so `rhythm inspect` shows
--- why it waits; the next committed step clears it (finish_step). Pass: id, attempt, note.
+-- why it waits; the next committed step clears it (finish_steps). Pass: id, attempt, note.
 -- Lock order: the execution, then its lease, then the new ready row.
 WITH locked AS (
     SELECT e.id
@@ -547,7 +547,7 @@ SELECT (SELECT count(*) FROM reported)::int AS reported,
 -- execution a worker is finishing right now (or a lease being renewed) is skipped, and looked at
 -- again on the next pass. Lock order: executions and their parent workflows (by id), then
 -- leases, then new ready rows. A workflow's `max_retries` is the attempt of its last committed
--- step (set by finish_step), so its budget of lost workers counts lost steps in a row.
+-- step (set by finish_steps), so its budget of lost workers counts lost steps in a row.
 WITH expired AS (
     SELECT execution_id, attempt
     FROM rhythm.leases
@@ -728,9 +728,9 @@ SELECT status, count(*)::bigint AS n FROM rhythm.executions GROUP BY status ORDE
 -- How a workflow runs (see migrations/0002_workflows.sql for the tables and the wake-up rules):
 -- a client starts it (start_workflow); a worker claims it like a task (claim), loads it
 -- (load_steps), runs the VM off its event loop, then commits in ONE transaction:
---     lock_step, start_step_tasks, start_step_workflows, start_step_timers, start_step_waits,
---     finish_step
--- (the start_* statements only when the step produced effects of that kind). lock_step comes
+--     lock_steps_or_fail, start_step_tasks, start_step_workflows, start_step_timers,
+--     start_step_waits, finish_steps
+-- (the start_* statements only when the step produced effects of that kind). The lock comes
 -- first so that every later statement sees each result committed before the lock was granted;
 -- a result committed after it waits for the lock and then finds the workflow suspended (or sees
 -- it pending), so it wakes it. Timers fire through fire_timers, which the worker runs beside
@@ -840,7 +840,9 @@ WITH RECURSIVE tree AS (
     WHERE e.id = ANY (ARRAY(
         SELECT id FROM tree
         UNION
-        SELECT parent_id FROM rhythm.executions WHERE id = %(id)s AND parent_id IS NOT NULL
+        -- No "parent_id IS NOT NULL" here: the planner could walk the parent_id index for it
+        -- (every execution with a parent) instead of the key; a NULL in the array matches none.
+        SELECT parent_id FROM rhythm.executions WHERE id = %(id)s
     ))
     ORDER BY e.id
     FOR UPDATE OF e
@@ -902,52 +904,49 @@ WHERE e.id = %(id)s AND e.type = 'workflow';
 -- inputs with their key order, snapshot, steps, and the inbox oldest first as
 -- [[handle, result], ...]), one `step` per workflow that still exists. The claim returns the
 -- same with each workflow; this is for one whose claimed copy the worker could not decode.
--- Reads only: the lease fences the step, finish_step re-checks it.
+-- Reads only: the lease fences the step, finish_steps re-checks it.
 SELECT l.step
 FROM unnest(%(ids)s::uuid[]) AS w (id)
 CROSS JOIN LATERAL (SELECT rhythm.step_data(w.id)::json AS step) AS l
 WHERE l.step IS NOT NULL;
 
--- name: lock_step
--- (stepper) First statement of a step's commit: lock the workflow, and its parent workflow
--- when the step finished it (pass parent_id, else NULL), in id order. `ours` is false when the
--- attempt was fenced out (the lease lapsed and another worker took it, or it was cancelled):
--- the commit is then rolled back.
+-- name: lock_steps_or_fail
+-- (stepper) First statement of the commit of one step or of several sent in one round trip:
+-- lock every step's workflow (`ids`, `attempts`) and the parent workflow of each step that
+-- finished a child (`parents`, else empty), all in id order. An attempt fenced out (the lease
+-- lapsed and another worker took it, or it was cancelled) raises SQLSTATE RH001
+-- (rhythm.fenced_out), which aborts the whole transaction: nothing of the steps is stored.
 WITH locked AS (
     SELECT e.id, e.status, e.attempt
     FROM rhythm.executions AS e
-    WHERE e.id = %(id)s OR e.id = %(parent_id)s::uuid
+    WHERE e.id = ANY (%(ids)s::uuid[] || %(parents)s::uuid[])
     ORDER BY e.id
     FOR UPDATE OF e
-)
-SELECT coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'running'), false)
-       AS ours
-FROM locked;
-
--- name: lock_step_or_fail
--- (stepper) lock_step for a commit sent in one round trip: the same locks, but a fenced-out
--- attempt raises SQLSTATE RH001 (rhythm.fenced_out) instead of answering false, which aborts
--- the whole transaction.
-WITH locked AS (
-    SELECT e.id, e.status, e.attempt
-    FROM rhythm.executions AS e
-    WHERE e.id = %(id)s OR e.id = %(parent_id)s::uuid
-    ORDER BY e.id
-    FOR UPDATE OF e
+), ours AS (
+    -- Every locked row is read (the outer side of the join), so every lock is taken.
+    SELECT count(w.id) AS n
+    FROM locked AS l
+    LEFT JOIN unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS w (id, attempt)
+        ON w.id = l.id AND w.attempt = l.attempt AND l.status IS NOT DISTINCT FROM 'running'
 )
 SELECT CASE
-           WHEN coalesce(bool_or(id = %(id)s AND attempt = %(attempt)s AND status = 'running'),
-                         false)
-           THEN true
-           ELSE rhythm.fenced_out(%(id)s)
+           WHEN n = cardinality(%(ids)s::uuid[]) THEN true
+           ELSE rhythm.fenced_out((
+               SELECT w.id FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS w (id, attempt)
+               WHERE NOT EXISTS (
+                   SELECT FROM locked AS l
+                   WHERE l.id = w.id AND l.attempt = w.attempt
+                     AND l.status IS NOT DISTINCT FROM 'running')
+               LIMIT 1))
        END AS ours
-FROM locked;
+FROM ours;
 
 -- name: start_step_tasks
--- (stepper) The tasks a step started, in one statement (parallel arrays, one element per
--- task, already validated by rhythm.client's run_task like client.tasks.run): created as
--- children of the workflow (parent_id, parent_handle) and made ready, or scheduled after their
--- delay. Ready rows are added in handle order, so tasks started first are claimed first.
+-- (stepper) The tasks one step or several steps committed together started, in one statement
+-- (parallel arrays, one element per task, already validated by rhythm.client's run_task like
+-- client.tasks.run): created as children of their workflow (`parent_ids`, parent_handle) and
+-- made ready, or scheduled after their delay. Ready rows are added in handle order within each
+-- workflow, so the tasks a workflow started first are claimed first.
 -- Eager dispatch: a task whose `eager` element is true (no delay; the committing worker runs its
 -- queue and name and has a free slot for it) is created already claimed by `worker_id`: running,
 -- attempt 1, leased for `lease_seconds`, with no ready row; those are returned, in handle order,
@@ -956,27 +955,29 @@ FROM locked;
 -- the reaper hands them on.
 WITH t AS (
     SELECT *
-    FROM unnest(%(ids)s::uuid[], %(handles)s::int[], %(names)s::text[], %(queues)s::text[],
-                %(priorities)s::int[], %(inputs)s::text[], %(max_retries)s::int[],
-                %(timeouts)s::float8[], %(delays)s::float8[], %(eager)s::bool[])
-        AS t (id, handle, name, queue, priority, inputs, max_retries, timeout, delay, eager)
+    FROM unnest(%(ids)s::uuid[], %(parent_ids)s::uuid[], %(handles)s::int[], %(names)s::text[],
+                %(queues)s::text[], %(priorities)s::int[], %(inputs)s::text[],
+                %(max_retries)s::int[], %(timeouts)s::float8[], %(delays)s::float8[],
+                %(eager)s::bool[])
+        AS t (id, parent_id, handle, name, queue, priority, inputs, max_retries, timeout, delay,
+              eager)
 ), created AS (
     INSERT INTO rhythm.executions
         (id, type, name, queue, priority, status, inputs, max_retries, timeout_seconds,
          parent_id, parent_handle, attempt, started_at)
     SELECT id, 'task', name, queue, priority,
            CASE WHEN eager THEN 'running' ELSE 'pending' END, inputs::jsonb, max_retries,
-           timeout, %(parent_id)s, handle, CASE WHEN eager THEN 1 ELSE 0 END,
+           timeout, parent_id, handle, CASE WHEN eager THEN 1 ELSE 0 END,
            CASE WHEN eager THEN now() END
     FROM t
-    ORDER BY handle
+    ORDER BY parent_id, handle
     RETURNING id
 ), now_ready AS (
     INSERT INTO rhythm.ready (execution_id, queue, priority)
     SELECT t.id, t.queue, t.priority
     FROM t JOIN created AS c ON c.id = t.id
     WHERE t.delay IS NULL AND NOT t.eager
-    ORDER BY t.handle
+    ORDER BY t.parent_id, t.handle
 ), later AS (
     INSERT INTO rhythm.scheduled (execution_id, run_at, queue, priority)
     SELECT t.id, now() + make_interval(secs => t.delay), t.queue, t.priority
@@ -991,10 +992,10 @@ WITH t AS (
 )
 SELECT t.id, 'task' AS type, t.name, t.queue, t.priority, t.inputs, 1 AS attempt,
        t.max_retries, t.timeout AS timeout_seconds, NULL::text AS version_hash,
-       %(parent_id)s::uuid AS parent_id
+       t.parent_id
 FROM t JOIN created AS c ON c.id = t.id
 WHERE t.eager
-ORDER BY t.handle;
+ORDER BY t.parent_id, t.handle;
 
 -- name: start_step_workflows
 -- (stepper) The child workflows a step started: each on the latest version of its name, in
@@ -1089,53 +1090,67 @@ SELECT %(id)s, handle, 'timeout', now() + make_interval(secs => timeout), name, 
 FROM w
 WHERE timeout IS NOT NULL;
 
--- name: finish_step
--- (stepper) Last statement of a step's commit, after lock_step. Pass: id, attempt, status
--- ('suspended' | 'completed' | 'failed'), state (snapshot JSON text when suspended),
+-- name: finish_steps
+-- (stepper) Last statement of the commit of one step or of several, after lock_steps_or_fail
+-- and the effects. `steps` is a JSON array with one object per step: id, attempt, status
+-- ('suspended' | 'completed' | 'failed'), state (the snapshot as JSON text, when suspended),
 -- waiting_on (handles the await waits on), consumed (handles whose results the step read),
--- result (JSON text: the output, or the error when failed), version_hash. Deletes the consumed
--- inbox rows; a suspended workflow whose inbox already holds a result it awaits (one arrived
--- during the step) goes back to pending and ready at once. A finished workflow drops its
--- snapshot, inbox and open waits, and trigger deliver_to_parent tells its parent. Returns the
--- new status (no row: fenced out). `max_retries` becomes the attempt just committed (see
--- reap_expired_leases).
-WITH w AS (
-    SELECT e.id FROM rhythm.executions AS e
-    WHERE e.id = %(id)s AND e.attempt = %(attempt)s AND e.status IS NOT DISTINCT FROM 'running'
+-- result (JSON text: the output, or the error when failed), version_hash. For each: deletes the
+-- consumed inbox rows; a suspended workflow whose inbox already holds a result it awaits (one
+-- arrived during the step) goes back to pending and ready at once. A finished workflow drops
+-- its snapshot, inbox and open waits, and trigger deliver_to_parent tells its parent. Returns
+-- (id, new status) per step committed (a step fenced out has no row). `max_retries` becomes
+-- the attempt just committed (see reap_expired_leases).
+WITH s AS (
+    SELECT *
+    FROM json_to_recordset(%(steps)s::json) AS s (
+        id uuid, attempt int, status text, state text, waiting_on int[], consumed int[],
+        result text, version_hash text)
+), w AS (
+    -- Every lookup by key goes through `= ANY (ARRAY(...))`: joined to a set the planner
+    -- cannot size, a table could otherwise be read whole for a hash join.
+    SELECT s.*
+    FROM s JOIN rhythm.executions AS e
+        ON e.id = s.id AND e.attempt = s.attempt AND e.status IS NOT DISTINCT FROM 'running'
+    WHERE e.id = ANY (ARRAY(SELECT id FROM s))
 ), consumed AS (
     DELETE FROM rhythm.workflow_results AS r
-    WHERE r.execution_id = (SELECT id FROM w)
-      AND (r.handle = ANY (%(consumed)s::int[]) OR %(status)s <> 'suspended')
+    USING w
+    WHERE r.execution_id = ANY (ARRAY(SELECT id FROM w))
+      AND r.execution_id = w.id AND (r.handle = ANY (w.consumed) OR w.status <> 'suspended')
 ), again AS (
-    SELECT EXISTS (
+    -- The same snapshot as `consumed`: the rows it deletes are still seen here.
+    SELECT w.id, EXISTS (
         SELECT FROM rhythm.workflow_results AS r
-        WHERE r.execution_id = %(id)s
-          AND r.handle = ANY (%(waiting_on)s::int[])
-          AND NOT r.handle = ANY (%(consumed)s::int[])
+        WHERE r.execution_id = w.id
+          AND r.handle = ANY (w.waiting_on)
+          AND NOT r.handle = ANY (w.consumed)
     ) AS yes
+    FROM w
 ), updated AS (
     UPDATE rhythm.executions AS e
     SET status = CASE
-            WHEN %(status)s <> 'suspended' THEN %(status)s
+            WHEN w.status <> 'suspended' THEN w.status
             WHEN again.yes THEN 'pending'
             ELSE 'suspended'
         END,
-        -- ::text first: a parameter used twice takes the type of its first cast, and text ->
-        -- jsonb -> json would sort the keys of the ordered copy. The ordered copy is kept for
-        -- every workflow: a parent's VM reads it, and clients show it (keys as returned).
-        output = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::text::jsonb END,
-        error = CASE WHEN %(status)s = 'failed' THEN %(result)s::text::jsonb END,
-        ordered_result = CASE WHEN %(status)s <> 'suspended' THEN %(result)s::text::json END,
-        completed_at = CASE WHEN %(status)s <> 'suspended' THEN now() END,
+        -- From the text: text -> jsonb -> json would sort the keys of the ordered copy. The
+        -- ordered copy is kept for every workflow: a parent's VM reads it, and clients show it
+        -- (keys as returned).
+        output = CASE WHEN w.status <> 'suspended' THEN w.result::jsonb END,
+        error = CASE WHEN w.status = 'failed' THEN w.result::jsonb END,
+        ordered_result = CASE WHEN w.status <> 'suspended' THEN w.result::json END,
+        completed_at = CASE WHEN w.status <> 'suspended' THEN now() END,
         max_retries = e.attempt
-    FROM w, again
-    WHERE e.id = w.id
+    FROM w JOIN again ON again.id = w.id
+    WHERE e.id = ANY (ARRAY(SELECT id FROM w)) AND e.id = w.id
     RETURNING e.id, e.status, e.queue, e.priority
 ), saved AS (
     INSERT INTO rhythm.workflow_state (execution_id, version_hash, state, waiting_on, steps)
-    SELECT id, %(version_hash)s, %(state)s::jsonb, %(waiting_on)s::int[], 1
-    FROM updated
-    WHERE status IN ('suspended', 'pending')
+    SELECT u.id, w.version_hash, w.state::jsonb, w.waiting_on, 1
+    FROM updated AS u JOIN w ON w.id = u.id
+    WHERE u.status IN ('suspended', 'pending')
+    ORDER BY u.id
     ON CONFLICT (execution_id) DO UPDATE
     SET state = EXCLUDED.state, waiting_on = EXCLUDED.waiting_on,
         steps = rhythm.workflow_state.steps + 1, updated_at = now()
@@ -1146,13 +1161,15 @@ WITH w AS (
     DELETE FROM rhythm.signal_waits
     WHERE execution_id = ANY (ARRAY(SELECT id FROM updated WHERE status IN ('completed', 'failed')))
 ), unleased AS (
-    DELETE FROM rhythm.leases
-    WHERE execution_id = ANY (ARRAY(SELECT id FROM updated)) AND attempt = %(attempt)s
+    DELETE FROM rhythm.leases AS l
+    USING w
+    WHERE l.execution_id = ANY (ARRAY(SELECT id FROM updated))
+      AND l.execution_id = w.id AND l.attempt = w.attempt
 ), requeued AS (
     INSERT INTO rhythm.ready (execution_id, queue, priority)
-    SELECT id, queue, priority FROM updated WHERE status = 'pending'
+    SELECT id, queue, priority FROM updated WHERE status = 'pending' ORDER BY id
 )
-SELECT status FROM updated;
+SELECT id, status FROM updated;
 
 -- name: fire_timers
 -- (worker, beside promote_scheduled) Fire up to `limit` due timers: a Timer's handle completes
