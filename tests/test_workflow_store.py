@@ -240,11 +240,18 @@ async def test_a_batch_stores_each_steps_tasks_and_state_under_its_own_workflow(
         (first, 2, "t", "pending", 0),
         (second, 1, "v", "running", 1),
     ]
-    queued = sql(migrated_url, "SELECT execution_id FROM rhythm.ready ORDER BY seq")
+    queued = sql(
+        migrated_url,
+        "SELECT execution_id FROM rhythm.ready WHERE execution_id = ANY (%(ids)s::uuid[])"
+        " ORDER BY seq",
+        {"ids": plain["ids"]},
+    )
     assert [str(r["execution_id"]) for r in queued] == [str(plain["ids"][1]), str(plain["ids"][0])]
     states = sql(
         migrated_url,
-        "SELECT execution_id::text AS id, state, waiting_on FROM rhythm.workflow_state",
+        "SELECT execution_id::text AS id, state, waiting_on FROM rhythm.workflow_state"
+        " WHERE execution_id = ANY (%(ids)s::uuid[])",
+        {"ids": [first, second]},
     )
     assert {r["id"]: (r["state"], r["waiting_on"]) for r in states} == {
         first: ({"pc": 1}, [1, 2]),

@@ -42,6 +42,7 @@ class Claimed:
     parent_id: str | None = None  # the workflow that started this execution, if any
     # A claimed workflow comes with what its step needs (load_steps' row, rhythm.step_data).
     step: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    step_chars: int = 0  # the length of `step`'s JSON text (the stepper runs small ones inline)
     # Why `inputs` could not be decoded (None: decoded fine). Such a row fails on its own.
     undecodable: str | None = None
 
@@ -65,6 +66,7 @@ class Claimed:
             parent_id=None if row.get("parent_id") is None else str(row["parent_id"]),
             undecodable=undecodable,
             step=_step_row(row.get("step")),
+            step_chars=len(row.get("step") or ""),
         )
 
 
