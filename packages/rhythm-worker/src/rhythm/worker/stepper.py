@@ -1,10 +1,11 @@
 """The workflow stepper: the runner the worker engine hands claimed workflow executions to.
 
 One step: load the workflow (its version's source, inputs, snapshot and every result in its
-inbox), run the VM (`vm.start` on the first step, `vm.resume` after) in the worker's thread pool
-so that a step of a million instructions never stalls the event loop and its lease renewals,
-then commit the new snapshot, every effect the step produced and the new status in ONE
-transaction fenced by (id, attempt) (WorkerStore.commit_step). A crash anywhere before the
+inbox), run the VM (`vm.start` on the first step, `vm.resume` after) - on the event loop when
+the step is small (INLINE_INSTRUCTIONS), else in the worker's thread pool, so that a step of a
+million instructions never stalls the event loop and its lease renewals - then commit the new
+snapshot, every effect the step produced and the new status in ONE transaction fenced by
+(id, attempt) (WorkerStore.commit_step). A crash anywhere before the
 commit leaves the step to be run again from the same snapshot and inbox by whoever claims it
 next; after the commit it is never run again. So steps commit exactly once; the tasks they start
 run at least once (a task's worker may die mid-run and the task runs again).
@@ -364,7 +365,7 @@ class Stepper:
                             tries, exc)  # fmt: skip
                 await asyncio.sleep(min(5.0, 0.1 * 2**tries))
 
-    # ------------------------------------------------------------ the step (in a thread)
+    # ------------------------------------------------------------ the step (inline or in a thread)
 
     def step(
         self, item: Claimed, row: dict[str, Any], now: float, inline: bool = False
