@@ -52,11 +52,14 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     g.open()
 
 
-def _setup(client: Client, tmp_path: Path) -> tuple[str, str]:
+def _setup(client: Client, start_worker: Callable[..., Worker], tmp_path: Path) -> tuple[str, str]:
+    """A one-step workflow and a worker with one slot on its own queue: (name, queue)."""
     name = f"slots_{secrets.token_hex(4)}"
     (tmp_path / f"{name}.flow").write_text("return Inputs.n * 2\n")
     client.register_workflows(tmp_path / f"{name}.flow")
-    return name, f"q-{name}"
+    queue = f"q-{name}"
+    start_worker(tasks=[slot_probe], queues=[queue], concurrency=1, eager=False)
+    return name, queue
 
 
 def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -69,8 +72,7 @@ def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 def test_a_committing_step_leaves_its_slot_to_the_next_claim(
     client: Client, start_worker: Callable[..., Worker], tmp_path: Path, gate: Gate
 ) -> None:
-    name, queue = _setup(client, tmp_path)
-    start_worker(tasks=[slot_probe], queues=[queue], concurrency=1, eager=False)
+    name, queue = _setup(client, start_worker, tmp_path)
     wid = client.workflows.run(name, {"n": 21}, queue=queue)
     _until(lambda: gate.held == 1)  # its VM has run; the commit waits at the gate
     # The only slot is free: a task enqueued now runs while that commit is still held.
@@ -86,8 +88,7 @@ def test_a_committing_step_leaves_its_slot_to_the_next_claim(
 def test_no_more_commits_go_on_than_concurrency(
     client: Client, start_worker: Callable[..., Worker], tmp_path: Path, gate: Gate
 ) -> None:
-    name, queue = _setup(client, tmp_path)
-    start_worker(tasks=[slot_probe], queues=[queue], concurrency=1, eager=False)
+    name, queue = _setup(client, start_worker, tmp_path)
     first = client.workflows.run(name, {"n": 1}, queue=queue)
     _until(lambda: gate.held == 1)
     second = client.workflows.run(name, {"n": 2}, queue=queue)
