@@ -681,14 +681,23 @@ def _inputs(value: Any, what: str) -> str:
 
 
 def _json(value: Any, what: str) -> str:
-    """JSON text for Postgres: a NUL character cannot be stored in jsonb, so it fails the
-    workflow with a clear message instead of failing every commit of the step."""
+    """JSON text for Postgres: a NUL character or a lone surrogate (a JavaScript string may hold
+    "\\uD800" alone) cannot be stored in jsonb, so either fails the workflow with a clear
+    message instead of failing every commit of the step."""
     try:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise StepFailure("TypeError", f"{what} is not JSON: {exc}") from None
     if "\\u0000" in text:
         raise StepFailure("TypeError", f"{what} holds a string with a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        lone = text[exc.start : exc.end].encode("unicode_escape").decode("ascii")
+        raise StepFailure(
+            "TypeError",
+            f"{what} holds a string with a lone surrogate ({lone}), which Postgres cannot store",
+        ) from None
     return text
 
 
