@@ -10,9 +10,9 @@
 --      locking CTE is evaluated completely before the statement modifies anything). Parents
 --      have no later place of their own: a statement that finishes executions with a parent
 --      workflow (complete, fail, reap_expired_leases, cancel_execution, cancel_tree, and a
---      step's lock_steps_or_fail) locks those parents together with them, in the same id order, because
---      the trigger deliver_to_parent then writes to the parent's inbox and may wake it (an
---      UPDATE of the parent row). Nothing ever locks a parent after its children;
+--      step's lock_steps_or_fail) locks those parents together with them, in the same id
+--      order, because the trigger deliver_to_parent then writes to the parent's inbox and may
+--      wake it (an UPDATE of the parent row). Nothing ever locks a parent after its children;
 --   3. rows that belong to those executions: rhythm.leases, rhythm.workflow_state,
 --      rhythm.workflow_results (the inbox), rhythm.signal_waits, rhythm.signals;
 --   4. new rows in rhythm.ready / rhythm.scheduled / rhythm.timers (fresh keys nobody else holds;
