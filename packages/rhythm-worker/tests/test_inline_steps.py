@@ -95,3 +95,28 @@ def test_a_failing_step_is_run_in_the_pool_and_its_failure_committed(
     assert done.status == "failed"
     assert done.error["type"] == "Error" and done.error["message"] == "no 1"
     assert len(pooled) == 2
+
+
+def test_a_crashing_step_is_logged_once_and_fails_its_workflow(
+    client: Client,
+    start_worker: Callable[..., Worker],
+    tmp_path: Path,
+    pooled: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug of ours in a step (here: vm.resume raising) fails that workflow; the inline attempt
+    does not log it, the run in the pool does."""
+    from rhythm.worker import stepper
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("resume is broken")
+
+    monkeypatch.setattr(stepper.vm, "resume", broken)
+    with caplog.at_level("ERROR", logger="rhythm.worker.stepper"):
+        done = _run(client, start_worker, tmp_path, SMALL)
+    assert done.status == "failed" and done.error["type"] == "InternalError"
+    assert "RuntimeError: resume is broken" in done.error["message"]
+    crashes = [r for r in caplog.records if "step crashed" in r.getMessage()]
+    assert len(crashes) == 1
+    assert len(pooled) == 2  # the compiling first step; the second, inline then in the pool

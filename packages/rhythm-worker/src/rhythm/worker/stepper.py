@@ -380,7 +380,8 @@ class Stepper:
         except StepFailure as failure:
             return self._failed(item, row, failure)
         except Exception as exc:  # a bug of ours: fail this workflow, not the worker
-            log.exception("workflow %s (%s): step crashed", item.name, item.id)
+            if not inline:  # an inline crash is run again in the pool, and logged there
+                log.exception("workflow %s (%s): step crashed", item.name, item.id)
             failure = StepFailure("InternalError", f"{type(exc).__name__}: {exc}; please report")
             return self._failed(item, row, failure)
 
