@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,20 @@ FAST = {"poll_interval": 0.5, "retry_backoff": 0.05, "lease_seconds": 3.0, "grac
 def client(migrated_url: str) -> Iterator[Client]:
     with Client(migrated_url) as c:
         yield c
+
+
+@pytest.fixture
+def register_flow(client: Client, tmp_path: Path) -> Callable[[str, str], str]:
+    """register_flow(source, prefix) -> the name of a new workflow of that source, registered
+    under a name of its own (`prefix` and random hex)."""
+
+    def register(source: str, prefix: str) -> str:
+        name = f"{prefix}_{secrets.token_hex(4)}"
+        (tmp_path / f"{name}.flow").write_text(source)
+        client.register_workflows(tmp_path / f"{name}.flow")
+        return name
+
+    return register
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -88,34 +87,27 @@ def chained(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield seen
 
 
-def _register(client: Client, tmp_path: Path, source: str) -> str:
-    name = f"chain_{secrets.token_hex(4)}"
-    (tmp_path / f"{name}.flow").write_text(source)
-    client.register_workflows(tmp_path / f"{name}.flow")
-    return name
-
-
 def _start(
     client: Client,
     start_worker: Callable[..., Worker],
-    tmp_path: Path,
+    register_flow: Callable[[str, str], str],
     source: str,
     inputs: dict[str, Any] | None = None,
     **knobs: Any,
 ) -> tuple[str, str]:
-    name = _register(client, tmp_path, source)
+    name = register_flow(source, "chain")
     queue = f"q-{name}"
     start_worker(tasks=[chain_echo, chain_gate], queues=[queue], **knobs)
     return client.workflows.run(name, {"queue": queue, **(inputs or {})}, queue=queue), queue
 
 
 def _start_gated(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path
+    client: Client, start_worker: Callable[..., Worker], register_flow: Callable[[str, str], str]
 ) -> tuple[str, str]:
     """SIGNAL_DURING_TASK started and waiting on its gate task: (workflow id, gate name)."""
     gate = secrets.token_hex(4)
     _gates[gate] = threading.Event()
-    wid, _ = _start(client, start_worker, tmp_path, SIGNAL_DURING_TASK, {"gate": gate})
+    wid, _ = _start(client, start_worker, register_flow, SIGNAL_DURING_TASK, {"gate": gate})
     _until(lambda: client.executions.get(wid).status == "suspended", "the workflow to wait")
     return wid, gate
 
@@ -132,11 +124,11 @@ def _history(url: str, wid: str) -> list[int]:
 def test_each_later_step_commits_with_the_result_it_awaited(
     client: Client,
     start_worker: Callable[..., Worker],
-    tmp_path: Path,
+    register_flow: Callable[[str, str], str],
     migrated_url: str,
     chained: Counter[str],
 ) -> None:
-    wid, _ = _start(client, start_worker, tmp_path, SEQUENTIAL, concurrency=4)
+    wid, _ = _start(client, start_worker, register_flow, SEQUENTIAL, concurrency=4)
     done = client.executions.wait(wid, timeout=60)
     assert done.status == "completed", done.error
     assert done.output == {"n": 3, "keys": ["zeta", "n", "alpha"], "at": wid}
@@ -154,9 +146,12 @@ def test_each_later_step_commits_with_the_result_it_awaited(
 
 
 def test_with_chain_off_results_and_steps_are_stored_separately(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    chained: Counter[str],
 ) -> None:
-    wid, _ = _start(client, start_worker, tmp_path, SEQUENTIAL, concurrency=4, chain=False)
+    wid, _ = _start(client, start_worker, register_flow, SEQUENTIAL, concurrency=4, chain=False)
     done = client.executions.wait(wid, timeout=60)
     assert done.status == "completed", done.error
     assert done.output == {"n": 3, "keys": ["zeta", "n", "alpha"], "at": wid}
@@ -164,9 +159,12 @@ def test_with_chain_off_results_and_steps_are_stored_separately(
 
 
 def test_a_signal_that_arrived_during_the_task_sends_its_result_the_usual_way(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    chained: Counter[str],
 ) -> None:
-    wid, gate = _start_gated(client, start_worker, tmp_path)
+    wid, gate = _start_gated(client, start_worker, register_flow)
     client.signals.send(wid, "go", {"sent": True})
     _gates[gate].set()
     done = client.executions.wait(wid, timeout=60)
@@ -179,9 +177,12 @@ def test_a_signal_that_arrived_during_the_task_sends_its_result_the_usual_way(
 
 
 def test_a_workflow_cancelled_during_the_task_stays_cancelled(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    chained: Counter[str],
 ) -> None:
-    wid, gate = _start_gated(client, start_worker, tmp_path)
+    wid, gate = _start_gated(client, start_worker, register_flow)
     assert client.executions.cancel(wid) is True
     _gates[gate].set()  # it returns at once, most likely before its lease renewal tells it
     _until(lambda: chained["refused"] == 1, "the gate task's result to be refused", timeout=5)
@@ -193,10 +194,13 @@ def test_a_workflow_cancelled_during_the_task_stays_cancelled(
 
 
 def test_a_child_workflows_last_step_tells_its_parent_the_usual_way(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, chained: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    chained: Counter[str],
 ) -> None:
-    child = _register(client, tmp_path, CHILD)
-    wid, _ = _start(client, start_worker, tmp_path, PARENT, {"child": child})
+    child = register_flow(CHILD, "chain")
+    wid, _ = _start(client, start_worker, register_flow, PARENT, {"child": child})
     done = client.executions.wait(wid, timeout=60)
     assert done.status == "completed", done.error
     assert done.output == 3

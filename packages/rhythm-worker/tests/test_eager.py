@@ -6,10 +6,8 @@ runs at once. The claim statement is watched to tell the two paths apart."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,11 +71,13 @@ def claimed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 
 
 def _run(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, source: str, **knobs: Any
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    source: str,
+    **knobs: Any,
 ) -> tuple[Any, str]:
-    name = f"eager_{secrets.token_hex(4)}"
-    (tmp_path / f"{name}.flow").write_text(source)
-    client.register_workflows(tmp_path / f"{name}.flow")
+    name = register_flow(source, "eager")
     queue = f"q-{name}"
     start_worker(tasks=[eager_echo, eager_slow], queues=[queue], **knobs)
     wid = client.workflows.run(name, {"queue": queue}, queue=queue)
@@ -87,9 +87,12 @@ def _run(
 
 
 def test_a_worker_runs_its_own_steps_tasks_and_resumes_without_the_queue(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, claimed: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    claimed: Counter[str],
 ) -> None:
-    output, wid = _run(client, start_worker, tmp_path, SEQUENTIAL, concurrency=4)
+    output, wid = _run(client, start_worker, register_flow, SEQUENTIAL, concurrency=4)
     assert output == 3
     # Only the workflow's first step came through the queue: its three tasks were created
     # already claimed by their step's commit, and each result claimed the workflow back.
@@ -100,19 +103,25 @@ def test_a_worker_runs_its_own_steps_tasks_and_resumes_without_the_queue(
 
 
 def test_with_eager_off_everything_goes_through_the_queue(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, claimed: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    claimed: Counter[str],
 ) -> None:
-    output, _ = _run(client, start_worker, tmp_path, SEQUENTIAL, concurrency=4, eager=False)
+    output, _ = _run(client, start_worker, register_flow, SEQUENTIAL, concurrency=4, eager=False)
     assert output == 3
     assert claimed == {"workflow": 4, "task": 3}, claimed
 
 
 def test_eager_work_never_runs_more_than_concurrency_at_once(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, claimed: Counter[str]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    claimed: Counter[str],
 ) -> None:
     global _most
     _most = 0
-    output, _ = _run(client, start_worker, tmp_path, FAN_OUT, concurrency=3)
+    output, _ = _run(client, start_worker, register_flow, FAN_OUT, concurrency=3)
     assert output == 12
     assert 1 <= _most <= 3, _most
     # The step's own slot and the two free ones took three tasks at its commit; the other nine

@@ -5,9 +5,7 @@ handed to the pool are counted to tell the two apart."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,10 +58,13 @@ def pooled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     yield jobs
 
 
-def _run(client: Client, start_worker: Callable[..., Worker], tmp_path: Path, source: str) -> Any:
-    name = f"inline_{secrets.token_hex(4)}"
-    (tmp_path / f"{name}.flow").write_text(source)
-    client.register_workflows(tmp_path / f"{name}.flow")
+def _run(
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    source: str,
+) -> Any:
+    name = register_flow(source, "inline")
     queue = f"q-{name}"
     start_worker(tasks=[inline_echo], queues=[queue], concurrency=2)
     wid = client.workflows.run(name, {"queue": queue}, queue=queue)
@@ -71,27 +72,36 @@ def _run(client: Client, start_worker: Callable[..., Worker], tmp_path: Path, so
 
 
 def test_small_steps_run_on_the_event_loop(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, pooled: list[Any]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    pooled: list[Any],
 ) -> None:
-    done = _run(client, start_worker, tmp_path, SMALL)
+    done = _run(client, start_worker, register_flow, SMALL)
     assert done.status == "completed" and done.output == [1, 2]
     # Only the first step went to the pool: its version was compiled there.
     assert len(pooled) == 1
 
 
 def test_a_step_past_the_inline_budget_runs_again_in_the_pool_from_its_snapshot(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, pooled: list[Any]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    pooled: list[Any],
 ) -> None:
-    done = _run(client, start_worker, tmp_path, LONG)
+    done = _run(client, start_worker, register_flow, LONG)
     assert done.status == "completed", done.error
     assert done.output == [1, 2, 3, INLINE_INSTRUCTIONS + 1]
     assert len(pooled) == 2  # the compiling first step, then the long one
 
 
 def test_a_failing_step_is_run_in_the_pool_and_its_failure_committed(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, pooled: list[Any]
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    pooled: list[Any],
 ) -> None:
-    done = _run(client, start_worker, tmp_path, FAILING)
+    done = _run(client, start_worker, register_flow, FAILING)
     assert done.status == "failed"
     assert done.error["type"] == "Error" and done.error["message"] == "no 1"
     assert len(pooled) == 2
@@ -100,7 +110,7 @@ def test_a_failing_step_is_run_in_the_pool_and_its_failure_committed(
 def test_a_crashing_step_is_logged_once_and_fails_its_workflow(
     client: Client,
     start_worker: Callable[..., Worker],
-    tmp_path: Path,
+    register_flow: Callable[[str, str], str],
     pooled: list[Any],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -114,7 +124,7 @@ def test_a_crashing_step_is_logged_once_and_fails_its_workflow(
 
     monkeypatch.setattr(stepper.vm, "resume", broken)
     with caplog.at_level("ERROR", logger="rhythm.worker.stepper"):
-        done = _run(client, start_worker, tmp_path, SMALL)
+        done = _run(client, start_worker, register_flow, SMALL)
     assert done.status == "failed" and done.error["type"] == "InternalError"
     assert "RuntimeError: resume is broken" in done.error["message"]
     crashes = [r for r in caplog.records if "step crashed" in r.getMessage()]

@@ -6,11 +6,9 @@ held at a gate here to see what the worker does meanwhile."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,11 +50,11 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
     g.open()
 
 
-def _setup(client: Client, start_worker: Callable[..., Worker], tmp_path: Path) -> tuple[str, str]:
+def _setup(
+    client: Client, start_worker: Callable[..., Worker], register_flow: Callable[[str, str], str]
+) -> tuple[str, str]:
     """A one-step workflow and a worker with one slot on its own queue: (name, queue)."""
-    name = f"slots_{secrets.token_hex(4)}"
-    (tmp_path / f"{name}.flow").write_text("return Inputs.n * 2\n")
-    client.register_workflows(tmp_path / f"{name}.flow")
+    name = register_flow("return Inputs.n * 2\n", "slots")
     queue = f"q-{name}"
     start_worker(tasks=[slot_probe], queues=[queue], concurrency=1, eager=False)
     return name, queue
@@ -70,9 +68,12 @@ def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 def test_a_committing_step_leaves_its_slot_to_the_next_claim(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, gate: Gate
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    gate: Gate,
 ) -> None:
-    name, queue = _setup(client, start_worker, tmp_path)
+    name, queue = _setup(client, start_worker, register_flow)
     wid = client.workflows.run(name, {"n": 21}, queue=queue)
     _until(lambda: gate.held == 1)  # its VM has run; the commit waits at the gate
     # The only slot is free: a task enqueued now runs while that commit is still held.
@@ -86,9 +87,12 @@ def test_a_committing_step_leaves_its_slot_to_the_next_claim(
 
 
 def test_no_more_commits_go_on_than_concurrency(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, gate: Gate
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    gate: Gate,
 ) -> None:
-    name, queue = _setup(client, start_worker, tmp_path)
+    name, queue = _setup(client, start_worker, register_flow)
     first = client.workflows.run(name, {"n": 1}, queue=queue)
     _until(lambda: gate.held == 1)
     second = client.workflows.run(name, {"n": 2}, queue=queue)

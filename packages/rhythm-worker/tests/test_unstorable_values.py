@@ -4,9 +4,7 @@ says so, instead of failing every commit of its step; the worker goes on with ot
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -45,11 +43,13 @@ async def unstorable_echo(inputs: dict) -> dict:
     ],
 )
 def test_a_value_postgres_cannot_store_fails_the_workflow_clearly(
-    client: Client, start_worker: Callable[..., Worker], tmp_path: Path, source: str, message: str
+    client: Client,
+    start_worker: Callable[..., Worker],
+    register_flow: Callable[[str, str], str],
+    source: str,
+    message: str,
 ) -> None:
-    name = f"unstorable_{secrets.token_hex(4)}"
-    (tmp_path / f"{name}.flow").write_text(source)
-    client.register_workflows(tmp_path / f"{name}.flow")
+    name = register_flow(source, "unstorable")
     queue = f"q-{name}"
     start_worker(tasks=[unstorable_echo], queues=[queue], concurrency=2)
     wid = client.workflows.run(name, {"queue": queue}, queue=queue)
@@ -57,9 +57,9 @@ def test_a_value_postgres_cannot_store_fails_the_workflow_clearly(
     assert done.status == "failed"
     assert done.error == {"type": "TypeError", "message": message}
     # The worker is fine: the next workflow completes.
-    (tmp_path / "fine.flow").write_text(
-        'const a = await Task.run("unstorable_echo", {}, { queue: Inputs.queue });\nreturn a.n;\n'
+    fine = register_flow(
+        'const a = await Task.run("unstorable_echo", {}, { queue: Inputs.queue });\nreturn a.n;\n',
+        "fine",
     )
-    client.register_workflows(tmp_path / "fine.flow")
-    ok = client.executions.wait(client.workflows.run("fine", {"queue": queue}, queue=queue), 30)
+    ok = client.executions.wait(client.workflows.run(fine, {"queue": queue}, queue=queue), 30)
     assert ok.status == "completed" and ok.output == 1

@@ -692,7 +692,8 @@ def _json(value: Any, what: str) -> str:
     if "\\u0000" in text:
         raise StepFailure("TypeError", f"{what} holds a string with a NUL character")
     try:
-        text.encode("utf-8")
+        if not text.isascii():  # only non-ASCII text can hold a surrogate: skip the encoding
+            text.encode("utf-8")
     except UnicodeEncodeError as exc:
         lone = text[exc.start : exc.end].encode("unicode_escape").decode("ascii")
         raise StepFailure(

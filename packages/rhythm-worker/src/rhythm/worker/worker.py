@@ -175,7 +175,6 @@ class Worker:
         self._running: dict[tuple[str, int], _Running] = {}
         self._unwritten: dict[str, _Running] = {}  # outcomes queued or being written
         self._reserved = 0  # free slots set aside for eager work being committed right now
-        self._committing = 0  # steps whose VM has run, committing: they hold no slot
         self._queue_busy = False  # the last claim came back full: eager paths wait
         self._overdue: OverdueReport | None = None  # while serving
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -469,7 +468,8 @@ class Worker:
         """Slots neither running work nor set aside. A step whose VM has run and that is
         committing holds none (`step_ran`), up to `concurrency` of them: past that the slots
         stay taken, so a slow database slows the claims instead of piling up commits."""
-        busy = len(self._running) - min(self._committing, self.concurrency)
+        committing = sum(r.committing for r in self._running.values())
+        busy = len(self._running) - min(committing, self.concurrency)
         return self.concurrency - busy - self._reserved
 
     def step_ran(self, item: Claimed) -> None:
@@ -478,11 +478,9 @@ class Worker:
         function returns while its result is stored. The execution stays leased and renewed
         until the commit ends."""
         r = self._running.get((item.id, item.attempt))
-        if r is None or r.committing:
-            return
-        r.committing = True
-        self._committing += 1
-        self._wakeup.set()
+        if r is not None and not r.committing:
+            r.committing = True
+            self._wakeup.set()
 
     def unreserve(self, slots: int) -> None:
         """Give back slots set aside by `reserve` that no claimed work took."""
@@ -551,8 +549,7 @@ class Worker:
         finally:
             if is_task and self._continuer is not None:
                 self._continuer.forget(item.id)
-            if self._running.pop((item.id, item.attempt), None) is r and r.committing:
-                self._committing -= 1
+            self._running.pop((item.id, item.attempt), None)
             if started is not None:
                 self._adopt(started.claimed, started.reserved)
             self._wakeup.set()
